@@ -1,0 +1,43 @@
+"""Helpers for writing hidden tests whose failures teach without giving answers away.
+
+A failed hidden test shows the student the first line of the test's docstring and the
+message of a :class:`Feedback` exception, nothing else: no test code, no expected values.
+"""
+import numpy as np
+
+
+class Feedback(AssertionError):
+    """A test failure whose message is safe to show to the student."""
+
+
+def expect(condition, message):
+    """Raise :class:`Feedback` with ``message`` unless ``condition`` is true."""
+    if not condition:
+        raise Feedback(message)
+
+
+def expect_close(actual, expected, what, rtol=1e-6, atol=1e-8):
+    """Check that ``actual`` matches ``expected`` in shape and value.
+
+    Parameters
+    ----------
+    actual, expected : array_like
+        The student's value and the reference value.
+    what : str
+        Names the quantity for the student, e.g. ``"dW of svm_loss_vectorized"``.
+    rtol, atol : float
+        Tolerances as in :func:`numpy.allclose`.
+
+    The message names ``what`` and whether the shape, finiteness or values are off; it
+    never contains the expected numbers.
+    """
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise Feedback(f"{what} has shape {actual.shape}, which is not the expected shape")
+    if actual.dtype.kind not in "biufc":
+        raise Feedback(f"{what} is not numeric (dtype {actual.dtype})")
+    if not np.all(np.isfinite(actual)):
+        raise Feedback(f"{what} contains NaN or inf")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        raise Feedback(f"{what} has the right shape but wrong values")
