@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "autograder.release",
     "autograder.batch",
     "autograder.exporters",
+    "autograder.feedback",
     "autograder.demo",
 )
 
