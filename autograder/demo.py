@@ -1,0 +1,124 @@
+"""``autograder demo``: the instructor's whole loop on the embedded data, offline.
+
+For every assignment of the course:
+
+1. release it (nbgrader generate_assignment, solution stripping, leak check);
+2. make three submissions from the release: ``complete`` (the student filled in every stub
+   with the reference code), ``untouched`` (handed back as released) and ``buggy`` (complete,
+   but with the realistic mistakes listed in the assignment's ``mutants.json``);
+3. grade them with the hidden suites, in parallel, into ``OUT/grades/<assignment>/``;
+4. write feedback pages into ``OUT/feedback/<assignment>/`` and print the grade table.
+"""
+import json
+import shutil
+from pathlib import Path
+
+from autograder.errors import UserError
+
+DEMO_STUDENTS = ("complete", "untouched", "buggy")
+
+
+def load_mutants(course, assignment):
+    """The realistic bugs of ``assignment``: a list of dicts with keys ``name``,
+    ``description``, ``file`` (relative to the assignment folder), ``find`` and ``replace``.
+
+    They live beside the hidden suite (``autograder/hidden/<assignment>/mutants.json``), never
+    in a release, and the project's tests check that the hidden suite catches each one.
+    """
+    path = course.hidden_tests(assignment) / "mutants.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def apply_mutant(folder, mutant):
+    """Apply one mutant to the assignment copy in ``folder`` (in place)."""
+    target = Path(folder) / mutant["file"]
+    text = target.read_text(encoding="utf-8")
+    if mutant["find"] not in text:
+        raise ValueError(f"mutant {mutant['name']!r}: text to replace not found in {mutant['file']}")
+    target.write_text(text.replace(mutant["find"], mutant["replace"], 1), encoding="utf-8")
+
+
+def complete_submission(course, assignment, release_dir, dest):
+    """A release in which a student has written the reference code into every stub."""
+    shutil.copytree(release_dir, dest)
+    source = course.source(assignment)
+    for path in source.rglob("*"):
+        relative = path.relative_to(source)
+        if path.suffix in {".py", ".ipynb"} and (dest / relative).exists():
+            shutil.copy2(path, dest / relative)
+    return dest
+
+
+def make_submissions(course, assignment, release_dir, root, mutants):
+    """Create the three demo submissions under ``root/<student>/<assignment>/`` (nbgrader's
+    ``submitted`` layout) and return their paths."""
+    for student in DEMO_STUDENTS:
+        shutil.rmtree(root / student / assignment, ignore_errors=True)
+    complete = complete_submission(course, assignment, release_dir, root / "complete" / assignment)
+    untouched = root / "untouched" / assignment
+    shutil.copytree(release_dir, untouched)
+    buggy = root / "buggy" / assignment
+    shutil.copytree(complete, buggy)
+    for mutant in mutants:
+        apply_mutant(buggy, mutant)
+    return [complete, untouched, buggy]
+
+
+def format_table(rows):
+    """Rows of (assignment, submission, score, max_score, failing) as an aligned text table."""
+    header = ("assignment", "submission", "score", "failed tests")
+    lines = [header] + [(a, s, f"{score:g} / {max_score:g}", str(failing))
+                        for a, s, score, max_score, failing in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
+    """Run the demo; return the grade-table rows."""
+    from autograder.batch import grade_submissions
+    from autograder.feedback import write_feedback
+    from autograder.release import release_assignment
+
+    out_dir = Path(out_dir).resolve()
+    assignments = list(assignments or course.assignments())
+    if not assignments:
+        raise UserError(f"no assignments under {course.source_dir}")
+    rows = []
+    for assignment in assignments:
+        print(f"\n== {assignment}: release", flush=True)
+        release_dir = release_assignment(course, assignment, force=True)
+        mutants = load_mutants(course, assignment)
+        submissions = make_submissions(course, assignment, release_dir,
+                                       out_dir / "submitted", mutants)
+        for mutant in mutants:
+            print(f"   buggy submission: {mutant['description']}")
+        print(f"== {assignment}: grade {len(submissions)} submissions with hidden tests", flush=True)
+        results = grade_submissions(course, assignment, submissions, hidden=True, workers=workers,
+                                    scheduler=None, out=out_dir / "grades" / assignment,
+                                    force=True, progress=progress)
+        write_feedback(results, out_dir / "feedback" / assignment)
+        for result in results:
+            failing = sum(t["status"] != "passed" for t in result["tests"])
+            rows.append((assignment, result["submission"], result["score"],
+                         result["max_score"], failing))
+    print("\n" + format_table(rows))
+    print(f"\nresults: {out_dir / 'grades'}\nfeedback: {out_dir / 'feedback'}")
+    return rows
+
+
+def add_cli(subparsers):
+    parser = subparsers.add_parser(
+        "demo", help="release every assignment, grade three demo submissions with hidden "
+                     "tests, print the grade table and write feedback (offline)")
+    parser.add_argument("--out", type=Path, default=Path("demo_output"),
+                        help="where submissions, grades and feedback go (default: demo_output)")
+    parser.add_argument("--assignment", action="append", dest="assignments",
+                        help="limit to this assignment (repeatable; default: all)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="grading processes (default: all cores)")
+    parser.set_defaults(func=lambda args, course: run_demo(
+        course, args.out, args.assignments, args.workers) and 0)
