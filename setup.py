@@ -37,6 +37,12 @@ def cython_extensions():
     return cythonize([ext], language_level=3, quiet=True)
 
 
+# The kernels' prange loops run in parallel when compiled with OpenMP and serially without
+# it, so OpenMP is tried first and dropped when the compiler does not support it.
+OPENMP_FLAGS = {"msvc": (["/openmp"], [])}
+DEFAULT_OPENMP_FLAGS = (["-fopenmp"], ["-fopenmp"])
+
+
 class OptionalBuildExt(build_ext):
     """Build extensions, but never fail the install because of them."""
 
@@ -48,6 +54,18 @@ class OptionalBuildExt(build_ext):
                   "course_lib will use its pure-NumPy im2col", file=sys.stderr)
 
     def build_extension(self, ext):
+        compile_flags, link_flags = OPENMP_FLAGS.get(self.compiler.compiler_type,
+                                                     DEFAULT_OPENMP_FLAGS)
+        plain_compile, plain_link = list(ext.extra_compile_args), list(ext.extra_link_args)
+        ext.extra_compile_args = plain_compile + compile_flags
+        ext.extra_link_args = plain_link + link_flags
+        try:
+            super().build_extension(ext)
+            return
+        except Exception as exc:
+            print(f"setup.py: building {ext.name} with OpenMP failed ({exc}); "
+                  "retrying without it (the kernels then run on one thread)", file=sys.stderr)
+        ext.extra_compile_args, ext.extra_link_args = plain_compile, plain_link
         try:
             super().build_extension(ext)
         except Exception as exc:

@@ -1,0 +1,185 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Compiled kernels behind ``course_lib.im2col`` and ``course_lib.fast_layers``.
+
+Do not call these directly: ``course_lib.im2col`` checks shapes and dtypes first and
+these kernels trust their arguments (no bounds checks).
+
+Layout conventions (NCHW throughout):
+
+- An image batch ``x`` has shape (N, C, H, W), C-contiguous.
+- A column matrix ``cols`` for the images ``first_image .. first_image + nb - 1`` has
+  shape (C * field_height * field_width, nb * out_height * out_width). Row
+  ``k = (c * field_height + i) * field_width + j`` holds input channel ``c`` seen
+  through filter tap ``(i, j)``; column ``n * out_height * out_width + oh * out_width +
+  ow`` is output pixel ``(oh, ow)`` of image ``first_image + n``. Row ``k`` therefore
+  lines up with ``w.reshape(F, -1)[:, k]`` for conv weights ``w`` of shape (F, C,
+  field_height, field_width).
+- Zero padding of ``padding`` pixels on every side is implicit: padded taps read as 0
+  and receive no gradient.
+
+Loops run in parallel over independent rows or image planes with OpenMP when the
+extension was compiled with it, and serially otherwise.
+"""
+from cython.parallel cimport prange
+from libc.string cimport memset
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
+    """Smallest o >= 0 with o * stride + offset >= 0."""
+    if offset >= 0:
+        return 0
+    return (-offset + stride - 1) // stride
+
+
+cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size,
+                                   Py_ssize_t count) noexcept nogil:
+    """One past the largest o < count with o * stride + offset <= size - 1 (0 if none)."""
+    cdef Py_ssize_t last = size - 1 - offset
+    if last < 0:
+        return 0
+    last = last // stride + 1
+    return last if last < count else count
+
+
+def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_image,
+                Py_ssize_t field_height, Py_ssize_t field_width,
+                Py_ssize_t padding, Py_ssize_t stride):
+    """Fill ``cols`` with the patches of images ``first_image ..`` (see module doc)."""
+    cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
+    cdef Py_ssize_t out_w = (W + 2 * padding - field_width) // stride + 1
+    cdef Py_ssize_t plane = out_h * out_w
+    cdef Py_ssize_t nb = cols.shape[1] // plane
+    cdef Py_ssize_t taps = field_height * field_width
+    cdef Py_ssize_t rows = C * taps
+    cdef const real* xp = &x[0, 0, 0, 0]
+    cdef real* cp = &cols[0, 0]
+    cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
+    cdef const real* src
+    cdef real* dst
+    for task in prange(rows * nb, nogil=True, schedule="static"):
+        k = task // nb
+        n = task % nb
+        c = k // taps
+        i = (k // field_width) % field_height
+        j = k % field_width
+        # output columns whose tap j lands inside the image (the rest read padding)
+        lo = _first_inside(j - padding, stride)
+        hi = _end_inside(j - padding, stride, W, out_w)
+        if hi < lo:
+            hi = lo
+        for oh in range(out_h):
+            dst = cp + k * cols.shape[1] + n * plane + oh * out_w
+            h = oh * stride - padding + i
+            if h < 0 or h >= H:
+                memset(dst, 0, out_w * sizeof(real))
+                continue
+            src = xp + (((first_image + n) * C + c) * H + h) * W
+            for ow in range(lo):
+                dst[ow] = 0
+            if stride == 1:
+                for ow in range(lo, hi):
+                    dst[ow] = src[ow + j - padding]
+            else:
+                for ow in range(lo, hi):
+                    dst[ow] = src[ow * stride + j - padding]
+            for ow in range(hi, out_w):
+                dst[ow] = 0
+
+
+def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first_image,
+                Py_ssize_t field_height, Py_ssize_t field_width,
+                Py_ssize_t padding, Py_ssize_t stride):
+    """Overwrite images ``first_image ..`` of ``dx`` with the sum of ``cols`` scattered back.
+
+    The adjoint of :func:`im2col_into`: every column entry is added to the input pixel it
+    was copied from; entries that came from padding are dropped.
+    """
+    cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
+    cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
+    cdef Py_ssize_t out_w = (W + 2 * padding - field_width) // stride + 1
+    cdef Py_ssize_t plane = out_h * out_w
+    cdef Py_ssize_t nb = cols.shape[1] // plane
+    cdef const real* cp = &cols[0, 0]
+    cdef real* dp = &dx[0, 0, 0, 0]
+    cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
+    cdef const real* src
+    cdef real* dst
+    cdef real* image_plane
+    # one task per (image, channel) plane of dx: no two threads write the same pixel
+    for task in prange(nb * C, nogil=True, schedule="static"):
+        n = task // C
+        c = task % C
+        image_plane = dp + ((first_image + n) * C + c) * H * W
+        memset(image_plane, 0, H * W * sizeof(real))
+        for i in range(field_height):
+            for j in range(field_width):
+                k = (c * field_height + i) * field_width + j
+                lo = _first_inside(j - padding, stride)
+                hi = _end_inside(j - padding, stride, W, out_w)
+                for oh in range(out_h):
+                    h = oh * stride - padding + i
+                    if h < 0 or h >= H:
+                        continue
+                    src = cp + k * cols.shape[1] + n * plane + oh * out_w
+                    dst = image_plane + h * W
+                    if stride == 1:
+                        for ow in range(lo, hi):
+                            dst[ow + j - padding] += src[ow]
+                    else:
+                        for ow in range(lo, hi):
+                            dst[ow * stride + j - padding] += src[ow]
+
+
+def max_pool_forward(const real[:, :, :, ::1] x, real[:, :, :, ::1] out, int[:, :, :, ::1] argmax,
+                     Py_ssize_t pool_height, Py_ssize_t pool_width, Py_ssize_t stride):
+    """Max over each window into ``out``; ``argmax`` gets the winner's index in its H*W plane.
+
+    Ties go to the first maximum in row-major window order (strict ``>`` while scanning).
+    """
+    cdef Py_ssize_t planes = x.shape[0] * x.shape[1]
+    cdef Py_ssize_t H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t out_h = out.shape[2], out_w = out.shape[3]
+    cdef const real* xp = &x[0, 0, 0, 0]
+    cdef real* op = &out[0, 0, 0, 0]
+    cdef int* ap = &argmax[0, 0, 0, 0]
+    cdef Py_ssize_t p, oh, ow, i, j, idx, best_idx, o
+    cdef real best, value
+    cdef const real* image_plane
+    for p in prange(planes, nogil=True, schedule="static"):
+        image_plane = xp + p * H * W
+        for oh in range(out_h):
+            for ow in range(out_w):
+                best_idx = oh * stride * W + ow * stride
+                best = image_plane[best_idx]
+                for i in range(pool_height):
+                    for j in range(pool_width):
+                        idx = (oh * stride + i) * W + ow * stride + j
+                        value = image_plane[idx]
+                        if value > best:
+                            best = value
+                            best_idx = idx
+                o = (p * out_h + oh) * out_w + ow
+                op[o] = best
+                ap[o] = <int>best_idx
+
+
+def max_pool_backward(const real[:, :, :, ::1] dout, const int[:, :, :, ::1] argmax,
+                      real[:, :, :, ::1] dx):
+    """Overwrite ``dx`` with each window's upstream gradient added at its recorded argmax."""
+    cdef Py_ssize_t planes = dx.shape[0] * dx.shape[1]
+    cdef Py_ssize_t in_plane = dx.shape[2] * dx.shape[3]
+    cdef Py_ssize_t out_plane = dout.shape[2] * dout.shape[3]
+    cdef const real* gp = &dout[0, 0, 0, 0]
+    cdef const int* ap = &argmax[0, 0, 0, 0]
+    cdef real* dp = &dx[0, 0, 0, 0]
+    cdef Py_ssize_t p, o
+    for p in prange(planes, nogil=True, schedule="static"):
+        memset(dp + p * in_plane, 0, in_plane * sizeof(real))
+        for o in range(p * out_plane, (p + 1) * out_plane):
+            dp[p * in_plane + ap[o]] += gp[o]

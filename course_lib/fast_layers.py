@@ -1,0 +1,261 @@
+"""Fast convolution and max pooling layers (staff code; students write the naive loops).
+
+The convolution is im2col + matrix product, done a few images at a time so that the
+column matrix of one chunk stays in the CPU cache between being written and being
+multiplied:
+
+    forward   out[chunk]  = W @ im2col(x[chunk]) + b          W = w.reshape(F, C*HH*WW)
+    backward  dW         += dout[chunk] @ im2col(x[chunk]).T
+              dx[chunk]   = col2im(W.T @ dout[chunk])
+
+The backward pass recomputes the columns from x instead of keeping them from the forward
+pass: that is cheaper than storing and re-reading a matrix HH*WW/stride**2 times larger
+than x. Max pooling records, for every window, where its maximum was, and the backward
+pass sends the gradient there (to the FIRST maximum in row-major window order when there
+are ties, the same rule as ``np.argmax`` on the window).
+
+Both layers accept any stride >= 1, padding >= 0 (conv), rectangular filters and pool
+windows, and overlapping pool windows (stride < window). They compute in float32 when x
+is float32 and in float64 otherwise; outputs and gradients have that dtype. Kernels come
+from ``course_lib.im2col.BACKEND`` (compiled Cython, or the NumPy fallback).
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from course_lib import im2col as _im2col
+from course_lib.im2col import compute_dtype, conv_output_shape, sliding_output_size
+
+# Bytes of column matrix per chunk: small enough to stay in the last-level cache with its
+# product, big enough that each matrix product keeps the BLAS threads busy.
+COLUMN_CHUNK_BYTES = 2 * 1024 * 1024
+
+
+def _param(params, key, what, low):
+    if key not in params:
+        raise ValueError(f"{what} needs the key {key!r}; got keys {sorted(params)}")
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{what}[{key!r}] must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def _images_per_chunk(num_images, column_bytes_per_image):
+    return max(1, min(num_images, COLUMN_CHUNK_BYTES // max(1, column_bytes_per_image)))
+
+
+def _flat_buffer(size, dtype):
+    """One allocation reused for every chunk; chunk views are its C-contiguous prefixes."""
+    return np.empty(size, dtype)
+
+
+def conv_forward_fast(x, w, b, conv_param):
+    """Convolution layer forward pass (cross-correlation, like CS231n's conv_forward_naive).
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+        Input batch.
+    w : array_like, shape (F, C, HH, WW)
+        Filters; HH != WW is fine.
+    b : array_like, shape (F,)
+        Biases.
+    conv_param : dict
+        ``stride`` (int >= 1) and ``pad`` (int >= 0, zeros on every side).
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, out_h, out_w), float32 if x is float32 else float64
+        ``out_h = 1 + (H + 2*pad - HH) // stride``, ``out_w = 1 + (W + 2*pad - WW) // stride``.
+    cache : tuple
+        For :func:`conv_backward_fast`.
+
+    Raises
+    ------
+    ValueError
+        On missing or invalid ``conv_param`` entries, mismatched shapes, or when
+        ``(H + 2*pad - HH)`` or ``(W + 2*pad - WW)`` is not a multiple of ``stride``.
+    """
+    x, w, b, stride, pad = _conv_inputs(x, w, b, conv_param)
+    num_images, _, _, _ = x.shape
+    num_filters, _, filter_h, filter_w = w.shape
+    out_h, out_w = conv_output_shape(x.shape, filter_h, filter_w, pad, stride)
+    pixels = out_h * out_w
+    w_rows = w.reshape(num_filters, -1)
+    out = np.empty((num_images, num_filters, out_h, out_w), x.dtype)
+    chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
+    cols_buffer = _flat_buffer(w_rows.shape[1] * chunk * pixels, x.dtype)
+    product_buffer = _flat_buffer(num_filters * chunk * pixels, x.dtype)
+    for first in range(0, num_images, chunk):
+        count = min(chunk, num_images - first)
+        cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
+        product = product_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
+        _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
+        np.dot(w_rows, cols, out=product)
+        # (F, count, pixels) -> (count, F, pixels), adding the bias on the way
+        np.add(product.reshape(num_filters, count, pixels).transpose(1, 0, 2),
+               b[None, :, None], out=out[first:first + count].reshape(count, num_filters, pixels))
+    return out, (x, w, b, {"stride": stride, "pad": pad})
+
+
+def conv_backward_fast(dout, cache):
+    """Convolution layer backward pass.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, F, out_h, out_w)
+        Upstream gradient.
+    cache : tuple
+        From :func:`conv_forward_fast`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dw : ndarray, shape (F, C, HH, WW)
+    db : ndarray, shape (F,)
+        All in the forward pass's compute dtype.
+    """
+    x, w, _, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    num_images, _, _, _ = x.shape
+    num_filters, _, filter_h, filter_w = w.shape
+    out_h, out_w = conv_output_shape(x.shape, filter_h, filter_w, pad, stride)
+    expected = (num_images, num_filters, out_h, out_w)
+    if np.shape(dout) != expected:
+        raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
+                         f"{expected}; got {np.shape(dout)}")
+    dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    pixels = out_h * out_w
+    w_rows = w.reshape(num_filters, -1)
+    dx = np.empty_like(x)
+    dw_rows = np.zeros_like(w_rows)
+    dw_part = np.empty_like(w_rows)
+    db = np.zeros(num_filters, x.dtype)
+    chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
+    cols_buffer = _flat_buffer(w_rows.shape[1] * chunk * pixels, x.dtype)
+    dcols_buffer = _flat_buffer(cols_buffer.size, x.dtype)
+    grad_buffer = _flat_buffer(num_filters * chunk * pixels, x.dtype)
+    for first in range(0, num_images, chunk):
+        count = min(chunk, num_images - first)
+        cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
+        dcols = dcols_buffer[:cols.size].reshape(cols.shape)
+        grad = grad_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
+        # (count, F, pixels) -> (F, count, pixels): dout of this chunk as a (F, columns) matrix
+        np.copyto(grad.reshape(num_filters, count, pixels),
+                  dout[first:first + count].reshape(count, num_filters, pixels).transpose(1, 0, 2))
+        db += grad.sum(axis=1)
+        _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
+        np.dot(grad, cols.T, out=dw_part)
+        dw_rows += dw_part
+        np.dot(w_rows.T, grad, out=dcols)
+        _im2col.col2im_into(dcols, dx, first, filter_h, filter_w, pad, stride)
+    return dx, dw_rows.reshape(w.shape), db
+
+
+def _conv_inputs(x, w, b, conv_param):
+    """Validate and convert the conv arguments; returns contiguous arrays of one dtype."""
+    stride = _param(conv_param, "stride", "conv_param", 1)
+    pad = _param(conv_param, "pad", "conv_param", 0)
+    dtype = compute_dtype(x)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    w = np.ascontiguousarray(w, dtype=dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    if x.ndim != 4:
+        raise ValueError(f"conv: x must have shape (N, C, H, W); got {x.shape}")
+    if w.ndim != 4 or w.shape[1] != x.shape[1]:
+        raise ValueError(f"conv: w must have shape (F, C, HH, WW) with C = {x.shape[1]} "
+                         f"(x's channels); got {w.shape}")
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"conv: b must have shape (F,) = ({w.shape[0]},); got {b.shape}")
+    return x, w, b, stride, pad
+
+
+# ---------------------------------------------------------------------------------------
+# Max pooling
+
+def max_pool_forward_fast(x, pool_param):
+    """Max pooling forward pass.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    pool_param : dict
+        ``pool_height``, ``pool_width`` and ``stride`` (ints >= 1). Windows may overlap
+        (stride < window) and need not be square.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, out_h, out_w), float32 if x is float32 else float64
+        ``out_h = 1 + (H - pool_height) // stride``, likewise out_w.
+    cache : tuple
+        For :func:`max_pool_backward_fast` (holds where each maximum was, not x).
+
+    Raises
+    ------
+    ValueError
+        On missing or invalid ``pool_param`` entries, a window larger than the input, or
+        when ``H - pool_height`` or ``W - pool_width`` is not a multiple of ``stride``.
+    """
+    pool_h = _param(pool_param, "pool_height", "pool_param", 1)
+    pool_w = _param(pool_param, "pool_width", "pool_param", 1)
+    stride = _param(pool_param, "stride", "pool_param", 1)
+    x = np.ascontiguousarray(x, dtype=compute_dtype(x))
+    if x.ndim != 4:
+        raise ValueError(f"max pool: x must have shape (N, C, H, W); got {x.shape}")
+    num_images, channels, height, width = x.shape
+    out_h = sliding_output_size(height, pool_h, 0, stride, layer="max pool", dimension="height",
+                                size_name="H", field_name="pool_height", pad_name=None)
+    out_w = sliding_output_size(width, pool_w, 0, stride, layer="max pool", dimension="width",
+                                size_name="W", field_name="pool_width", pad_name=None)
+    out = np.empty((num_images, channels, out_h, out_w), x.dtype)
+    # argmax[n, c, oh, ow] = h * W + w of the window's (first) maximum in plane (n, c)
+    argmax = np.empty(out.shape, np.intc)
+    if x.size and _im2col.BACKEND == "cython":
+        _im2col._im2col_cython.max_pool_forward(x, out, argmax, pool_h, pool_w, stride)
+    elif x.size:
+        _numpy_max_pool_forward(x, out, argmax, pool_h, pool_w, stride)
+    return out, (x.shape, x.dtype, argmax)
+
+
+def max_pool_backward_fast(dout, cache):
+    """Max pooling backward pass.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, out_h, out_w)
+    cache : tuple
+        From :func:`max_pool_forward_fast`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+        Each window's gradient lands on its first maximum; overlapping windows add up.
+    """
+    x_shape, dtype, argmax = cache
+    if np.shape(dout) != argmax.shape:
+        raise ValueError(f"max_pool_backward_fast: dout must have the forward output's shape "
+                         f"{argmax.shape}; got {np.shape(dout)}")
+    dout = np.ascontiguousarray(dout, dtype=dtype)
+    if _im2col.BACKEND == "cython" and dout.size:
+        dx = np.empty(x_shape, dtype)
+        _im2col._im2col_cython.max_pool_backward(dout, argmax, dx)
+        return dx
+    num_planes = x_shape[0] * x_shape[1]
+    plane_size = x_shape[2] * x_shape[3]
+    flat_index = argmax.reshape(num_planes, -1) + \
+        (np.arange(num_planes) * plane_size)[:, None]
+    dx = np.bincount(flat_index.ravel(), weights=dout.ravel(), minlength=num_planes * plane_size)
+    return dx.astype(dtype, copy=False).reshape(x_shape)
+
+
+def _numpy_max_pool_forward(x, out, argmax, pool_h, pool_w, stride):
+    _, _, _, width = x.shape
+    _, _, out_h, out_w = out.shape
+    s_n, s_c, s_h, s_w = x.strides
+    windows = as_strided(x, shape=out.shape + (pool_h, pool_w),
+                         strides=(s_n, s_c, s_h * stride, s_w * stride, s_h, s_w),
+                         writeable=False).reshape(out.shape + (pool_h * pool_w,))
+    in_window = windows.argmax(axis=-1)  # first maximum in row-major window order
+    out[...] = np.take_along_axis(windows, in_window[..., None], axis=-1)[..., 0]
+    rows = np.arange(out_h)[:, None] * stride + in_window // pool_w
+    cols = np.arange(out_w)[None, :] * stride + in_window % pool_w
+    argmax[...] = rows * width + cols

@@ -1,0 +1,320 @@
+"""im2col and col2im: turn convolution into one matrix product.
+
+A convolution of a batch ``x`` (N, C, H, W) with filters ``w`` (F, C, HH, WW) visits, for
+every output pixel, one HH x WW patch of every input channel. ``im2col`` copies those
+patches into the columns of a matrix ``cols`` of shape (C*HH*WW, N*out_h*out_w), so that
+
+    out = w.reshape(F, -1) @ cols            # (F, N*out_h*out_w)
+
+``col2im`` is the adjoint: it adds every column entry back onto the input pixel it came
+from (entries copied from the zero padding are dropped), which is exactly what the
+backward pass needs for ``dx = col2im(w.reshape(F, -1).T @ dout_cols)``.
+
+Column order: column ``n*out_h*out_w + oh*out_w + ow`` is output pixel (oh, ow) of image
+n; row ``(c*HH + i)*WW + j`` is channel c seen through filter tap (i, j), matching
+``w.reshape(F, -1)``. Rectangular fields (HH != WW), any stride >= 1 and any zero
+padding >= 0 are supported, in float32 and float64.
+
+Two backends compute the same numbers:
+
+- ``"cython"``: the compiled ``course_lib._im2col_cython`` kernels (parallel with OpenMP
+  when the build had it). Built by ``pip install -e .`` when Cython and a C compiler are
+  present.
+- ``"numpy"``: a pure-NumPy fallback on strided views; slower, used when the extension is
+  missing or when the environment variable ``COURSE_LIB_IM2COL=numpy`` forces it.
+
+``BACKEND`` names the one in use. It is chosen at import and announced once on stderr
+when it is the fallback. Assigning ``course_lib.im2col.BACKEND = "numpy"`` switches at run
+time (tests use this to compare the two).
+"""
+import os
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+try:
+    from course_lib import _im2col_cython
+except ImportError:  # not built: no compiler, no Cython, or a failed build
+    _im2col_cython = None
+
+BUILD_HINT = ("build it with `pip install -e .` in the course checkout "
+              "(needs Cython and a C compiler)")
+
+
+class SlowBackendWarning(UserWarning):
+    """Issued once when ``course_lib.im2col`` runs on its pure-NumPy fallback."""
+
+
+def _choose_backend():
+    """Return the backend name and, for the fallback, the one-time notice to show."""
+    forced = os.environ.get("COURSE_LIB_IM2COL", "").strip().lower()
+    if forced not in ("", "cython", "numpy"):
+        raise ImportError(f"COURSE_LIB_IM2COL={forced!r} is not a backend; "
+                          "use 'cython', 'numpy' or leave it unset")
+    if forced == "numpy":
+        return "numpy", ("course_lib.im2col: using the slow pure-NumPy im2col because "
+                         "COURSE_LIB_IM2COL=numpy is set")
+    if _im2col_cython is None:
+        if forced == "cython":
+            raise ImportError("COURSE_LIB_IM2COL=cython but the Cython extension "
+                              f"course_lib._im2col_cython is not built; {BUILD_HINT}")
+        return "numpy", ("course_lib.im2col: the Cython extension course_lib._im2col_cython "
+                         "is not built, so convolutions use the slow pure-NumPy im2col; "
+                         + BUILD_HINT)
+    return "cython", None
+
+
+BACKEND, _notice = _choose_backend()
+if _notice:
+    # Module code runs once per process, so this is shown once.
+    warnings.warn(_notice, SlowBackendWarning, stacklevel=2)
+
+
+def available_backends():
+    """Names of the backends this installation can run, fastest first."""
+    return ("cython", "numpy") if _im2col_cython is not None else ("numpy",)
+
+
+def compute_dtype(*arrays):
+    """The floating dtype a layer computes in: that of the first array if float32/float64.
+
+    Integer, boolean and other floating inputs are computed in float64.
+    """
+    dtype = np.asarray(arrays[0]).dtype
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def sliding_output_size(size, field, padding, stride, *, layer, dimension, size_name,
+                        field_name, pad_name="pad"):
+    """Number of positions a window of ``field`` takes along one padded input axis.
+
+    Parameters
+    ----------
+    size, field, padding, stride : int
+        Input length, window length, zero padding on each side, step between windows.
+    layer, dimension, size_name, field_name, pad_name : str
+        Words for the error message, e.g. ``layer="conv", dimension="height",
+        size_name="H", field_name="HH"``.
+
+    Returns
+    -------
+    int
+        ``(size + 2*padding - field) // stride + 1``.
+
+    Raises
+    ------
+    ValueError
+        If the window does not fit, or the windows do not tile the padded axis exactly
+        (``(size + 2*padding - field) % stride != 0``); the message says what to change.
+    """
+    span = size + 2 * padding - field
+    padded = f"{size_name} + 2*{pad_name}" if pad_name else size_name
+    if span < 0:
+        raise ValueError(
+            f"{layer}: the {dimension} window {field_name}={field} is larger than the "
+            f"{'padded ' if pad_name else ''}input {dimension} {padded} = {size + 2 * padding}; "
+            f"use a smaller window{' or more padding' if pad_name else ''}")
+    if span % stride:
+        fixes = [f"stride={max(s for s in range(1, stride) if span % s == 0)}"]
+        if pad_name:
+            more_pad = [p for p in range(padding + 1, padding + stride + 1)
+                        if (size + 2 * p - field) % stride == 0]
+            if more_pad:
+                fixes.insert(0, f"{pad_name}={more_pad[0]}")
+        fitting = size - span % stride
+        fixes.append(f"an input {dimension} of {fitting}")
+        raise ValueError(
+            f"{layer}: windows do not tile the input {dimension}: "
+            f"({padded} - {field_name}) % stride = ({size}"
+            f"{f' + 2*{padding}' if pad_name else ''} - {field}) % {stride} = {span % stride}, "
+            f"but it must be 0. Change the {dimension} settings, e.g. {' or '.join(fixes)}")
+    return span // stride + 1
+
+
+def conv_output_shape(x_shape, field_height, field_width, padding, stride, layer="conv"):
+    """(out_h, out_w) of a convolution; raises ValueError naming the axis that does not fit."""
+    _, _, height, width = x_shape
+    out_h = sliding_output_size(height, field_height, padding, stride, layer=layer,
+                                dimension="height", size_name="H", field_name="HH")
+    out_w = sliding_output_size(width, field_width, padding, stride, layer=layer,
+                                dimension="width", size_name="W", field_name="WW")
+    return out_h, out_w
+
+
+def _check_geometry(field_height, field_width, padding, stride):
+    for name, value, low in (("field_height", field_height, 1), ("field_width", field_width, 1),
+                             ("padding", padding, 0), ("stride", stride, 1)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+            raise ValueError(f"im2col: {name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_batch(x, what):
+    if x.ndim != 4:
+        raise ValueError(f"{what} must have shape (N, C, H, W); got shape {x.shape}")
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy fallback kernels (same contract as the Cython ones: see _im2col_cython.pyx)
+
+def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding, stride):
+    _, channels, _, _ = x.shape
+    out_h, out_w = conv_output_shape(x.shape, field_height, field_width, padding, stride)
+    count = cols.shape[1] // (out_h * out_w)
+    images = x[first_image:first_image + count]
+    if padding:
+        images = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    s_n, s_c, s_h, s_w = images.strides
+    patches = as_strided(images, shape=(count, channels, field_height, field_width, out_h, out_w),
+                         strides=(s_n, s_c, s_h, s_w, s_h * stride, s_w * stride),
+                         writeable=False)
+    np.copyto(cols.reshape(channels, field_height, field_width, count, out_h, out_w),
+              patches.transpose(1, 2, 3, 0, 4, 5))
+
+
+def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding, stride):
+    _, channels, height, width = dx.shape
+    out_h, out_w = conv_output_shape(dx.shape, field_height, field_width, padding, stride)
+    count = cols.shape[1] // (out_h * out_w)
+    padded = np.zeros((count, channels, height + 2 * padding, width + 2 * padding), dx.dtype)
+    patches = cols.reshape(channels, field_height, field_width, count, out_h, out_w)
+    for i in range(field_height):
+        for j in range(field_width):
+            padded[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += \
+                patches[:, i, j].transpose(1, 0, 2, 3)
+    dx[first_image:first_image + count] = padded[:, :, padding:padding + height,
+                                                 padding:padding + width]
+
+
+_KERNELS = {"numpy": (_numpy_im2col_into, _numpy_col2im_into)}
+if _im2col_cython is not None:
+    _KERNELS["cython"] = (_im2col_cython.im2col_into, _im2col_cython.col2im_into)
+
+
+def _kernels():
+    if BACKEND not in _KERNELS:
+        raise RuntimeError(f"course_lib.im2col.BACKEND={BACKEND!r} is not available here; "
+                           f"choose one of {available_backends()}"
+                           + ("" if _im2col_cython is not None else f" or {BUILD_HINT}"))
+    return _KERNELS[BACKEND]
+
+
+# ---------------------------------------------------------------------------------------
+# Chunk-level entry points (used by course_lib.fast_layers to keep columns in cache)
+
+def im2col_into(x, cols, first_image, field_height, field_width, padding, stride):
+    """Write the columns of images ``first_image .. first_image + count - 1`` into ``cols``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous
+    cols : ndarray, shape (C*field_height*field_width, count*out_h*out_w), x.dtype,
+        C-contiguous; overwritten.
+    first_image : int
+        Index in ``x`` of the first image to unroll; ``count`` follows from ``cols``.
+    field_height, field_width, padding, stride : int
+    """
+    _check_chunk(x, cols, first_image, field_height, field_width, padding, stride, "x")
+    _kernels()[0](x, cols, first_image, field_height, field_width, padding, stride)
+
+
+def col2im_into(cols, dx, first_image, field_height, field_width, padding, stride):
+    """Overwrite images ``first_image ..`` of ``dx`` with ``cols`` summed back (adjoint of im2col).
+
+    Parameters
+    ----------
+    cols : ndarray, shape (C*field_height*field_width, count*out_h*out_w), dx.dtype,
+        C-contiguous
+    dx : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous; images
+        ``first_image .. first_image + count - 1`` are overwritten, the others untouched.
+    first_image, field_height, field_width, padding, stride : int
+    """
+    _check_chunk(dx, cols, first_image, field_height, field_width, padding, stride, "dx")
+    _kernels()[1](cols, dx, first_image, field_height, field_width, padding, stride)
+
+
+def _check_chunk(images, cols, first_image, field_height, field_width, padding, stride, name):
+    _check_geometry(field_height, field_width, padding, stride)
+    _check_batch(images, name)
+    if images.dtype not in (np.float32, np.float64) or cols.dtype != images.dtype:
+        raise ValueError(f"im2col: {name} and cols must share a float32 or float64 dtype; "
+                         f"got {images.dtype} and {cols.dtype}")
+    if not (images.flags.c_contiguous and cols.flags.c_contiguous):
+        raise ValueError(f"im2col: {name} and cols must be C-contiguous "
+                         "(use np.ascontiguousarray)")
+    out_h, out_w = conv_output_shape(images.shape, field_height, field_width, padding, stride,
+                                     layer="im2col")
+    rows = images.shape[1] * field_height * field_width
+    count, rest = divmod(cols.shape[1], out_h * out_w) if cols.ndim == 2 else (0, 1)
+    if cols.ndim != 2 or cols.shape[0] != rows or rest or count < 1 \
+            or not 0 <= first_image <= images.shape[0] - count:
+        raise ValueError(f"im2col: cols must have shape ({rows}, count*{out_h * out_w}) for "
+                         f"1 <= count <= N - first_image = {images.shape[0] - first_image}; "
+                         f"got {cols.shape}")
+
+
+# ---------------------------------------------------------------------------------------
+# Whole-batch functions
+
+def im2col(x, field_height, field_width, padding=0, stride=1):
+    """Unroll every receptive field of ``x`` into a column.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+        Input batch; float32 stays float32, anything else is computed in float64.
+    field_height, field_width : int
+        Receptive field (filter) size HH x WW.
+    padding : int
+        Zero padding added on every side.
+    stride : int
+        Step between neighbouring fields.
+
+    Returns
+    -------
+    cols : ndarray, shape (C*field_height*field_width, N*out_h*out_w), x's float dtype
+        With ``out_h = (H + 2*padding - field_height) // stride + 1`` (likewise out_w).
+
+    Raises
+    ------
+    ValueError
+        If x is not 4-D or the fields do not tile the padded input exactly.
+    """
+    x = np.ascontiguousarray(x, dtype=compute_dtype(x))
+    _check_batch(x, "x")
+    _check_geometry(field_height, field_width, padding, stride)
+    out_h, out_w = conv_output_shape(x.shape, field_height, field_width, padding, stride,
+                                     layer="im2col")
+    cols = np.empty((x.shape[1] * field_height * field_width, x.shape[0] * out_h * out_w),
+                    x.dtype)
+    if x.shape[0]:
+        im2col_into(x, cols, 0, field_height, field_width, padding, stride)
+    return cols
+
+
+def col2im(cols, x_shape, field_height, field_width, padding=0, stride=1):
+    """Sum columns back into an image batch: the adjoint (transpose) of :func:`im2col`.
+
+    Parameters
+    ----------
+    cols : array_like, shape (C*field_height*field_width, N*out_h*out_w)
+    x_shape : tuple (N, C, H, W)
+        Shape of the batch the columns were taken from.
+    field_height, field_width, padding, stride : int
+        As given to :func:`im2col`.
+
+    Returns
+    -------
+    x : ndarray, shape x_shape, cols's float dtype
+        Pixel (n, c, h, w) holds the sum of every column entry copied from it.
+    """
+    cols = np.ascontiguousarray(cols, dtype=compute_dtype(cols))
+    if len(x_shape) != 4:
+        raise ValueError(f"col2im: x_shape must be (N, C, H, W); got {tuple(x_shape)}")
+    dx = np.empty(tuple(int(s) for s in x_shape), cols.dtype)
+    if dx.shape[0]:
+        col2im_into(cols, dx, 0, field_height, field_width, padding, stride)
+    elif cols.size:
+        raise ValueError(f"col2im: x_shape {tuple(x_shape)} has no images but cols has "
+                         f"shape {cols.shape}")
+    return dx
