@@ -1,0 +1,109 @@
+"""nbgrader configuration for the course (this folder is the nbgrader course root).
+
+nbgrader reads this file when a command runs in this folder (``cd assignments && nbgrader
+...``) or when given with ``--config``. It is plain Python; everything the course needs
+that nbgrader does not do by default is set here:
+
+* the course id and the exchange folder, both overridable from the environment so one
+  laptop, a JupyterHub and the test suite can share this file;
+* files that must never reach students (caches, compiled extensions);
+* ``exclude_overwriting``: the student package files of every assignment, so that
+  ``nbgrader autograde`` grades the student's ``nnfs/*.py`` instead of swapping in the
+  instructor's copies (nbgrader issue #940). The list is derived from ``source/``;
+* the solution markers and the stub that replaces them;
+* warnings on stderr do not cost a test cell its points (see ``IgnorePattern`` below).
+
+Environment variables
+---------------------
+NBGRADER_COURSE_ID
+    The course id (default ``nnfs``).
+NBGRADER_EXCHANGE
+    The exchange folder used by ``release_assignment``, ``fetch_assignment``, ``submit``
+    and ``collect`` (default ``exchange/`` inside this folder, which works on a laptop
+    without root; a shared server would use e.g. ``/srv/nbgrader/exchange``).
+"""
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it executes this file)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+STUDENT_PACKAGE = "nnfs"
+
+c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "nnfs")
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(COURSE_ROOT / "exchange"))
+
+# Copying never takes these along: not into the release, not into a submission, not from
+# the source at autograde time.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "__pycache__",
+    "*.pyc",
+    "*.pyo",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.so",
+    "*.pyd",
+    "*.egg-info",
+    ".DS_Store",
+    ".coverage",
+    "feedback",
+]
+# A submission is code and notebooks; anything larger than this is a mistake
+# (a dataset or a checkpoint saved into the assignment folder).
+c.CourseDirectory.max_file_size = 20000  # kilobytes
+
+
+def student_files(assignment_dir):
+    """Files students edit in one assignment: everything in its student package.
+
+    Parameters
+    ----------
+    assignment_dir : Path
+        ``source/<assignment>``.
+
+    Returns
+    -------
+    list of str
+        Paths relative to ``assignment_dir`` with ``/`` separators, as nbgrader compares
+        them (``["nnfs/__init__.py", "nnfs/warmup.py"]``).
+    """
+    package = assignment_dir / STUDENT_PACKAGE
+    if not package.is_dir():
+        return []
+    ignored = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
+    return sorted(
+        path.relative_to(assignment_dir).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and not ignored.intersection(path.parts)
+        and path.suffix not in {".pyc", ".so", ".pyd"}
+    )
+
+
+_SOURCE = COURSE_ROOT / "source"
+c.Autograde.exclude_overwriting = {
+    assignment.name: student_files(assignment)
+    for assignment in (sorted(_SOURCE.iterdir()) if _SOURCE.is_dir() else [])
+    if assignment.is_dir()
+}
+
+# Solution regions, in notebooks and (through `autograder release`) in .py files alike.
+c.ClearSolutions.begin_solution_delimeter = "### BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "### END SOLUTION"
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# nbgrader gives a test cell zero points as soon as it wrote anything to stderr
+# (nbgrader.utils.determine_grade), and Python's warnings module writes there: a correct
+# softmax that overflows harmlessly would lose its points. The notebooks' setup cells
+# print warnings to stdout instead; this removes, at autograde time, stderr outputs that
+# are warnings, in case a setup cell was deleted. Errors are separate outputs of type
+# "error" and still fail the cell.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?m)^.*:\d+: (?:\w+\.)*\w*Warning: "
+
+# Autograde and validate run every notebook top to bottom; training cells need more than
+# nbgrader's default of 30 seconds per cell.
+c.Execute.timeout = 300
