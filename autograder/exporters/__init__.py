@@ -1,0 +1,150 @@
+"""``autograder export``: grade sheets, Gradescope autograders and the nbgrader gradebook.
+
+* ``export csv ASSIGNMENT --results DIR [--to FILE]``: one row per submission
+  (:mod:`~autograder.exporters.csv_export`).
+* ``export gradescope ASSIGNMENT [--hidden] [--to ZIP]``: an autograder zip for Gradescope
+  (:mod:`~autograder.exporters.gradescope`).
+* ``export gradebook ASSIGNMENT --results DIR [--db URL]``: scores into nbgrader's
+  gradebook (:mod:`~autograder.exporters.gradebook`).
+
+``csv`` and ``gradebook`` read the ``<submission>.json`` files ``autograder grade`` wrote
+(:mod:`~autograder.exporters.results`). A malformed file is named on stderr and skipped,
+the export goes on with the others, and the command exits with status 1.
+"""
+import sys
+from pathlib import Path
+
+from autograder.errors import UserError
+
+EXIT_SKIPPED_RESULTS = 1
+
+
+def _require_assignment(course, assignment):
+    try:
+        return course.source(assignment)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _load(args, course):
+    """Read the results of ``args.assignment``; print the skipped files to stderr.
+
+    Returns
+    -------
+    source : Path
+        The instructor's folder of the assignment.
+    loaded : autograder.exporters.results.ResultSet
+    """
+    from autograder.exporters.results import load_results
+
+    source = _require_assignment(course, args.assignment)
+    loaded = load_results(args.results, args.assignment)
+    for problem in loaded.problems:
+        print(f"autograder export: {problem}", file=sys.stderr)
+    if not loaded.results:
+        raise UserError(f"none of the result files in {args.results} could be used "
+                        "(see the messages above)")
+    return source, loaded
+
+
+def _finish(loaded, done):
+    print(done, file=sys.stderr)
+    if loaded.problems:
+        print(f"autograder export: {len(loaded.problems)} result file(s) skipped; "
+              "fix or regrade them and export again", file=sys.stderr)
+        return EXIT_SKIPPED_RESULTS
+    return 0
+
+
+def run_csv(args, course):
+    from autograder.exporters.csv_export import csv_text
+
+    _, loaded = _load(args, course)
+    text = csv_text(loaded.results)
+    if str(args.to) == "-":
+        sys.stdout.write(text)
+        where = "stdout"
+    else:
+        args.to.parent.mkdir(parents=True, exist_ok=True)
+        args.to.write_text(text, encoding="utf-8")
+        where = str(args.to)
+    return _finish(loaded, f"wrote {len(loaded.results)} submission(s) to {where}")
+
+
+def run_gradescope(args, course):
+    from autograder.exporters.gradescope import build_autograder_zip
+
+    to = args.to or Path(f"{args.assignment}-gradescope{'-hidden' if args.hidden else ''}.zip")
+    build_autograder_zip(course, args.assignment, to, hidden=args.hidden,
+                         hidden_visibility=args.hidden_visibility, timeout=args.timeout)
+    print(f"wrote {to}: upload it as the Gradescope assignment's autograder "
+          "(Configure Autograder > Zip file upload)", file=sys.stderr)
+    return 0
+
+
+def run_gradebook(args, course):
+    from autograder.exporters.gradebook import export_to_gradebook, gradebook_settings
+
+    source, loaded = _load(args, course)
+    db_url, course_id = gradebook_settings(course)
+    removed = export_to_gradebook(loaded.results, args.assignment, args.db or db_url,
+                                  course_id=course_id,
+                                  source_notebooks=[p.stem for p in sorted(source.glob("*.ipynb"))])
+    for name in removed:
+        print(f"autograder export: removed test {name!r} from the gradebook: it is not in these "
+              "results", file=sys.stderr)
+    return _finish(loaded, f"wrote the scores of {len(loaded.results)} submission(s) to "
+                           f"{args.db or db_url}")
+
+
+def add_cli(subparsers):
+    """Register ``autograder export`` and its three formats."""
+    from autograder.exporters.gradescope import DEFAULT_HIDDEN_VISIBILITY, GRADESCOPE_VISIBILITIES
+
+    export = subparsers.add_parser(
+        "export", help="export grades (CSV, nbgrader gradebook) or a Gradescope autograder",
+        description="Export graded results, or build a Gradescope autograder zip.")
+    formats = export.add_subparsers(dest="format", metavar="FORMAT")
+    formats.required = True
+
+    def results_option(parser):
+        parser.add_argument("--results", type=Path, required=True, metavar="DIR",
+                            help="the --out folder of `autograder grade` (<submission>.json files)")
+
+    csv_parser = formats.add_parser(
+        "csv", help="one row per submission: total, percent and per-test scores",
+        description="Write a grade sheet: submission, score, max_score, percent, then one "
+                    "column per test.")
+    csv_parser.add_argument("assignment", metavar="ASSIGNMENT")
+    results_option(csv_parser)
+    csv_parser.add_argument("--to", type=Path, default="-", metavar="FILE",
+                            help="the CSV file to write (default: standard output)")
+    csv_parser.set_defaults(func=run_csv)
+
+    gs_parser = formats.add_parser(
+        "gradescope", help="build a Gradescope autograder zip (setup.sh + run_autograder)",
+        description="Build a self-contained Gradescope autograder zip that grades uploads with "
+                    "the sandboxed grader and writes results.json.")
+    gs_parser.add_argument("assignment", metavar="ASSIGNMENT")
+    gs_parser.add_argument("--hidden", action="store_true",
+                           help="ship and run the hidden tests too")
+    gs_parser.add_argument("--hidden-visibility", choices=GRADESCOPE_VISIBILITIES,
+                           default=DEFAULT_HIDDEN_VISIBILITY,
+                           help="when students see hidden tests' results "
+                                f"(default: {DEFAULT_HIDDEN_VISIBILITY})")
+    gs_parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                           help="per-test time limit (default: the grader's)")
+    gs_parser.add_argument("--to", type=Path, default=None, metavar="ZIP",
+                           help="the zip to write (default: ASSIGNMENT-gradescope[-hidden].zip)")
+    gs_parser.set_defaults(func=run_gradescope)
+
+    gb_parser = formats.add_parser(
+        "gradebook", help="write scores into nbgrader's gradebook",
+        description="Write each test's score into nbgrader's gradebook (as the notebook "
+                    "'autograder_tests'), so that `nbgrader export` and formgrader show them.")
+    gb_parser.add_argument("assignment", metavar="ASSIGNMENT")
+    results_option(gb_parser)
+    gb_parser.add_argument("--db", default=None, metavar="URL",
+                           help="gradebook database URL (default: the course's, from "
+                                "nbgrader_config.py, else assignments/gradebook.db)")
+    gb_parser.set_defaults(func=run_gradebook)

@@ -1,0 +1,240 @@
+"""Write autograder scores into nbgrader's gradebook, so ``nbgrader export`` and formgrader show them.
+
+How pytest results map onto nbgrader's model
+--------------------------------------------
+nbgrader's gradebook knows assignments made of notebooks made of grade cells; a student's
+submission holds one grade per grade cell, and ``nbgrader export`` reports, per student
+and assignment, the sum of those grades (``score``) and of the cells' points
+(``max_score``). Our tests are not cells of any notebook, so the exporter gives them a
+notebook of their own: the assignment gets a notebook entry named
+:data:`AUTOGRADER_NOTEBOOK` with one autograded ("code") grade cell per test, worth the
+test's points, and each student's submission gets the test's score as that cell's
+``auto_score``. Then
+
+* ``nbgrader export`` shows score = the notebooks' cells graded by nbgrader (autograded
+  test cells, manually graded answers) + our tests, and max_score = all their points;
+  the total is right without touching any cell nbgrader owns;
+* formgrader lists the tests, with their points, under that notebook, and a TA's manual
+  score on one of them overrides ours (nbgrader's rule: a manual score wins), also on
+  re-export, because re-exporting only writes ``auto_score``.
+
+Writing our scores onto the notebooks' existing grade cells was rejected: our tests do
+not correspond to those cells, and ``nbgrader autograde`` would overwrite them.
+
+Order of operations and caveats
+-------------------------------
+* The assignment's notebooks must already be in the gradebook (``autograder release`` /
+  ``nbgrader generate_assignment`` put them there); otherwise a later
+  ``generate_assignment`` would find an assignment it cannot reconcile.
+* Run this export after ``nbgrader autograde``: autograde gives 0 to every notebook of
+  the assignment that has no submitted ``.ipynb`` file, including this one. Exporting
+  again restores the scores.
+* Once submissions exist, nbgrader refuses to add or remove notebooks of the assignment
+  in ``generate_assignment``; that includes this notebook.
+* The exported tests define the notebook's cells: tests no longer in the results (for
+  example after exporting without the hidden suite) are removed from the gradebook,
+  because points that no test awards would wrongly lower every student's percentage.
+"""
+import hashlib
+
+from autograder.errors import UserError
+from autograder.exporters.results import ordered_test_names
+
+AUTOGRADER_NOTEBOOK = "autograder_tests"
+DEFAULT_COURSE_ID = "default_course"
+_MAX_CELL_NAME = 128  # nbgrader's column width for cell names
+
+
+def gradebook_settings(course):
+    """The gradebook URL and course id nbgrader uses for ``course``.
+
+    Reads ``CourseDirectory.db_url`` and ``CourseDirectory.course_id`` from the course's
+    ``nbgrader_config.py`` when it sets them; nbgrader's defaults otherwise
+    (``sqlite:///<course>/assignments/gradebook.db``, ``default_course``).
+
+    Returns
+    -------
+    db_url : str
+    course_id : str
+    """
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    root = course.nbgrader_root
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    course_id = DEFAULT_COURSE_ID
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    except ConfigFileNotFound:
+        return db_url, course_id
+    except Exception as exc:
+        raise UserError(f"cannot read {root / 'nbgrader_config.py'} ({exc}); fix it, or give "
+                        "the gradebook with --db") from exc
+    directory = config.get("CourseDirectory", {})
+    if "db_url" in directory:
+        db_url = directory["db_url"]
+    if "course_id" in directory:
+        course_id = directory["course_id"]
+    return db_url, course_id
+
+
+def cell_name(test_name):
+    """The grade-cell name of a test: the test's name, shortened with a hash if too long.
+
+    Parameters
+    ----------
+    test_name : str
+        e.g. ``"tests/test_warmup.py::test_softmax_loss_small"``.
+
+    Returns
+    -------
+    str
+        At most 128 characters (nbgrader's limit); distinct tests keep distinct names.
+    """
+    if len(test_name) <= _MAX_CELL_NAME:
+        return test_name
+    digest = hashlib.sha256(test_name.encode("utf-8")).hexdigest()[:12]
+    return f"{test_name[:_MAX_CELL_NAME - 14]}~{digest}"
+
+
+def points_per_test(results):
+    """Each test's points: ``{test name: max_score}`` in the stable test order.
+
+    Raises
+    ------
+    UserError
+        If two results give the same test different points (graded by different versions
+        of the tests: grade them again together).
+    """
+    points, first_seen = {}, {}
+    for result in results:
+        for test in result["tests"]:
+            name = test["name"]
+            if name in points and points[name] != test["max_score"]:
+                raise UserError(
+                    f"test {name!r} is worth {points[name]:g} points in {first_seen[name]}'s "
+                    f"result but {test['max_score']:g} in {result['submission']}'s; the results "
+                    "come from different versions of the tests: grade these submissions again")
+            points.setdefault(name, test["max_score"])
+            first_seen.setdefault(name, result["submission"])
+    return {name: points[name] for name in ordered_test_names(results)}
+
+
+def _ensure_assignment(gradebook, assignment, source_notebooks):
+    from nbgrader.api import MissingEntry
+
+    try:
+        record = gradebook.find_assignment(assignment)
+    except MissingEntry:
+        record = None
+    known = {nb.name for nb in record.notebooks} if record is not None else set()
+    missing = sorted(set(source_notebooks) - known)
+    if missing:
+        raise UserError(
+            f"the gradebook does not know notebook(s) {', '.join(missing)} of {assignment}: run "
+            f"`autograder release {assignment}` (nbgrader generate_assignment) first, so that "
+            "nbgrader's own notebooks are in the gradebook before the autograder's scores")
+    if AUTOGRADER_NOTEBOOK in source_notebooks:
+        raise UserError(f"{assignment} has a notebook named {AUTOGRADER_NOTEBOOK}.ipynb, the name "
+                        "this exporter reserves for the autograder's tests; rename it")
+    if record is None:
+        gradebook.add_assignment(assignment)
+
+
+def _sync_grade_cells(gradebook, assignment, points):
+    """Make the autograder notebook's grade cells exactly the exported tests.
+
+    Returns
+    -------
+    dict
+        ``{test name: GradeCell}``.
+    removed : list of str
+        Names of cells that were dropped.
+    """
+    from nbgrader.api import MissingEntry
+
+    try:
+        notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
+    except MissingEntry:
+        notebook = gradebook.add_notebook(AUTOGRADER_NOTEBOOK, assignment)
+    cells = {}
+    for test, max_score in points.items():
+        cells[test] = gradebook.update_or_create_grade_cell(
+            cell_name(test), AUTOGRADER_NOTEBOOK, assignment,
+            max_score=float(max_score), cell_type="code")
+    wanted = {cell.id for cell in cells.values()}
+    removed = []
+    for cell in list(notebook.grade_cells):
+        if cell.id not in wanted:
+            removed.append(cell.name)
+            for grade in list(cell.grades):
+                gradebook.db.delete(grade)
+            gradebook.db.delete(cell)
+    gradebook.db.commit()
+    return cells, removed
+
+
+def _submitted_autograder_notebook(gradebook, assignment, student):
+    """The student's submitted version of the autograder notebook, created where missing.
+
+    A submission created before the autograder notebook existed (by ``nbgrader collect``
+    or ``autograde``) has no entry for it yet.
+    """
+    from nbgrader.api import MissingEntry, SubmittedNotebook
+
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        submission = gradebook.add_submission(assignment, student)
+    for submitted in submission.notebooks:
+        if submitted.notebook.name == AUTOGRADER_NOTEBOOK:
+            return submitted
+    submitted = SubmittedNotebook(notebook=gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment),
+                                  assignment=submission)
+    gradebook.db.add(submitted)
+    return submitted
+
+
+def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID,
+                        source_notebooks=()):
+    """Write the test scores of ``results`` into the nbgrader gradebook at ``db_url``.
+
+    Parameters
+    ----------
+    results : list of dict
+        Checked results of ``assignment``; each ``submission`` is a student id.
+    assignment : str
+    db_url : str
+        SQLAlchemy URL of the gradebook, e.g. ``sqlite:////course/assignments/gradebook.db``.
+    course_id : str
+        nbgrader's course id (``CourseDirectory.course_id``).
+    source_notebooks : iterable of str
+        Names (without ``.ipynb``) of the assignment's notebooks in the source folder; they
+        must already be in the gradebook.
+
+    Returns
+    -------
+    removed : list of str
+        Grade cells of tests that are no longer exported and were removed.
+    """
+    from nbgrader.api import Grade, Gradebook
+
+    points = points_per_test(results)
+    with Gradebook(db_url, course_id=course_id) as gradebook:
+        _ensure_assignment(gradebook, assignment, list(source_notebooks))
+        cells, removed = _sync_grade_cells(gradebook, assignment, points)
+        for result in results:
+            student = result["submission"]
+            gradebook.update_or_create_student(student)
+            submitted = _submitted_autograder_notebook(gradebook, assignment, student)
+            grades = {grade.cell_id: grade for grade in submitted.grades}
+            scores = {test["name"]: test["score"] for test in result["tests"]}
+            for test, cell in cells.items():
+                grade = grades.get(cell.id)
+                if grade is None:
+                    grade = Grade(cell_id=cell.id, notebook=submitted)
+                    gradebook.db.add(grade)
+                # A test missing from this result was not run for it: it earns nothing.
+                grade.auto_score = float(scores.get(test, 0.0))
+                grade.needs_manual_grade = False
+        gradebook.db.commit()
+    return removed

@@ -1,0 +1,272 @@
+"""Gradescope: turn a result into ``results.json`` and build the autograder zip.
+
+Gradescope's autograder specification
+(https://gradescope-autograders.readthedocs.io/en/latest/specs/) asks for a zip with
+``setup.sh`` and ``run_autograder`` at its root. Gradescope unpacks it into
+``/autograder/source``, runs ``setup.sh`` once as root to build an image, then for each
+upload fills ``/autograder/submission`` and runs ``run_autograder``, which must write
+``/autograder/results/results.json``.
+
+The zip built here is self-contained: next to the two scripts it holds the course's
+requirements, the ``course_lib`` and ``autograder`` sources with ``setup.py``, the
+instructor's folder of the assignment (public tests and the reference solution the
+``reference`` fixture loads), its hidden suite when asked for, and
+``gradescope_config.json`` (which assignment, whether hidden tests run, how they are shown).
+``run_autograder`` calls :mod:`autograder.exporters.gradescope_run`, which grades the
+upload with :func:`autograder.grading.grade_submission` (student code in the sandboxed
+child) and converts the result with :func:`to_gradescope`.
+"""
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.course import PACKAGE_ROOT
+from autograder.errors import UserError
+
+#: Visibility values Gradescope accepts for the submission, a test and stdout.
+GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+DEFAULT_HIDDEN_VISIBILITY = "after_published"
+
+TEMPLATE_DIR = PACKAGE_ROOT / "gradescope_template"
+EXECUTABLE_SCRIPTS = ("setup.sh", "run_autograder")
+CONFIG_NAME = "gradescope_config.json"
+COURSE_DIR = "course"
+
+#: What a failed test says first, for the statuses Gradescope has no word for.
+STATUS_HEADLINES = {
+    "error": "Error: your code raised an exception or crashed while this test ran.",
+    "timeout": "Timed out: your code took too long while this test ran.",
+}
+
+# Never shipped: caches, build products and editor leftovers.
+_SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".git", ".DS_Store"}
+_SKIPPED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".egg-info")
+
+
+def _check_visibility(value, what):
+    if value not in GRADESCOPE_VISIBILITIES:
+        raise UserError(f"{what} must be one of {', '.join(GRADESCOPE_VISIBILITIES)}, "
+                        f"not {value!r}")
+
+
+def gradescope_test(test, hidden_visibility=DEFAULT_HIDDEN_VISIBILITY):
+    """One entry of Gradescope's ``tests`` list for one test of our result.
+
+    Parameters
+    ----------
+    test : dict
+        A test of the result schema (``name``, ``score``, ``max_score``, ``status``,
+        ``visibility``, ``output``).
+    hidden_visibility : str
+        Gradescope visibility given to our hidden tests.
+
+    Returns
+    -------
+    dict
+        ``status`` is ``"passed"`` only for our ``"passed"``; ``"error"`` and ``"timeout"``
+        become ``"failed"`` with a headline saying which, above the grader's message.
+    """
+    output = test.get("output", "")
+    headline = STATUS_HEADLINES.get(test["status"])
+    if headline:
+        output = f"{headline}\n{output}" if output else headline
+    return {
+        "name": test["name"],
+        "score": float(test["score"]),
+        "max_score": float(test["max_score"]),
+        "status": "passed" if test["status"] == "passed" else "failed",
+        "visibility": hidden_visibility if test["visibility"] == "hidden" else "visible",
+        "output": output,
+    }
+
+
+def _summary(result):
+    tests = result["tests"]
+    passed = sum(test["status"] == "passed" for test in tests)
+    lines = [f"Score: {result['score']:g} / {result['max_score']:g} points; "
+             f"{passed} of {len(tests)} tests passed."]
+    for finding in result.get("notebooks") or []:
+        message = finding.get("message", finding) if isinstance(finding, dict) else finding
+        lines.append(f"Notebook check: {message}")
+    return "\n".join(lines)
+
+
+def to_gradescope(result, hidden_visibility=DEFAULT_HIDDEN_VISIBILITY,
+                  execution_time=None):
+    """Convert one result (docs/ARCHITECTURE.md schema) into Gradescope's ``results.json``.
+
+    Parameters
+    ----------
+    result : dict
+        A checked result of one submission.
+    hidden_visibility : str
+        One of :data:`GRADESCOPE_VISIBILITIES`, for tests whose visibility is ``"hidden"``
+        (default ``"after_published"``: students see them once grades are published).
+    execution_time : float, optional
+        Seconds the grading took.
+
+    Returns
+    -------
+    dict
+        ``{"score", "output", "visibility", "stdout_visibility", "tests": [...]}``;
+        ``stdout_visibility`` is ``"hidden"`` because the grader's log is for staff.
+    """
+    _check_visibility(hidden_visibility, "the hidden tests' visibility")
+    converted = {
+        "score": float(result["score"]),
+        "output": _summary(result),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [gradescope_test(test, hidden_visibility) for test in result["tests"]],
+    }
+    if execution_time is not None:
+        converted["execution_time"] = int(round(execution_time))
+    return converted
+
+
+def unreadable_submission(message):
+    """Gradescope's ``results.json`` for an upload that could not be graded at all."""
+    return {"score": 0.0, "output": message, "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": []}
+
+
+def _shipped(path):
+    return not (path.name in _SKIPPED_NAMES or path.name.endswith(_SKIPPED_SUFFIXES))
+
+
+def _tree(root, skip=()):
+    """Files under ``root`` worth shipping, as sorted paths; ``skip`` lists folders to leave out."""
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames
+                             if _shipped(here / d) and (here / d) not in skip)
+        files.extend(here / name for name in sorted(filenames) if _shipped(here / name))
+    return files
+
+
+def autograder_zip_members(course, assignment, hidden=False):
+    """What goes into the zip: ``(name in the zip, file on disk)`` pairs, scripts excluded.
+
+    Parameters
+    ----------
+    course : autograder.course.Course
+    assignment : str
+    hidden : bool
+        Ship the hidden suite of ``assignment`` too.
+
+    Returns
+    -------
+    list of (str, Path)
+
+    Raises
+    ------
+    UserError
+        Unknown assignment, missing hidden suite, or a course checkout without the
+        packaging files the zip needs.
+    """
+    try:
+        source = course.source(assignment)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    root = course.root
+    members = []
+
+    def add_tree(folder, skip=()):
+        members.extend((f"{COURSE_DIR}/{path.relative_to(root).as_posix()}", path)
+                       for path in _tree(folder, skip))
+
+    for name in ("setup.py", "pyproject.toml"):
+        if not (root / name).is_file():
+            raise UserError(f"{root / name} is missing: the Gradescope zip installs the course "
+                            "package from the checkout's setup.py and pyproject.toml")
+        members.append((f"{COURSE_DIR}/{name}", root / name))
+    requirements = root / "requirements.txt"
+    if not requirements.is_file():
+        raise UserError(f"{requirements} is missing: setup.sh installs the grading "
+                        "dependencies from it")
+    members.append(("requirements.txt", requirements))
+
+    # The packages come from the running autograder's checkout; only their sources ship.
+    code_root = PACKAGE_ROOT.parent
+    for package in ("course_lib", "autograder"):
+        folder = code_root / package
+        skip = {folder / "hidden"} if package == "autograder" else set()
+        members.extend((f"{COURSE_DIR}/{path.relative_to(code_root).as_posix()}", path)
+                       for path in _tree(folder, skip))
+
+    config = course.nbgrader_root / "nbgrader_config.py"
+    if config.is_file():
+        members.append((f"{COURSE_DIR}/{config.relative_to(root).as_posix()}", config))
+    add_tree(source)
+    if hidden:
+        suite = course.hidden_tests(assignment)
+        if not suite.is_dir() or not any(suite.glob("test_*.py")):
+            raise UserError(f"--hidden: {assignment} has no hidden suite ({suite} holds no "
+                            "test_*.py files); leave out --hidden or write the hidden tests")
+        add_tree(suite)
+    return members
+
+
+def gradescope_config(assignment, hidden, hidden_visibility, timeout):
+    """The settings ``run_autograder`` reads, as a dict."""
+    _check_visibility(hidden_visibility, "--hidden-visibility")
+    if timeout is not None and not timeout > 0:
+        raise UserError(f"--timeout must be a positive number of seconds, not {timeout}")
+    return {"assignment": assignment, "hidden": bool(hidden),
+            "hidden_visibility": hidden_visibility, "timeout": timeout}
+
+
+def _zip_entry(name, executable=False):
+    """A ZipInfo with a fixed date, so that the same inputs give the same zip bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    return info
+
+
+def build_autograder_zip(course, assignment, to, hidden=False,
+                         hidden_visibility=DEFAULT_HIDDEN_VISIBILITY, timeout=None):
+    """Write the Gradescope autograder zip of ``assignment`` to ``to``.
+
+    Parameters
+    ----------
+    course : autograder.course.Course
+    assignment : str
+    to : str or Path
+        The zip to write (replaced atomically if it exists).
+    hidden : bool
+        Ship and run the hidden suite.
+    hidden_visibility : str
+        Gradescope visibility of hidden tests' results.
+    timeout : float, optional
+        Per-test wall-clock limit in seconds passed to the grader (default: the grader's).
+
+    Returns
+    -------
+    Path
+        ``to``.
+    """
+    config = gradescope_config(assignment, hidden, hidden_visibility, timeout)
+    members = autograder_zip_members(course, assignment, hidden)
+    to = Path(to)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{to.name}.", suffix=".partial", dir=to.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
+            for script in EXECUTABLE_SCRIPTS:
+                archive.writestr(_zip_entry(script, executable=True),
+                                 (TEMPLATE_DIR / script).read_bytes())
+            archive.writestr(_zip_entry(CONFIG_NAME), json.dumps(config, indent=2) + "\n")
+            for name, path in members:
+                archive.writestr(_zip_entry(name, executable=os.access(path, os.X_OK)),
+                                 path.read_bytes())
+        os.chmod(partial, 0o644)
+        os.replace(partial, to)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return to

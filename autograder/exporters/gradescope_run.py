@@ -1,0 +1,257 @@
+"""What ``run_autograder`` runs inside Gradescope's container for one upload.
+
+Gradescope puts the student's upload in ``/autograder/submission``. Students upload in
+different ways, all of which must grade the same:
+
+* the contents of the assignment folder (``nnfs/``, ``warmup.ipynb``, ...),
+* the assignment folder itself, possibly renamed (``assignment0 (2)/nnfs/...``),
+* a zip of either of those, possibly with macOS's ``__MACOSX/`` folder inside.
+
+:func:`locate_submission` finds the folder that holds the assignment's student package,
+unpacking zips safely when it has to. The upload is then graded by
+:func:`autograder.grading.grade_submission` (student code runs in the sandboxed child),
+and the result is written as Gradescope's ``results.json``. Writing happens after grading
+and replaces the file atomically, so nothing student code writes there survives.
+
+An upload without the package gets a ``results.json`` with score 0 and a message saying
+what to upload. A failure of the grader itself exits non-zero without ``results.json``,
+so Gradescope flags the run as broken instead of recording a 0.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections import deque
+from pathlib import Path, PurePosixPath
+
+from autograder.exporters.gradescope import to_gradescope, unreadable_submission
+
+MAX_SEARCH_DEPTH = 3
+MAX_UNZIPPED_BYTES = 200 * 2**20
+MAX_UNZIPPED_FILES = 20_000
+_IGNORED_FOLDERS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+
+
+class SubmissionLayoutError(Exception):
+    """The upload does not contain the assignment; the message tells the student what to upload."""
+
+
+def assignment_markers(source):
+    """The top-level names that identify an assignment folder.
+
+    Parameters
+    ----------
+    source : Path
+        The instructor's folder of the assignment.
+
+    Returns
+    -------
+    packages : list of str
+        Folders with an ``__init__.py`` (the student package, e.g. ``nnfs``).
+    notebooks : list of str
+        Top-level notebooks (e.g. ``warmup.ipynb``).
+    """
+    packages = sorted(p.name for p in source.iterdir() if (p / "__init__.py").is_file())
+    notebooks = sorted(p.name for p in source.glob("*.ipynb") if p.is_file())
+    return packages, notebooks
+
+
+def _folders_breadth_first(top, max_depth=MAX_SEARCH_DEPTH):
+    queue = deque([(top, 0)])
+    while queue:
+        folder, depth = queue.popleft()
+        yield folder
+        if depth == max_depth:
+            continue
+        try:
+            children = sorted(p for p in folder.iterdir()
+                              if p.is_dir() and not p.is_symlink()
+                              and not p.name.startswith(".") and p.name not in _IGNORED_FOLDERS)
+        except OSError:
+            continue
+        queue.extend((child, depth + 1) for child in children)
+
+
+def _find_assignment_folder(top, packages, notebooks):
+    """The shallowest folder under ``top`` holding a student package, or None.
+
+    Among folders at the same depth, the one with most of the expected notebooks wins.
+    """
+    best, best_key = None, None
+    for folder in _folders_breadth_first(top):
+        if not any((folder / name / "__init__.py").is_file() for name in packages):
+            continue
+        depth = len(folder.relative_to(top).parts)
+        key = (depth, -sum((folder / name).is_file() for name in notebooks))
+        if best_key is None or key < best_key:
+            best, best_key = folder, key
+    return best
+
+
+def safe_extract(archive_path, destination):
+    """Unpack a zip uploaded by a student into ``destination``.
+
+    Refuses members that would land outside ``destination`` (absolute paths, ``..``),
+    skips symbolic links, and stops at :data:`MAX_UNZIPPED_BYTES` or
+    :data:`MAX_UNZIPPED_FILES`.
+
+    Raises
+    ------
+    SubmissionLayoutError
+        If the zip is corrupt, unsafe or too large.
+    """
+    name = Path(archive_path).name
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_UNZIPPED_FILES:
+                raise SubmissionLayoutError(f"{name} holds {len(members)} files; upload only "
+                                            "the assignment folder")
+            total = 0
+            for member in members:
+                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+                if member.filename.startswith(("/", "\\")) or ".." in parts or (
+                        parts and ":" in parts[0]):
+                    raise SubmissionLayoutError(f"{name} contains the unsafe path "
+                                                f"{member.filename!r}; zip the assignment "
+                                                "folder itself")
+                is_symlink = (member.external_attr >> 16) & 0o170000 == 0o120000
+                if member.is_dir() or is_symlink or not parts:
+                    continue
+                total += member.file_size
+                if total > MAX_UNZIPPED_BYTES:
+                    raise SubmissionLayoutError(
+                        f"{name} unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
+                        "leave datasets and outputs out of your upload")
+                target = Path(destination, *parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise SubmissionLayoutError(f"{name} is not a readable zip ({exc}); zip the "
+                                    "assignment folder again and re-upload") from exc
+
+
+def locate_submission(upload, source, scratch):
+    """Find the assignment folder in a Gradescope upload.
+
+    Parameters
+    ----------
+    upload : Path
+        ``/autograder/submission``.
+    source : Path
+        The instructor's folder of the assignment (tells which package to look for).
+    scratch : Path
+        An empty folder where uploaded zips are unpacked.
+
+    Returns
+    -------
+    Path
+        The folder that holds the student package.
+
+    Raises
+    ------
+    SubmissionLayoutError
+        If no folder in the upload, nor in a zip in it, holds the package.
+    """
+    packages, notebooks = assignment_markers(source)
+    if not packages:
+        raise RuntimeError(f"{source} has no package folder (with __init__.py) to look for")
+    found = _find_assignment_folder(upload, packages, notebooks)
+    if found is not None:
+        return found
+    archives = [p for folder in _folders_breadth_first(upload, max_depth=1)
+                for p in sorted(folder.glob("*.zip")) if p.is_file()]
+    for index, archive in enumerate(archives):
+        unpacked = Path(scratch) / f"upload{index}"
+        unpacked.mkdir(parents=True)
+        safe_extract(archive, unpacked)
+        found = _find_assignment_folder(unpacked, packages, notebooks)
+        if found is not None:
+            return found
+    expected = ", ".join([f"{name}/" for name in packages] + notebooks)
+    raise SubmissionLayoutError(
+        f"Your upload does not contain the assignment: no {' or '.join(packages)}/ folder with "
+        f"an __init__.py was found{' in it or in its zip files' if archives else ''}. Upload the "
+        f"files of your assignment folder ({expected}) or a zip of that folder.")
+
+
+def write_results(results, path):
+    """Write ``results`` as JSON to ``path`` atomically (replacing what is there)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(results, stream, indent=2)
+        stream.write("\n")
+    os.chmod(partial, 0o644)
+    os.replace(partial, path)
+
+
+def grade_upload(config, upload, results_path):
+    """Grade the upload in ``upload`` and write ``results_path``.
+
+    Parameters
+    ----------
+    config : dict
+        The zip's ``gradescope_config.json``: ``assignment``, ``hidden``,
+        ``hidden_visibility``, ``timeout``.
+    upload : Path
+    results_path : Path
+
+    Returns
+    -------
+    dict
+        What was written to ``results_path``.
+    """
+    from autograder.course import find_course
+    from autograder.grading import grade_submission
+
+    course = find_course()
+    assignment = config["assignment"]
+    started = time.monotonic()
+    # The sandboxed child may run as another user: it needs to read the unpacked upload.
+    scratch = Path(tempfile.mkdtemp(prefix="gradescope-upload-"))
+    os.chmod(scratch, 0o755)
+    try:
+        try:
+            folder = locate_submission(Path(upload), course.source(assignment), scratch)
+        except SubmissionLayoutError as exc:
+            results = unreadable_submission(str(exc))
+        else:
+            print(f"grading {folder} ({assignment}, hidden tests: {config['hidden']})")
+            result = grade_submission(course, assignment, folder, hidden=config["hidden"],
+                                      timeout=config.get("timeout"))
+            results = to_gradescope(result, config["hidden_visibility"],
+                                    execution_time=time.monotonic() - started)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_results(results, results_path)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.exporters.gradescope_run",
+        description="Grade a Gradescope upload (called by run_autograder).")
+    parser.add_argument("--config", type=Path, required=True,
+                        help="gradescope_config.json from the autograder zip")
+    parser.add_argument("--submission", type=Path, required=True,
+                        help="the upload folder (/autograder/submission)")
+    parser.add_argument("--results", type=Path, required=True,
+                        help="where to write results.json (/autograder/results/results.json)")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    results = grade_upload(config, args.submission, args.results)
+    print(results["output"])
+    for test in results["tests"]:
+        print(f"  {test['status']:6} {test['score']:g}/{test['max_score']:g}  {test['name']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
