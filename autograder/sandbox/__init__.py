@@ -1,0 +1,29 @@
+"""Run student code in a separate, limited process and reach it through proxies.
+
+This package is the trust boundary of the autograder:
+
+- :mod:`~autograder.sandbox.process`: the grader's side (:class:`Sandbox`, :class:`Limits`,
+  privilege dropping, timeouts, output capture, crash diagnosis);
+- :mod:`~autograder.sandbox.runner`: the child (a standalone script run with ``python -I``);
+- :mod:`~autograder.sandbox.codec`: the only way values cross (JSON + raw numeric buffers;
+  no pickle, no eval);
+- :mod:`~autograder.sandbox.proxy`: :class:`RemoteObject`, the stand-in for student objects;
+- :mod:`~autograder.sandbox.errors`: what tests see when student code misbehaves.
+
+Example
+-------
+>>> with Sandbox(prepare_workdir("submissions/alice/assignment0", private_dir)) as box:
+...     warmup = box.import_module("nnfs.warmup")
+...     warmup.softmax(np.zeros((2, 3)))          # an ndarray, copied out of the child
+"""
+from autograder.sandbox.errors import (ProtocolError, SandboxError, StudentAttributeError,
+                                       StudentCrash, StudentError, StudentTimeout)
+from autograder.sandbox.process import (Limits, Sandbox, prepare_workdir,
+                                        protect_instructor_files, running_as_root)
+from autograder.sandbox.proxy import RemoteObject
+
+__all__ = [
+    "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError",
+    "StudentAttributeError", "StudentCrash", "StudentError", "StudentTimeout",
+    "prepare_workdir", "protect_instructor_files", "running_as_root",
+]

@@ -1,0 +1,591 @@
+"""The grader's side of the sandbox: start, talk to, limit and kill the student process.
+
+A :class:`Sandbox` owns at most one child at a time. The child is
+``python -I -S runner.py`` (a fresh interpreter, not ``multiprocessing``; nothing is pickled)
+with the student's private copy as working directory and ``sys.path[0]``. Requests and
+answers travel over two dedicated pipes; the child's stdout and stderr go to a third pipe
+that the grader drains into a bounded buffer while it waits. If the child times out,
+crashes or floods its output, the grader kills its whole process group and raises; the
+next request starts a fresh child (``generation`` counts them) and re-imports modules on
+demand.
+
+Privileges
+----------
+When the grader runs as root, the child runs as ``nobody:nogroup`` with no supplementary
+groups (``subprocess.Popen(user=, group=, extra_groups=[])`` switches ids between fork and
+exec, like a preexec function would, but without running Python in the forked child,
+which is unsafe while other threads exist). Its resource limits are set by the runner as
+its very first action, before any student code exists in the process. The student copy is
+given to ``nobody`` (:func:`prepare_workdir`); the instructor's files are protected by
+:func:`protect_instructor_files`. Without root the child keeps the grader's uid, so it
+could read anything the grader can: :attr:`Sandbox.isolation` says so.
+"""
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.sandbox import codec
+from autograder.sandbox.interpreter import child_interpreter
+from autograder.sandbox.errors import (ProtocolError, StudentAttributeError, StudentCrash,
+                                       StudentError, StudentTimeout)
+
+RUNNER = Path(__file__).resolve().with_name("runner.py")
+UNPRIVILEGED_USER = "nobody"
+UNPRIVILEGED_GROUP = "nogroup"
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
+                                     ".pytest_cache")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on one student process.
+
+    Attributes
+    ----------
+    timeout : float
+        Wall-clock seconds one call (import, function call, attribute access) may take.
+    memory_mb : int
+        Address-space limit of the child.
+    cpu_seconds : int
+        CPU time over the child's whole life (it serves one test module).
+    max_processes : int
+        RLIMIT_NPROC; only applied when the child runs as its own user (the limit counts
+        every process of that uid).
+    file_mb : int
+        Largest file the child may write.
+    output_kept_bytes : int
+        Student output kept per test; the rest is cut with a note.
+    output_flood_bytes : int
+        Output beyond this much kills the child as a flood.
+    transfer_mb : int
+        Largest total size of the arrays in one message, either way.
+    """
+
+    timeout: float = 30.0
+    memory_mb: int = 2048
+    cpu_seconds: int = 600
+    max_processes: int = 256
+    file_mb: int = 64
+    output_kept_bytes: int = 16 * 1024
+    output_flood_bytes: int = 8 * 2**20
+    transfer_mb: int = 512
+
+
+def running_as_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def unprivileged_ids():
+    """(uid, gid) of nobody:nogroup, or None when they do not exist."""
+    import grp
+    import pwd
+    try:
+        uid = pwd.getpwnam(UNPRIVILEGED_USER).pw_uid
+        try:
+            gid = grp.getgrnam(UNPRIVILEGED_GROUP).gr_gid
+        except KeyError:
+            gid = pwd.getpwnam(UNPRIVILEGED_USER).pw_gid
+    except KeyError:
+        return None
+    return uid, gid
+
+
+def _copy_ignoring_links(src, dst):
+    """``shutil.copytree`` that drops symlinks: a link to the hidden tests must not come along."""
+    def ignore(folder, names):
+        skipped = set(COPY_IGNORE(folder, names))
+        skipped.update(name for name in names if os.path.islink(os.path.join(folder, name)))
+        return skipped
+    shutil.copytree(src, dst, ignore=ignore)
+
+
+def prepare_workdir(submission, parent):
+    """Copy ``submission`` into ``parent/student`` for the child and return the copy's path.
+
+    ``parent`` should be a private directory (e.g. from :func:`tempfile.mkdtemp`). When
+    running as root the copy is handed to ``nobody`` and ``parent`` becomes traversable
+    (mode 0711) but not listable, so the child reaches its copy and nothing else there.
+    """
+    workdir = Path(parent) / "student"
+    _copy_ignoring_links(submission, workdir)
+    ids = unprivileged_ids() if running_as_root() else None
+    if ids:
+        os.chmod(parent, 0o711)
+        for folder, dirs, files in os.walk(workdir):
+            os.chown(folder, *ids)
+            for name in files:
+                os.chown(os.path.join(folder, name), *ids)
+    return workdir
+
+
+def protect_instructor_files(course):
+    """Make the hidden suites and the nbgrader course root (sources with the reference
+    solutions, other students' submissions) unreadable to other users (``chmod o-rwx``).
+
+    Only the owner and group keep access, so the grader (root) reads them and the child
+    (nobody) cannot. Returns the folders changed. Git does not track these bits, so the
+    checkout stays clean.
+    """
+    changed = []
+    for folder in (course.hidden_root, course.nbgrader_root):
+        if folder.exists():
+            mode = folder.stat().st_mode
+            if mode & 0o007:
+                os.chmod(folder, mode & ~0o007)
+                changed.append(folder)
+    return changed
+
+
+class _Child:
+    """One running student process and its three pipes."""
+
+    def __init__(self, process, request_fd, response_fd):
+        self.process = process
+        self.request_fd = request_fd
+        self.response_fd = response_fd
+        self.output_fd = process.stdout.fileno()
+        for fd in (request_fd, response_fd, self.output_fd):
+            os.set_blocking(fd, False)
+
+    def kill(self):
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        self.process.wait()
+
+    def close(self):
+        self.kill()
+        for fd in (self.request_fd, self.response_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.process.stdout.close()
+
+
+class _OutputBuffer:
+    """Student output: the first ``kept`` bytes are kept, the rest counted."""
+
+    def __init__(self, kept):
+        self.kept = kept
+        self.data = bytearray()
+        self.dropped = 0
+        self.total = 0
+
+    def add(self, chunk):
+        self.total += len(chunk)
+        room = self.kept - len(self.data)
+        self.data += chunk[:max(room, 0)]
+        self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self):
+        text = self.data.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[... output truncated: {self.dropped} more bytes not shown]\n"
+        self.data, self.dropped = bytearray(), 0
+        return text
+
+
+class Sandbox:
+    """Runs student code from ``workdir`` in a limited child process.
+
+    Parameters
+    ----------
+    workdir : str or Path
+        The student's private copy (see :func:`prepare_workdir`); becomes the child's
+        working directory and ``sys.path[0]``.
+    limits : Limits, optional
+    drop_privileges : bool, optional
+        Run the child as nobody:nogroup. Default: when the grader is root.
+
+    Use :meth:`import_module` to get a proxy of a student module; close the sandbox (or use
+    it as a context manager) to kill the child.
+    """
+
+    def __init__(self, workdir, limits=None, drop_privileges=None):
+        self.workdir = Path(workdir).resolve()
+        self.limits = limits or Limits()
+        if drop_privileges is None:
+            drop_privileges = running_as_root()
+        self.ids = unprivileged_ids() if drop_privileges else None
+        if drop_privileges and self.ids is None:
+            raise RuntimeError(f"cannot drop privileges: no user {UNPRIVILEGED_USER!r}")
+        self.codec_limits = codec.Limits(max_bytes=self.limits.transfer_mb * 2**20)
+        self.generation = 0
+        self._child = None
+        self._output = _OutputBuffer(self.limits.output_kept_bytes)
+        self._flooded = False
+
+    @property
+    def isolation(self):
+        """One sentence on how strongly student code is separated from the grader."""
+        if self.ids:
+            return ("student code ran as user nobody, with no access to hidden tests or "
+                    "reference solutions, under memory/CPU/process/file-size limits")
+        return ("WEAKER ISOLATION: the grader is not root, so student code ran with the "
+                "grader's own user id (it could read files the grader can read); memory, "
+                "CPU and file-size limits and timeouts still applied")
+
+    # -- life cycle -------------------------------------------------------------------
+    def _start(self):
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        config = {
+            "memory_bytes": self.limits.memory_mb * 2**20,
+            "cpu_seconds": self.limits.cpu_seconds,
+            "file_bytes": self.limits.file_mb * 2**20,
+            "max_processes": self.limits.max_processes if self.ids else None,
+            "max_transfer_bytes": self.limits.transfer_mb * 2**20,
+        }
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.workdir),
+            "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.workdir / ".matplotlib"),
+            # One BLAS thread: deterministic sums, and threads count against RLIMIT_NPROC.
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        ids = {}
+        if self.ids:
+            ids = {"user": self.ids[0], "group": self.ids[1], "extra_groups": []}
+        executable, config["site_dirs"] = child_interpreter(*(self.ids or (None, None)))
+        try:
+            process = subprocess.Popen(
+                [executable, "-I", "-S", str(RUNNER), str(self.workdir), str(request_read),
+                 str(response_write), json.dumps(config)],
+                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=(request_read, response_write),
+                start_new_session=True, **ids)
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        self._child = _Child(process, request_write, response_read)
+        self._flooded = False
+        self._output.total = 0
+        self.generation += 1
+
+    def restart(self):
+        """Kill the current child (if any); the next request starts a fresh one."""
+        if self._child is not None:
+            self._drain_output()
+            self._child.close()
+            self._child = None
+
+    def close(self):
+        self.restart()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def take_output(self):
+        """Student output since the last call of this method (bounded, with a note if cut)."""
+        if self._child is not None:
+            self._drain_output()
+        return self._output.take()
+
+    # -- requests ---------------------------------------------------------------------
+    def import_module(self, name):
+        """A proxy of the student's module ``name`` (e.g. ``"nnfs.warmup"``)."""
+        from autograder.sandbox.proxy import RemoteObject
+        if not isinstance(name, str):
+            raise TypeError("import_module expects a module name such as 'nnfs.warmup'")
+        return RemoteObject._resolve_path(self, (name,))
+
+    def request(self, op, doing, target=None, make_proxy=None, **values):
+        """Send one request and return the decoded answer.
+
+        Parameters
+        ----------
+        op : str
+            ``import``, ``getattr``, ``setattr``, ``call``, ``len``, ``getitem`` or ``ping``.
+        doing : str
+            What the grader is doing, for messages ("calling nnfs.warmup.softmax").
+        target : int, optional
+            Handle id (in the current child) of the object the request is about.
+        make_proxy : callable, optional
+            ``make_proxy(handle_id, type_name, is_callable)`` for objects in the answer that
+            stay in the child (default: :func:`autograder.sandbox.proxy.default_proxy`).
+        **values
+            Values to send (``name``, ``args``, ``kwargs``, ``key``, ``value``).
+
+        Raises
+        ------
+        StudentTimeout, StudentCrash, StudentError, ProtocolError
+        """
+        from autograder.sandbox import proxy
+        if make_proxy is None:
+            make_proxy = proxy.default_proxy(self)
+        message = {"op": op}
+        if target is not None:
+            message["target"] = target
+        try:
+            chunks = codec.encode_message(message, values, self.codec_limits,
+                                          handle_of=proxy.handle_of(self))
+        except codec.CodecError as exc:
+            raise ProtocolError(f"the test could not send its arguments while {doing}: "
+                                f"{exc}") from None
+        self.ensure_running()
+        deadline = time.monotonic() + self.limits.timeout
+        self._send(chunks, deadline, doing)
+        header, buffers = self._receive(deadline, doing)
+        return self._interpret(header, buffers, doing, make_proxy)
+
+    def ensure_running(self):
+        """Start a child unless one is running; return its generation number."""
+        if self._child is not None and self._child.process.poll() is not None:
+            self.restart()
+        if self._child is None:
+            self._start()
+        return self.generation
+
+    @property
+    def live_generation(self):
+        """The generation of the running child, or None when no child is running."""
+        if self._child is None or self._child.process.poll() is not None:
+            return None
+        return self.generation
+
+    def _send(self, chunks, deadline, doing):
+        child = self._child
+        selector = self._selector(child.request_fd, selectors.EVENT_WRITE)
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk).cast("B")
+                while view:
+                    self._wait_for(selector, child.request_fd, deadline, doing)
+                    try:
+                        written = os.write(child.request_fd, view[:1 << 20])
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        raise self._crashed(doing) from None
+                    view = view[written:]
+        finally:
+            selector.close()
+
+    def _receive(self, deadline, doing):
+        """Read one response frame while draining output; enforce size and time limits.
+
+        Returns
+        -------
+        header : dict
+        buffers : list of bytearray
+        """
+        child = self._child
+        selector = self._selector(child.response_fd, selectors.EVENT_READ)
+        data = bytearray()
+
+        def fill(size):
+            # Never read past the frame: a second, forged frame must not be taken as the
+            # answer to the next request.
+            while len(data) < size:
+                self._wait_for(selector, child.response_fd, deadline, doing)
+                try:
+                    chunk = os.read(child.response_fd, min(size - len(data), 1 << 20))
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    raise self._crashed(doing)
+                data.extend(chunk)
+
+        prefix = codec.HEADER_PREFIX.size
+        try:
+            fill(prefix)
+            (length,) = codec.HEADER_PREFIX.unpack(data[:prefix])
+            if length > codec.MAX_HEADER_BYTES:
+                raise self._protocol_failure(doing, "an oversized message header")
+            fill(prefix + length)
+            try:
+                header, sizes = codec.parse_header(bytes(data[prefix:]), self.codec_limits)
+            except codec.CodecError as exc:
+                raise self._protocol_failure(doing, str(exc)) from None
+            del data[:]
+            buffers = []
+            for size in sizes:
+                fill(size)
+                buffers.append(bytearray(data))
+                del data[:]
+            self._drain_output()
+            return header, buffers
+        finally:
+            selector.close()
+
+    def _selector(self, fd, event):
+        selector = selectors.DefaultSelector()
+        selector.register(fd, event)
+        selector.register(self._child.output_fd, selectors.EVENT_READ)
+        return selector
+
+    def _wait_for(self, selector, fd, deadline, doing):
+        """Block until ``fd`` is ready, draining student output meanwhile; time out at
+        ``deadline`` (kill the child, raise StudentTimeout)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            events = selector.select(remaining) if remaining > 0 else []
+            if not events:
+                self.restart()
+                raise StudentTimeout(
+                    f"{doing} did not finish within {self.limits.timeout:g} s: look for an "
+                    "infinite loop, a blocking call or a far slower algorithm than needed")
+            ready = False
+            for key, _ in events:
+                if key.fd == fd:
+                    ready = True
+                    continue
+                try:
+                    more = self._read_output()
+                except BlockingIOError:
+                    continue
+                if not more:
+                    selector.unregister(key.fd)     # output closed: stop watching it
+            if ready:
+                return
+
+    def _read_output(self):
+        """Read one chunk of student output; return False at end of file."""
+        chunk = os.read(self._child.output_fd, 1 << 16)
+        if not chunk:
+            return False
+        self._output.add(chunk)
+        if self._output.total > self.limits.output_flood_bytes and not self._flooded:
+            self._flooded = True
+            self._child.kill()
+        return True
+
+    def _drain_output(self):
+        """Read whatever output is waiting, without blocking (a flood still kills)."""
+        try:
+            while not self._flooded and self._read_output():
+                pass
+        except OSError:
+            pass
+
+    # -- failures ---------------------------------------------------------------------
+    def _protocol_failure(self, doing, reason):
+        self.restart()
+        return ProtocolError(f"the student process sent {reason} while {doing}; the grader "
+                             "stopped it (did your code write to the grader's pipes?)")
+
+    def _crashed(self, doing):
+        """The child closed its pipe: find out why and describe it."""
+        child = self._child
+        try:
+            returncode = child.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            returncode = child.process.returncode
+        self._drain_output()
+        flooded = self._flooded
+        self.restart()
+        return StudentCrash(describe_exit(returncode, doing, self.limits, flooded))
+
+    def _interpret(self, header, buffers, doing, make_proxy):
+        status = header.get("status")
+        if status == "ok":
+            try:
+                return codec.decode_value(header.get("value"), buffers, self.codec_limits,
+                                          make_proxy=make_proxy)
+            except codec.CodecError as exc:
+                raise self._protocol_failure(doing, f"a malformed value ({exc})") from None
+        if status == "error":
+            raise student_error(header, doing)
+        if status == "exit":
+            self.restart()
+            raise StudentCrash(f"your code called sys.exit({_text(header.get('code'), 200)}) "
+                               f"while {doing}; remove the exit call: the grader needs your "
+                               "functions to return")
+        if status == "memory":
+            self.restart()
+            raise StudentCrash(f"your code ran out of memory (limit {self.limits.memory_mb} "
+                               f"MiB) while {doing}; look for a huge intermediate array, e.g. "
+                               "from broadcasting over an extra axis")
+        if status == "protocol":
+            raise ProtocolError(f"{doing} produced a value the grader cannot use: "
+                                f"{_text(header.get('message'), 500)}")
+        raise self._protocol_failure(doing, "an answer the grader does not understand")
+
+
+def _text(value, limit):
+    return str(value)[:limit] if isinstance(value, str) else "?"
+
+
+def student_error(header, doing):
+    """The StudentError for an ``error`` answer of the child."""
+    type_name = _text(header.get("type"), 120)
+    message = _text(header.get("message"), 4000)
+    student_tb = _text(header.get("traceback"), 8000)
+    exception_line = _text(header.get("exception"), 4000).rstrip()
+    if type_name == "NotImplementedError":
+        summary = (f"{doing} raised NotImplementedError: this part is not implemented yet "
+                   "(replace `raise NotImplementedError` with your code)")
+    elif type_name == "AttributeError" and doing.startswith("reading "):
+        summary = (f"{doing} failed: {message} (is the name spelled as in the assignment, "
+                   "and not renamed or deleted?)")
+    elif type_name == "SyntaxError" or type_name == "IndentationError":
+        summary = f"{doing} failed with a {type_name}; fix it so that the file imports:\n{exception_line}"
+    else:
+        summary = f"{doing} raised {exception_line}"
+    if student_tb:
+        summary += "\nTraceback (your code):\n" + student_tb.rstrip()
+    error_class = StudentAttributeError if type_name == "AttributeError" else StudentError
+    return error_class(summary, type_name=type_name, detail=message, student_traceback=student_tb)
+
+
+SIGNAL_ADVICE = {
+    signal.SIGSEGV: "a segmentation fault (SIGSEGV): memory was accessed out of bounds, e.g. "
+                    "through ctypes or a misused native extension",
+    signal.SIGBUS: "a bus error (SIGBUS), e.g. through ctypes or a native extension",
+    signal.SIGABRT: "an abort (SIGABRT) in native code",
+    signal.SIGXCPU: "the CPU time limit (SIGXCPU): the code computes far too long",
+    signal.SIGXFSZ: "the file size limit (SIGXFSZ): the code wrote a file that is too large",
+    signal.SIGFPE: "a floating-point exception signal (SIGFPE) in native code",
+}
+
+
+def describe_exit(returncode, doing, limits, flooded=False):
+    """A student-facing sentence for a child that ended with ``returncode``."""
+    if flooded:
+        return (f"your code printed more than {limits.output_flood_bytes // 2**20} MiB of "
+                f"output while {doing}, so the grader stopped it; remove prints from loops")
+    if returncode is None:
+        return f"the student process stopped answering while {doing}"
+    if returncode >= 0:
+        return (f"your code ended the student process (exit status {returncode}, e.g. "
+                f"os._exit({returncode}) or a crash in native code) while {doing}; remove "
+                "the exit call: the grader needs your functions to return")
+    number = -returncode
+    if number == signal.SIGKILL:
+        return (f"the student process was killed (SIGKILL) while {doing}, most likely for "
+                f"going over the memory limit ({limits.memory_mb} MiB) or the CPU time limit "
+                f"({limits.cpu_seconds} s)")
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    reason = SIGNAL_ADVICE.get(number, f"signal {name}")
+    return f"the student process crashed with {reason} while {doing}"
+
+
+def make_private_dir(prefix="autograder-"):
+    """A fresh private temporary directory (mode 0700)."""
+    return Path(tempfile.mkdtemp(prefix=prefix))

@@ -1,0 +1,192 @@
+"""The sandboxed child process: runs student code on request, never judges it.
+
+Started by :mod:`autograder.sandbox.process` as::
+
+    python -I -S runner.py WORKDIR REQUEST_FD RESPONSE_FD CONFIG_JSON
+
+It applies its resource limits before anything else, adds the grader's site-packages
+folders (see :mod:`autograder.sandbox.interpreter`), loads the value codec from its own
+folder (by file path, so a module in the student's folder cannot replace it), imports
+NumPy, then puts WORKDIR first on ``sys.path`` and serves requests (import a module, get or
+set an attribute, call, ``len``, index) until its request pipe closes. Values that may not
+cross stay here in a handle table; the grader gets their ids.
+
+Nothing in this process is trusted by the grader: student code can rewrite anything here,
+including this loop. The grader validates every byte it reads and decides pass/fail itself.
+"""
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import sys
+import traceback
+
+
+def apply_limits(config):
+    """Set the rlimits named in ``config`` (soft = hard, so student code cannot raise them)."""
+    def limit(which, value):
+        resource.setrlimit(which, (value, value))
+
+    limit(resource.RLIMIT_CORE, 0)
+    if config.get("memory_bytes"):
+        limit(resource.RLIMIT_AS, int(config["memory_bytes"]))
+    if config.get("file_bytes"):
+        limit(resource.RLIMIT_FSIZE, int(config["file_bytes"]))
+    if config.get("max_processes"):
+        limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
+    if config.get("cpu_seconds"):
+        # SIGXCPU at the soft limit; the kernel's SIGKILL a little later if it is caught.
+        cpu = int(config["cpu_seconds"])
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+
+
+def load_codec():
+    """Import ``codec.py`` from this file's folder under a private module name."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codec.py")
+    spec = importlib.util.spec_from_file_location("_autograder_sandbox_codec", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Server:
+    """Serve the grader's requests over two pipes."""
+
+    def __init__(self, codec, workdir, request_fd, response_fd, max_bytes):
+        self.codec = codec
+        self.workdir = workdir
+        self.request_fd = request_fd
+        self.response_fd = response_fd
+        self.limits = codec.Limits(max_bytes=max_bytes)
+        self.objects = {}       # handle id -> object
+        self.ids = {}           # id(object) -> handle id, so one object keeps one handle
+
+    # -- handles ------------------------------------------------------------------------
+    def make_handle(self, value):
+        handle = self.ids.get(id(value))
+        if handle is None or self.objects.get(handle) is not value:
+            handle = len(self.objects) + 1
+            self.objects[handle] = value
+            self.ids[id(value)] = handle
+        kind = type(value)
+        name = value.__name__ if kind.__name__ == "module" else kind.__qualname__
+        return handle, str(name), callable(value)
+
+    def resolve(self, handle):
+        try:
+            return self.objects[handle]
+        except KeyError:
+            raise self.codec.CodecError(f"unknown object handle {handle}") from None
+
+    # -- pipes --------------------------------------------------------------------------
+    def read_exact(self, size):
+        chunks, remaining = [], size
+        while remaining:
+            chunk = os.read(self.request_fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def send(self, chunks):
+        for chunk in chunks:
+            view = memoryview(chunk).cast("B")
+            while view:
+                written = os.write(self.response_fd, view)
+                view = view[written:]
+
+    def reply(self, status, values=None, **fields):
+        # Student output printed so far must reach the grader before the answer does.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        chunks = self.codec.encode_message(dict(fields, status=status), values or {},
+                                           self.limits, self.make_handle)
+        self.send(chunks)
+
+    # -- requests -----------------------------------------------------------------------
+    def perform(self, header, buffers):
+        def value(key):
+            return self.codec.decode_value(header.get(key), buffers, self.limits,
+                                           resolve=self.resolve)
+
+        op = header.get("op")
+        if op == "import":
+            return importlib.import_module(value("name"))
+        if op == "ping":
+            return None
+        target = self.resolve(header.get("target"))
+        if op == "getattr":
+            return getattr(target, value("name"))
+        if op == "setattr":
+            setattr(target, value("name"), value("value"))
+            return None
+        if op == "call":
+            return target(*value("args"), **value("kwargs"))
+        if op == "len":
+            return len(target)
+        if op == "getitem":
+            return target[value("key")]
+        raise self.codec.CodecError(f"unknown request {str(op)[:20]!r}")
+
+    def student_traceback(self, exc):
+        """The traceback lines that point into the student's folder, paths made relative."""
+        prefix = self.workdir.rstrip(os.sep) + os.sep
+        frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+                  if frame.filename.startswith(prefix)]
+        for frame in frames:
+            frame.filename = frame.filename[len(prefix):]
+        lines = traceback.format_list(frames[-8:])
+        if isinstance(exc, SyntaxError) and exc.filename:
+            exc.filename = exc.filename.replace(prefix, "")
+        return "".join(lines)
+
+    def serve(self):
+        while True:
+            try:
+                header, buffers = self.codec.read_frame(self.read_exact, self.limits)
+            except EOFError:
+                return
+            try:
+                result = self.perform(header, buffers)
+                self.reply("ok", {"value": result})
+            except self.codec.CodecError as exc:
+                self.reply("protocol", message=str(exc))
+            except SystemExit as exc:
+                self.reply("exit", code=repr(exc.code)[:200])
+                os._exit(0)
+            except MemoryError:
+                self.objects.clear()
+                self.reply("memory")
+                os._exit(1)
+            except BaseException as exc:  # noqa: B902 - every student exception is reported
+                student_tb = self.student_traceback(exc)
+                self.reply("error", type=type(exc).__name__[:120], message=str(exc)[:4000],
+                           exception=traceback.format_exception_only(exc)[-1][:4000],
+                           traceback=student_tb[:8000])
+
+
+def main(argv):
+    workdir, request_fd, response_fd, config_json = argv[1:5]
+    config = json.loads(config_json)
+    apply_limits(config)
+    import site
+    for folder in config.get("site_dirs", ()):
+        site.addsitedir(folder)
+    if hasattr(site, "setquit"):     # -S skipped it: give student code exit()/quit() back
+        site.setquit()
+    codec = load_codec()
+    import numpy  # noqa: F401 - imported before the student's folder can shadow it
+
+    os.chdir(workdir)
+    sys.path.insert(0, workdir)
+    Server(codec, os.path.realpath(workdir), int(request_fd), int(response_fd),
+           config["max_transfer_bytes"]).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,268 @@
+"""The sandboxed child: calls, proxies, failures and isolation, on tiny student modules."""
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import (Limits, ProtocolError, RemoteObject, Sandbox, StudentCrash,
+                                StudentError, StudentTimeout, prepare_workdir,
+                                protect_instructor_files, running_as_root)
+from autograder.sandbox.process import make_private_dir
+
+STUDENT_MODULE = '''
+import os, sys
+import numpy as np
+
+calls = 0
+
+def echo(value):
+    return value
+
+def double(x):
+    global calls
+    calls += 1
+    return 2 * np.asarray(x)
+
+def unfinished():
+    raise NotImplementedError
+
+def divide(a, b):
+    return helper(a, b)
+
+def helper(a, b):
+    return a / b
+
+def chatty(n):
+    for i in range(n):
+        print("line", i)
+    return n
+
+def spin():
+    while True:
+        pass
+
+def leave():
+    sys.exit(3)
+
+def vanish():
+    os._exit(0)
+
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+def hog():
+    blocks = []
+    while True:
+        blocks.append(np.ones(2**24))
+
+def flood():
+    while True:
+        sys.stdout.write("x" * 65536)
+
+def write_big_file():
+    with open("big.bin", "wb") as handle:
+        handle.write(b"0" * (8 * 2**20))
+
+def whoami():
+    return os.getuid()
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+class Liar:
+    def __eq__(self, other):
+        return True
+    def __bool__(self):
+        return True
+    def __float__(self):
+        return 1.0
+    def __array__(self, *args, **kwargs):
+        return np.ones(3)
+
+class Matrix(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+
+def liar():
+    return Liar()
+
+def crafted_array():
+    return np.zeros(3).view(Matrix)
+
+class Counter:
+    def __init__(self, start=0):
+        self.count = start
+        self.items = [1.0, 2.0, 3.0]
+    def add(self, amount=1):
+        self.count += amount
+        return self
+    def __len__(self):
+        return len(self.items)
+    def __getitem__(self, index):
+        return self.items[index]
+'''
+
+
+@pytest.fixture
+def make_box(tmp_path):
+    """``make_box(**limits)`` -> a Sandbox over a copy of a folder holding ``probe.py``."""
+    boxes = []
+
+    def make(source=STUDENT_MODULE, **limits):
+        submission = tmp_path / f"submission{len(boxes)}"
+        submission.mkdir()
+        (submission / "probe.py").write_text(textwrap.dedent(source))
+        private = make_private_dir()
+        box = Sandbox(prepare_workdir(submission, private),
+                      Limits(**{"timeout": 5.0, **limits}))
+        boxes.append((box, private))
+        return box
+
+    yield make
+    for box, private in boxes:
+        box.close()
+        import shutil
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def test_values_cross_by_copy_and_objects_stay_behind(make_box):
+    box = make_box()
+    probe = box.import_module("probe")
+    nested = {"x": np.arange(3.0), "pair": (1, "two"), "n": None}
+    echoed = probe.echo(nested)
+    np.testing.assert_array_equal(echoed["x"], nested["x"])
+    assert echoed["pair"] == (1, "two") and echoed["n"] is None
+    result = probe.double([1, 2])
+    result[:] = 0                                   # the child's data is not ours
+    np.testing.assert_array_equal(probe.double([1, 2]), [2, 4])
+    assert probe.calls == 2                         # module globals read by value
+
+    counter = probe.Counter(start=5)
+    assert isinstance(counter, RemoteObject)
+    assert counter.add(2).add() is not None and counter.count == 8
+    counter.count = 1                               # attribute writes are forwarded
+    assert counter.count == 1
+    assert len(counter) == 3 and counter[1] == 2.0 and list(counter) == [1.0, 2.0, 3.0]
+    assert probe.echo(counter).count == 1           # proxies go back as references
+
+
+def test_crafted_objects_cannot_pretend_to_be_right(make_box):
+    probe = make_box().import_module("probe")
+    liar = probe.liar()
+    assert isinstance(liar, RemoteObject)
+    assert not (liar == "anything")                 # == is identity, never forwarded
+    with pytest.raises(ProtocolError, match="the Liar object from probe.liar"):
+        liar == np.ones(3)                          # NumPy's side asks for an array
+    for convert in (bool, float, np.asarray):
+        with pytest.raises(ProtocolError, match="needs a number or a NumPy array"):
+            convert(liar)
+    with pytest.raises(ProtocolError):
+        np.allclose(liar, np.ones(3))
+    crafted = probe.crafted_array()
+    assert type(crafted) is np.ndarray and not np.array_equal(crafted, np.ones(3))
+
+
+def test_student_exceptions_come_back_with_a_trimmed_traceback(make_box):
+    probe = make_box().import_module("probe")
+    with pytest.raises(StudentError) as info:
+        probe.divide(1, 0)
+    message = str(info.value)
+    assert info.value.type_name == "ZeroDivisionError"
+    assert "calling probe.divide raised ZeroDivisionError" in message
+    assert 'File "probe.py"' in message and "in helper" in message
+    assert "runner.py" not in message and "autograder" not in message
+    with pytest.raises(StudentError, match="not implemented yet"):
+        probe.unfinished()
+    with pytest.raises(AttributeError, match="renamed or deleted"):
+        probe.missing_function
+    assert not hasattr(probe, "missing_function")
+    assert probe.double(1) == 2                     # the child survived all of that
+
+
+def test_timeout_kills_the_child_and_the_next_call_gets_a_fresh_one(make_box):
+    box = make_box(timeout=1.0)
+    probe = box.import_module("probe")
+    counter = probe.Counter()
+    generation = box.generation
+    with pytest.raises(StudentTimeout, match=r"calling probe.spin did not finish within 1 s"):
+        probe.spin()
+    assert probe.double(3) == 6                     # module proxies re-import themselves
+    assert box.generation == generation + 1
+    with pytest.raises(StudentCrash, match="has ended"):
+        counter.count
+
+
+@pytest.mark.parametrize("function, expected", [
+    ("leave", r"your code called sys.exit\(3\) while calling probe.leave"),
+    ("vanish", r"ended the student process \(exit status 0, e.g. os._exit\(0\)"),
+    ("segfault", r"segmentation fault \(SIGSEGV\)"),
+    ("hog", r"ran out of memory \(limit 400 MiB\)"),
+    ("flood", r"printed more than 1 MiB of output"),
+])
+def test_crashes_are_named_and_the_sandbox_recovers(make_box, function, expected):
+    box = make_box(memory_mb=400, output_flood_bytes=2**20, file_mb=1)
+    probe = box.import_module("probe")
+    with pytest.raises(StudentCrash, match=expected):
+        getattr(probe, function)()
+    assert probe.double(2) == 4
+
+
+def test_files_are_limited_in_size(make_box):
+    box = make_box(file_mb=1)
+    with pytest.raises(StudentError, match="File too large"):
+        box.import_module("probe").write_big_file()
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("import sys; sys.exit(0)", r"sys.exit\(0\) while importing probe"),
+    ("import os; os._exit(0)", r"exit status 0.* while importing probe"),
+    ("def broken(:\n    pass", r"importing probe failed with a SyntaxError"),
+])
+def test_failures_at_import_name_the_module(make_box, statement, expected):
+    probe_box = make_box(source=statement)
+    with pytest.raises((StudentCrash, StudentError), match=expected):
+        probe_box.import_module("probe")
+
+
+def test_output_is_captured_and_truncated(make_box):
+    box = make_box(output_kept_bytes=200)
+    probe = box.import_module("probe")
+    box.take_output()
+    assert probe.chatty(3) == 3
+    assert box.take_output() == "line 0\nline 1\nline 2\n"
+    probe.chatty(100)
+    output = box.take_output()
+    assert output.startswith("line 0\n") and "output truncated" in output
+    assert len(output) < 300
+
+
+def test_sending_what_may_not_cross_is_refused_before_the_child_sees_it(make_box):
+    probe = make_box().import_module("probe")
+    with pytest.raises(ProtocolError, match="could not send its arguments"):
+        probe.echo(object())
+
+
+@pytest.mark.skipif(not running_as_root(), reason="dropping to user nobody needs root; "
+                    "without root the child shares the grader's uid (documented as weaker)")
+def test_child_runs_as_nobody_and_cannot_read_protected_files(make_box, tmp_path):
+    import pwd
+    box = make_box()
+    probe = box.import_module("probe")
+    assert probe.whoami() == pwd.getpwnam("nobody").pw_uid
+    secret_dir = tmp_path / "course" / "autograder" / "hidden"
+    secret_dir.mkdir(parents=True)
+    (tmp_path / "course" / "assignments").mkdir()
+    (secret_dir / "test_secret.py").write_text("EXPECTED = 42\n")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp_path / "course", 0o755)
+
+    class FakeCourse:
+        hidden_root = secret_dir
+        nbgrader_root = tmp_path / "course" / "assignments"
+
+    protect_instructor_files(FakeCourse)
+    with pytest.raises(StudentError, match="PermissionError"):
+        probe.read(str(secret_dir / "test_secret.py"))
