@@ -36,6 +36,11 @@ Order of operations and caveats
   because points that no test awards would wrongly lower every student's percentage.
 """
 import hashlib
+import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.exporters.results import ordered_test_names
@@ -50,7 +55,8 @@ def gradebook_settings(course):
 
     Reads ``CourseDirectory.db_url`` and ``CourseDirectory.course_id`` from the course's
     ``nbgrader_config.py`` when it sets them; nbgrader's defaults otherwise
-    (``sqlite:///<course>/assignments/gradebook.db``, ``default_course``).
+    (``sqlite:///<CourseDirectory.root>/gradebook.db``, where the root defaults to the
+    course's ``assignments/``; ``default_course``).
 
     Returns
     -------
@@ -60,21 +66,17 @@ def gradebook_settings(course):
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
     root = course.nbgrader_root
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    course_id = DEFAULT_COURSE_ID
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except ConfigFileNotFound:
-        return db_url, course_id
+        config = {}
     except Exception as exc:
         raise UserError(f"cannot read {root / 'nbgrader_config.py'} ({exc}); fix it, or give "
                         "the gradebook with --db") from exc
     directory = config.get("CourseDirectory", {})
-    if "db_url" in directory:
-        db_url = directory["db_url"]
-    if "course_id" in directory:
-        course_id = directory["course_id"]
-    return db_url, course_id
+    nbgrader_root = Path(directory.get("root", root))
+    db_url = directory.get("db_url", f"sqlite:///{nbgrader_root / 'gradebook.db'}")
+    return db_url, directory.get("course_id", DEFAULT_COURSE_ID)
 
 
 def cell_name(test_name):
@@ -184,7 +186,13 @@ def _submitted_autograder_notebook(gradebook, assignment, student):
     try:
         submission = gradebook.find_submission(assignment, student)
     except MissingEntry:
-        submission = gradebook.add_submission(assignment, student)
+        from sqlalchemy.exc import SAWarning
+
+        with warnings.catch_warnings():
+            # nbgrader builds a submission's rows before adding them to the session, which
+            # SQLAlchemy 2 reports with harmless warnings
+            warnings.simplefilter("ignore", SAWarning)
+            submission = gradebook.add_submission(assignment, student)
     for submitted in submission.notebooks:
         if submitted.notebook.name == AUTOGRADER_NOTEBOOK:
             return submitted
@@ -192,6 +200,29 @@ def _submitted_autograder_notebook(gradebook, assignment, student):
                                   assignment=submission)
     gradebook.db.add(submitted)
     return submitted
+
+
+def _make_alembic_findable():
+    """Put this interpreter's ``bin/`` on PATH when nbgrader's ``alembic`` is only there.
+
+    nbgrader's Gradebook runs the ``alembic`` command by name when it opens a database; a
+    virtual environment used without activation (``.venv/bin/autograder ...``) has it in
+    ``.venv/bin`` but not on PATH.
+    """
+    scripts = Path(sys.executable).parent
+    if shutil.which("alembic") is None and (scripts / "alembic").exists():
+        os.environ["PATH"] = os.pathsep.join([str(scripts), os.environ.get("PATH", "")])
+
+
+def _require_existing_sqlite(db_url, assignment):
+    """Refuse a SQLite gradebook file that does not exist instead of creating an empty one."""
+    prefix = "sqlite:///"
+    if db_url.startswith(prefix) and db_url != "sqlite:///:memory:":
+        path = Path(db_url[len(prefix):])
+        if not path.is_file():
+            raise UserError(f"there is no gradebook at {path}: run `autograder release "
+                            f"{assignment}` (nbgrader generate_assignment) first, which creates "
+                            "it, or give the right one with --db")
 
 
 def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID,
@@ -219,6 +250,8 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
     from nbgrader.api import Grade, Gradebook
 
     points = points_per_test(results)
+    _require_existing_sqlite(db_url, assignment)
+    _make_alembic_findable()
     with Gradebook(db_url, course_id=course_id) as gradebook:
         _ensure_assignment(gradebook, assignment, list(source_notebooks))
         cells, removed = _sync_grade_cells(gradebook, assignment, points)
