@@ -5,7 +5,6 @@ generated once with the real `nbgrader generate_assignment`; each test works on 
 The end-to-end test reads the scores back with the real `nbgrader export`.
 """
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from autograder.course import Course
 from autograder.errors import UserError
 from autograder.exporters.gradebook import (AUTOGRADER_NOTEBOOK, cell_name, export_to_gradebook,
                                             gradebook_settings, points_per_test)
+from autograder.release import nbgrader_environment
 from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                           PUBLIC_SQUARE, make_course, make_result, make_test,
                                           run_cli, sample_results, write_results)
@@ -49,10 +49,7 @@ def _nbgrader(course_root, *args):
     """Run a real nbgrader command in the course's nbgrader root."""
     done = subprocess.run([*NBGRADER, *args], cwd=course_root / "assignments",
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore",
-                               # nbgrader runs `alembic` by name: the venv's bin must be on PATH
-                               "PATH": os.pathsep.join([str(Path(sys.executable).parent),
-                                                        os.environ.get("PATH", "")])})
+                          env={**nbgrader_environment(), "PYTHONWARNINGS": "ignore"})
     assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
 

@@ -209,7 +209,6 @@ def grade_upload(config, upload, results_path):
         What was written to ``results_path``.
     """
     from autograder.course import find_course
-    from autograder.grading import grade_submission
 
     course = find_course()
     assignment = config["assignment"]
@@ -223,6 +222,8 @@ def grade_upload(config, upload, results_path):
         except SubmissionLayoutError as exc:
             results = unreadable_submission(str(exc))
         else:
+            from autograder.grading import grade_submission
+
             print(f"grading {folder} ({assignment}, hidden tests: {config['hidden']})")
             result = grade_submission(course, assignment, folder, hidden=config["hidden"],
                                       timeout=config.get("timeout"))

@@ -1,0 +1,308 @@
+"""Gradescope: results.json conversion, the autograder zip, and finding the upload.
+
+The end-to-end test (unzip into a folder laid out like Gradescope's /autograder, run
+`run_autograder` with the current interpreter) lives in test_gradescope_run.py.
+"""
+import json
+import os
+import stat
+import zipfile
+
+import jsonschema
+import pytest
+
+from autograder.course import Course
+from autograder.errors import UserError
+from autograder.exporters.gradescope import (CONFIG_NAME, build_autograder_zip, gradescope_test,
+                                             to_gradescope, unreadable_submission)
+from autograder.exporters.gradescope_run import (SubmissionLayoutError, assignment_markers,
+                                                 grade_upload, locate_submission, safe_extract)
+from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
+                                          PUBLIC_SQUARE, make_course, make_test, run_cli,
+                                          sample_results)
+
+_VISIBILITY = {"enum": ["visible", "hidden", "after_due_date", "after_published"]}
+
+#: results.json as Gradescope's autograder specification documents it
+#: (https://gradescope-autograders.readthedocs.io/en/latest/specs/); unknown keys are
+#: rejected so that a misspelt field fails here instead of being ignored by Gradescope.
+GRADESCOPE_RESULTS_SCHEMA = {
+    "type": "object",
+    "required": ["score", "tests"],
+    "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": {"type": "string"},
+        "test_output_format": {"type": "string"},
+        "test_name_format": {"type": "string"},
+        "visibility": _VISIBILITY,
+        "stdout_visibility": _VISIBILITY,
+        "extra_data": {"type": "object"},
+        "leaderboard": {"type": "array"},
+        "tests": {"type": "array", "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "score": {"type": "number"},
+                "max_score": {"type": "number"},
+                "status": {"enum": ["passed", "failed"]},
+                "name": {"type": "string"},
+                "name_format": {"type": "string"},
+                "number": {"type": "string"},
+                "output": {"type": "string"},
+                "output_format": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "visibility": _VISIBILITY,
+                "extra_data": {"type": "object"},
+            },
+        }},
+    },
+}
+
+
+def validate_gradescope(results):
+    """Raise unless ``results`` is a valid Gradescope results.json whose test scores add up."""
+    jsonschema.validate(results, GRADESCOPE_RESULTS_SCHEMA)
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+# --- result -> results.json ---------------------------------------------------------------
+
+def test_to_gradescope_keeps_scores_and_maps_statuses():
+    bob = sample_results()[1]
+    converted = to_gradescope(bob, execution_time=4.4)
+    validate_gradescope(converted)
+    assert converted["score"] == 1.0 and converted["execution_time"] == 4
+    assert converted["stdout_visibility"] == "hidden"
+    assert "1 / 6 points; 1 of 3 tests passed" in converted["output"]
+    softmax, square, hidden = converted["tests"]
+    assert (softmax["name"], softmax["status"], softmax["score"], softmax["max_score"]) == (
+        PUBLIC_SOFTMAX, "failed", 0.0, 2.0)
+    assert softmax["output"] == "assert 0.5 == 0.7297"
+    assert (square["status"], square["visibility"]) == ("passed", "visible")
+    # a timeout is a failure whose output says it timed out, above the grader's message
+    assert hidden["name"] == HIDDEN_GRADIENT and hidden["status"] == "failed"
+    assert hidden["output"].splitlines()[0].startswith("Timed out")
+    assert "did not return within 10 s" in hidden["output"]
+    assert hidden["visibility"] == "after_published"
+
+
+@pytest.mark.parametrize("visibility", ["hidden", "after_due_date", "visible"])
+def test_hidden_tests_visibility_is_configurable(visibility):
+    converted = to_gradescope(sample_results()[0], hidden_visibility=visibility)
+    validate_gradescope(converted)
+    assert [t["visibility"] for t in converted["tests"]] == ["visible", "visible", visibility]
+
+
+def test_an_error_without_output_still_says_what_happened():
+    test = gradescope_test(make_test(PUBLIC_SQUARE, 0.0, 1.0, status="error"))
+    assert test["status"] == "failed" and test["output"].startswith("Error:")
+
+
+def test_unknown_visibility_is_refused():
+    with pytest.raises(UserError, match="after_published"):
+        to_gradescope(sample_results()[0], hidden_visibility="later")
+
+
+def test_notebook_findings_reach_the_student():
+    result = sample_results()[0]
+    result["notebooks"] = [{"notebook": "warmup.ipynb", "message": "grade cell 'q1' was deleted"}]
+    assert "Notebook check: grade cell 'q1' was deleted" in to_gradescope(result)["output"]
+
+
+def test_unreadable_submission_is_valid_and_scores_zero():
+    results = unreadable_submission("upload your nnfs/ folder")
+    validate_gradescope(results)
+    assert results["score"] == 0.0 and results["output"] == "upload your nnfs/ folder"
+
+
+# --- the zip ------------------------------------------------------------------------------
+
+def _zip_names(path):
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: info for info in archive.infolist()}
+
+
+def test_zip_is_self_contained(tmp_path):
+    course = Course(make_course(tmp_path / "course"))
+    (course.source(ASSIGNMENT) / "__pycache__").mkdir()
+    (course.source(ASSIGNMENT) / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    zip_path = build_autograder_zip(course, ASSIGNMENT, tmp_path / "ag.zip")
+    names = _zip_names(zip_path)
+    for script in ("setup.sh", "run_autograder"):
+        assert stat.S_IMODE(names[script].external_attr >> 16) & 0o111, f"{script} not executable"
+    expected = {
+        "requirements.txt", CONFIG_NAME, "course/setup.py", "course/pyproject.toml",
+        "course/course_lib/__init__.py", "course/autograder/course.py",
+        "course/autograder/exporters/gradescope_run.py",
+        "course/assignments/source/assignment0/nnfs/warmup.py",  # for the `reference` fixture
+        "course/assignments/source/assignment0/tests/test_warmup.py",
+    }
+    assert expected <= set(names)
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".so"))]
+    assert not [n for n in names if n.startswith("course/autograder/hidden")]
+    with zipfile.ZipFile(zip_path) as archive:
+        config = json.loads(archive.read(CONFIG_NAME))
+        assert archive.read("run_autograder").startswith(b"#!/usr/bin/env bash\n")
+    assert config == {"assignment": ASSIGNMENT, "hidden": False,
+                      "hidden_visibility": "after_published", "timeout": None}
+
+
+def test_zip_with_hidden_ships_only_this_assignments_suite(tmp_path):
+    root = make_course(tmp_path / "course")
+    other = root / "autograder" / "hidden" / "assignment1"
+    other.mkdir(parents=True)
+    (other / "test_secret.py").write_text("def test_x(student): pass\n")
+    zip_path = build_autograder_zip(Course(root), ASSIGNMENT, tmp_path / "ag.zip", hidden=True,
+                                    hidden_visibility="hidden", timeout=20)
+    hidden = sorted(n for n in _zip_names(zip_path) if n.startswith("course/autograder/hidden"))
+    assert hidden == ["course/autograder/hidden/assignment0/test_hidden_warmup.py"]
+    with zipfile.ZipFile(zip_path) as archive:
+        config = json.loads(archive.read(CONFIG_NAME))
+    assert (config["hidden"], config["hidden_visibility"], config["timeout"]) == (True, "hidden", 20)
+
+
+def test_zip_bytes_are_reproducible(tmp_path):
+    course = Course(make_course(tmp_path / "course"))
+    first = build_autograder_zip(course, ASSIGNMENT, tmp_path / "a.zip").read_bytes()
+    second = build_autograder_zip(course, ASSIGNMENT, tmp_path / "b.zip").read_bytes()
+    assert first == second
+
+
+def test_zip_refuses_bad_requests(tmp_path):
+    course = Course(make_course(tmp_path / "course", hidden=False))
+    with pytest.raises(UserError, match="unknown assignment 'nope'"):
+        build_autograder_zip(course, "nope", tmp_path / "a.zip")
+    with pytest.raises(UserError, match="has no hidden suite"):
+        build_autograder_zip(course, ASSIGNMENT, tmp_path / "a.zip", hidden=True)
+    with pytest.raises(UserError, match="--timeout"):
+        build_autograder_zip(course, ASSIGNMENT, tmp_path / "a.zip", timeout=0)
+    (course.root / "requirements.txt").unlink()
+    with pytest.raises(UserError, match="requirements.txt is missing"):
+        build_autograder_zip(course, ASSIGNMENT, tmp_path / "a.zip")
+    assert not list(tmp_path.glob("*.zip")) and not list(tmp_path.glob(".*partial"))
+
+
+def test_cli_gradescope_writes_the_zip(monkeypatch, tmp_path, capsys):
+    course = make_course(tmp_path / "course")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(monkeypatch, course, "export", "gradescope", ASSIGNMENT, "--hidden") == 0
+    assert "Configure Autograder" in capsys.readouterr().err
+    assert "setup.sh" in _zip_names(tmp_path / "assignment0-gradescope-hidden.zip")
+    assert run_cli(monkeypatch, course, "export", "gradescope", "nope") == 2
+    assert "unknown assignment 'nope'" in capsys.readouterr().err
+
+
+# --- finding the assignment in an upload --------------------------------------------------
+
+@pytest.fixture
+def source(tmp_path):
+    return Course(make_course(tmp_path / "course")).source(ASSIGNMENT)
+
+
+def _student_files(folder):
+    (folder / "nnfs").mkdir(parents=True)
+    (folder / "nnfs" / "__init__.py").write_text("")
+    (folder / "nnfs" / "warmup.py").write_text("def square(x):\n    return x * x\n")
+    (folder / "warmup.ipynb").write_text("{}")
+    return folder
+
+
+def _zip_folder(folder, zip_path, prefix=""):
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, prefix + path.relative_to(folder).as_posix())
+    return zip_path
+
+
+def test_markers_are_the_package_and_the_notebooks(source):
+    assert assignment_markers(source) == (["nnfs"], ["warmup.ipynb"])
+
+
+def test_upload_of_the_folder_contents(source, tmp_path):
+    upload = _student_files(tmp_path / "submission")
+    assert locate_submission(upload, source, tmp_path / "scratch") == upload
+
+
+def test_upload_of_a_renamed_nested_folder(source, tmp_path):
+    upload = tmp_path / "submission"
+    inner = _student_files(upload / "assignment0 (2)")
+    (upload / "__MACOSX" / "nnfs").mkdir(parents=True)
+    (upload / "__MACOSX" / "nnfs" / "__init__.py").write_text("")
+    assert locate_submission(upload, source, tmp_path / "scratch") == inner
+
+
+def test_the_folder_with_the_notebook_wins_at_equal_depth(source, tmp_path):
+    upload = tmp_path / "submission"
+    (upload / "a_backup" / "nnfs").mkdir(parents=True)
+    (upload / "a_backup" / "nnfs" / "__init__.py").write_text("")
+    real = _student_files(upload / "b_work")
+    assert locate_submission(upload, source, tmp_path / "scratch") == real
+
+
+@pytest.mark.parametrize("prefix", ["", "assignment0/", "my work/assignment0/"])
+def test_upload_of_a_zip(source, tmp_path, prefix):
+    work = _student_files(tmp_path / "work")
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    _zip_folder(work, upload / "submission.zip", prefix)
+    found = locate_submission(upload, source, tmp_path / "scratch")
+    assert (found / "nnfs" / "warmup.py").read_text() == "def square(x):\n    return x * x\n"
+    assert found.is_relative_to(tmp_path / "scratch")
+
+
+def test_upload_without_the_package_says_what_to_upload(source, tmp_path):
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "warmup.ipynb").write_text("{}")
+    with pytest.raises(SubmissionLayoutError, match=r"no nnfs/ folder.*nnfs/, warmup.ipynb"):
+        locate_submission(upload, source, tmp_path / "scratch")
+
+
+def test_a_corrupt_zip_is_reported(source, tmp_path):
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    (upload / "hw.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(SubmissionLayoutError, match="hw.zip is not a readable zip"):
+        locate_submission(upload, source, tmp_path / "scratch")
+
+
+def test_zip_members_cannot_escape_the_scratch_folder(tmp_path):
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../../outside.py", "print('escaped')")
+    (tmp_path / "into").mkdir()
+    with pytest.raises(SubmissionLayoutError, match="unsafe path"):
+        safe_extract(evil, tmp_path / "into")
+    assert not (tmp_path / "outside.py").exists()
+
+
+def test_zip_bombs_are_stopped(tmp_path, monkeypatch):
+    import autograder.exporters.gradescope_run as run
+
+    monkeypatch.setattr(run, "MAX_UNZIPPED_BYTES", 1000)
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("nnfs/data.bin", b"\0" * 5000)
+    (tmp_path / "into").mkdir()
+    with pytest.raises(SubmissionLayoutError, match="unpacks to more than"):
+        safe_extract(big, tmp_path / "into")
+
+
+def test_grade_upload_writes_a_zero_with_a_message_for_an_empty_upload(source, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("COURSE_ROOT", str(source.parents[2]))
+    (tmp_path / "submission").mkdir()
+    results_path = tmp_path / "results" / "results.json"
+    results_path.parent.mkdir()
+    results_path.write_text('{"score": 100}')  # e.g. planted by student code: replaced
+    config = {"assignment": ASSIGNMENT, "hidden": False, "hidden_visibility": "after_published",
+              "timeout": None}
+    grade_upload(config, tmp_path / "submission", results_path)
+    written = json.loads(results_path.read_text())
+    validate_gradescope(written)
+    assert written["score"] == 0.0 and "does not contain the assignment" in written["output"]
+    assert stat.S_IMODE(os.stat(results_path).st_mode) == 0o644
