@@ -159,8 +159,8 @@ class Solver:
         if missing:
             raise KeyError(f"Solver: data is missing {', '.join(missing)}; it needs the keys "
                            f"X_train, y_train, X_val, y_val.")
-        self.X_train, self.y_train = data["X_train"], data["y_train"]
-        self.X_val, self.y_val = data["X_val"], data["y_val"]
+        self.X_train, self.y_train = np.asarray(data["X_train"]), np.asarray(data["y_train"])
+        self.X_val, self.y_val = np.asarray(data["X_val"]), np.asarray(data["y_val"])
         for split in ("train", "val"):
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
             if len(X) != len(y):

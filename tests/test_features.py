@@ -105,6 +105,13 @@ def test_hog_rejects_a_batch_or_a_flat_row():
         hog_feature(np.zeros((4, 32)))
 
 
+def test_hog_rejects_nan_pixels():
+    image = np.zeros((16, 16))
+    image[3, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        hog_feature(image)
+
+
 def test_batched_hog_equals_one_by_one(images):
     batch = hog_features(images)
     assert batch.shape == (len(images), 144)

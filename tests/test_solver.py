@@ -168,6 +168,11 @@ def test_update_rule_as_callable_receives_each_parameters_own_config(data):
     assert solver.update_rule_name == "recording_rule"
 
 
+def test_optim_module_may_be_given_by_import_name(data):
+    solver = quiet_solver(TinySoftmax(), data, optim_module="course_lib.solver")
+    assert solver._rule is sgd
+
+
 def test_unknown_rule_lists_the_available_ones(data):
     rules = types.SimpleNamespace(__name__="my_rules", sgd=sgd, adam=lambda w, dw, c: (w, c))
     with pytest.raises(ValueError, match="unknown update_rule 'rmsprop'.*available"):
