@@ -273,7 +273,7 @@ def plot_cross_validation(k_to_accuracies, xlabel="k"):
         ax.scatter([k] * len(accuracies), accuracies, color="C0", alpha=0.6)
     means = [np.mean(k_to_accuracies[k]) for k in ks]
     stds = [np.std(k_to_accuracies[k]) for k in ks]
-    ax.errorbar(ks, means, yerr=stds, color="C1", capsize=4, label="mean +- std")
+    ax.errorbar(ks, means, yerr=stds, color="C1", capsize=4, label="mean ± std")
     ax.set_title(f"Cross-validation on {xlabel}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Cross-validation accuracy")
