@@ -87,6 +87,8 @@ def _summary(result):
     passed = sum(test["status"] == "passed" for test in tests)
     lines = [f"Score: {result['score']:g} / {result['max_score']:g} points; "
              f"{passed} of {len(tests)} tests passed."]
+    if result.get("error"):
+        lines.append(f"Grading stopped: {result['error']}")
     for finding in result.get("notebooks") or []:
         message = finding.get("message", finding) if isinstance(finding, dict) else finding
         lines.append(f"Notebook check: {message}")

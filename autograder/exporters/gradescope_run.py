@@ -8,7 +8,7 @@ different ways, all of which must grade the same:
 * a zip of either of those, possibly with macOS's ``__MACOSX/`` folder inside.
 
 :func:`locate_submission` finds the folder that holds the assignment's student package,
-unpacking zips safely when it has to. The upload is then graded by
+unpacking zips with the grader's safe extractor when it has to. The upload is then graded by
 :func:`autograder.grading.grade_submission` (student code runs in the sandboxed child),
 and the result is written as Gradescope's ``results.json``. Writing happens after grading
 and replaces the file atomically, so nothing student code writes there survives.
@@ -24,15 +24,12 @@ import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from collections import deque
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from autograder.exporters.gradescope import to_gradescope, unreadable_submission
 
 MAX_SEARCH_DEPTH = 3
-MAX_UNZIPPED_BYTES = 200 * 2**20
-MAX_UNZIPPED_FILES = 20_000
 _IGNORED_FOLDERS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
 
 
@@ -92,48 +89,14 @@ def _find_assignment_folder(top, packages, notebooks):
     return best
 
 
-def safe_extract(archive_path, destination):
-    """Unpack a zip uploaded by a student into ``destination``.
+def _unpack(archive, destination):
+    """Unpack an uploaded zip with the grader's safe extractor (paths, links, size checked)."""
+    from autograder.grading import SubmissionError, extract_zip
 
-    Refuses members that would land outside ``destination`` (absolute paths, ``..``),
-    skips symbolic links, and stops at :data:`MAX_UNZIPPED_BYTES` or
-    :data:`MAX_UNZIPPED_FILES`.
-
-    Raises
-    ------
-    SubmissionLayoutError
-        If the zip is corrupt, unsafe or too large.
-    """
-    name = Path(archive_path).name
     try:
-        with zipfile.ZipFile(archive_path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_UNZIPPED_FILES:
-                raise SubmissionLayoutError(f"{name} holds {len(members)} files; upload only "
-                                            "the assignment folder")
-            total = 0
-            for member in members:
-                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-                if member.filename.startswith(("/", "\\")) or ".." in parts or (
-                        parts and ":" in parts[0]):
-                    raise SubmissionLayoutError(f"{name} contains the unsafe path "
-                                                f"{member.filename!r}; zip the assignment "
-                                                "folder itself")
-                is_symlink = (member.external_attr >> 16) & 0o170000 == 0o120000
-                if member.is_dir() or is_symlink or not parts:
-                    continue
-                total += member.file_size
-                if total > MAX_UNZIPPED_BYTES:
-                    raise SubmissionLayoutError(
-                        f"{name} unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB; "
-                        "leave datasets and outputs out of your upload")
-                target = Path(destination, *parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-        raise SubmissionLayoutError(f"{name} is not a readable zip ({exc}); zip the "
-                                    "assignment folder again and re-upload") from exc
+        extract_zip(archive, destination)
+    except SubmissionError as exc:
+        raise SubmissionLayoutError(f"{archive.name}: {exc}") from exc
 
 
 def locate_submission(upload, source, scratch):
@@ -169,7 +132,7 @@ def locate_submission(upload, source, scratch):
     for index, archive in enumerate(archives):
         unpacked = Path(scratch) / f"upload{index}"
         unpacked.mkdir(parents=True)
-        safe_extract(archive, unpacked)
+        _unpack(archive, unpacked)
         found = _find_assignment_folder(unpacked, packages, notebooks)
         if found is not None:
             return found
