@@ -2,7 +2,7 @@
 
 The project's tests use it to run the hidden suite of an assignment against the reference
 solution and against mutants quickly (the real grader, with its sandboxed child process,
-is exercised separately). Load it with ``-p mutants.local_grading_plugin`` and point it at
+is exercised separately). Load it with ``-p tests.mutants.local_grading_plugin`` and point it at
 the code under test with two environment variables:
 
 ``LOCAL_GRADING_STUDENT``

@@ -95,8 +95,12 @@ def test_activation_values_including_extremes(student, reference, forward, backw
     expected_out, expected_cache = getattr(theirs, forward)(x, **kwargs)
     expect_close(out, expected_out, f"the output of {what} (inputs include 0 and +-1000)",
                  rtol=1e-7, atol=1e-12)
-    expect_close(getattr(mine, backward)(dout, cache), getattr(theirs, backward)(dout, expected_cache),
-                 f"dx of {backward} after {what} (inputs include 0 and +-1000)", rtol=1e-7, atol=1e-12)
+    # At x == 0 exactly the slope is a convention; relu's has its own test.
+    off_the_kink = x != 0
+    dx = np.asarray(getattr(mine, backward)(dout, cache))
+    expect(dx.shape == x.shape, f"dx of {backward} should have the shape of x")
+    expect_close(dx[off_the_kink], getattr(theirs, backward)(dout, expected_cache)[off_the_kink],
+                 f"dx of {backward} after {what} (inputs include +-1000)", rtol=1e-7, atol=1e-12)
 
 
 @pytest.mark.points(1)
@@ -206,9 +210,8 @@ def test_softmax_loss_with_huge_scores(student, reference):
 def test_svm_loss_margin_exactly_one(student, reference):
     """svm_loss counts a margin of exactly 1 as satisfied and ignores the correct class"""
     mine, theirs = student.import_module("nnfs.layers"), reference.import_module("nnfs.layers")
+    # Only the loss is compared: at the kink any subgradient is acceptable.
     x = np.array([[2.0, 1.0, 1.0], [0.0, 1.0, -5.0], [3.0, 3.0, 4.0], [0.0, 0.0, 0.0]])
     y = np.array([0, 1, 2, 1])
-    expected_loss, expected_dx = theirs.svm_loss(x, y)
-    loss, dx = mine.svm_loss(x, y)
-    expect_close(loss, expected_loss, "the loss of svm_loss when margins are exactly met")
-    expect_close(dx, expected_dx, "dx of svm_loss when margins are exactly met")
+    expect_close(mine.svm_loss(x, y)[0], theirs.svm_loss(x, y)[0],
+                 "the loss of svm_loss when margins are exactly met")

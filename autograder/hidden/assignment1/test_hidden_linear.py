@@ -97,14 +97,13 @@ def test_vectorized_agrees_with_naive(student, kind):
 def test_svm_margins_exactly_at_the_boundary(student, reference, module_and_name):
     """the SVM loss counts a margin of exactly 1 as satisfied (loss 0)"""
     mine, theirs = function(student, module_and_name), function(reference, module_and_name)
-    # Scores where every wrong class is exactly 1 below (or far below) the correct one.
+    # Every wrong class exactly 1 below, or far below, the correct one. Only the loss is
+    # compared: at the kink any subgradient is acceptable.
     X = np.array([[2.0, 1.0, 1.0], [0.0, 1.0, -5.0], [3.0, 3.0, 4.0]])
     y = np.array([0, 1, 2])
-    expected_loss, expected_dW = theirs(np.eye(3), X, y, 0.0)
-    loss, dW = mine(np.eye(3), X, y, 0.0)
-    expect_close(loss, expected_loss, f"the loss of {module_and_name[1]} when every margin "
-                                      "is exactly met")
-    expect_close(dW, expected_dW, f"dW of {module_and_name[1]} when every margin is exactly met")
+    loss, _ = mine(np.eye(3), X, y, 0.0)
+    expect_close(loss, theirs(np.eye(3), X, y, 0.0)[0],
+                 f"the loss of {module_and_name[1]} when every margin is exactly met")
 
 
 @pytest.mark.points(2)

@@ -1,0 +1,127 @@
+"""Run a hidden suite, without the sandbox, against many copies of a student package.
+
+Starting Python, NumPy and pytest costs more than the hidden tests themselves, so each
+worker process runs the suite for several packages in turn (``pytest.main`` once per
+package, with the previous ``nnfs`` modules dropped from ``sys.modules`` in between).
+Run as ``python -m tests.mutants.runner JOBS.json`` by :func:`grade_many`.
+"""
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = "tests.mutants.local_grading_plugin"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of (part of) a hidden suite.
+
+    Attributes
+    ----------
+    name : str
+    student_root, reference_root : str
+        Folders holding the ``nnfs`` package under test and the instructor's one.
+    test_paths : list of str
+        Hidden test files or folders to run.
+    report : str
+        Where the JUnit XML report goes.
+    """
+
+    name: str
+    student_root: str
+    reference_root: str
+    test_paths: list
+    report: str
+
+
+def make_mutant(source_assignment, mutant, target):
+    """Copy ``source_assignment/nnfs`` into ``target/nnfs`` and apply ``mutant`` there.
+
+    Returns ``target``. Raises ValueError if the patch's ``old`` text does not occur
+    exactly once (the reference changed; update the mutant).
+    """
+    package = Path(target) / "nnfs"
+    shutil.copytree(Path(source_assignment) / "nnfs", package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if mutant is not None:
+        path = package / mutant.path
+        text = path.read_text()
+        if text.count(mutant.old) != 1:
+            raise ValueError(f"mutant {mutant.name}: its old text occurs {text.count(mutant.old)} "
+                             f"times in {mutant.path}, expected once")
+        path.write_text(text.replace(mutant.old, mutant.new))
+    return Path(target)
+
+
+def outcomes_from_junit(path):
+    """``{test id: "passed" | "failed" | "error" | "skipped"}`` from a JUnit XML report."""
+    outcomes = {}
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        kinds = {child.tag for child in case}
+        status = ("failed" if "failure" in kinds else "error" if "error" in kinds
+                  else "skipped" if "skipped" in kinds else "passed")
+        outcomes[case.get("name")] = status
+    return outcomes
+
+
+def _forget_student_modules():
+    for name in [n for n in sys.modules if n == "nnfs" or n.startswith("nnfs.")]:
+        del sys.modules[name]
+
+
+def _run_job(job):
+    """Run one job in this process; returns pytest's console output."""
+    import pytest
+
+    _forget_student_modules()
+    sys.path[:] = [p for p in sys.path if p != job.student_root]
+    os.environ["LOCAL_GRADING_STUDENT"] = job.student_root
+    os.environ["LOCAL_GRADING_REFERENCE"] = job.reference_root
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        pytest.main(["-q", "-p", "no:cacheprovider", "-p", PLUGIN, f"--junitxml={job.report}",
+                     "--rootdir", str(REPO_ROOT), *job.test_paths])
+    return output.getvalue()
+
+
+def grade_many(jobs, workdir, workers=2, timeout=600):
+    """Run ``jobs`` in ``workers`` processes; returns ``{job name: (outcomes, output)}``."""
+    workdir = Path(workdir)
+    chunks = [jobs[i::workers] for i in range(workers) if jobs[i::workers]]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    processes = []
+    for number, chunk in enumerate(chunks):
+        spec = workdir / f"jobs{number}.json"
+        spec.write_text(json.dumps([asdict(job) for job in chunk]))
+        processes.append(subprocess.Popen([sys.executable, "-m", "tests.mutants.runner", str(spec)],
+                                          cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))
+    worker_output = [process.communicate(timeout=timeout)[0] for process in processes]
+    results = {}
+    for job in jobs:
+        log = Path(job.report).with_suffix(".log")
+        if not Path(job.report).is_file():
+            raise RuntimeError(f"job {job.name} produced no report:\n" + "\n".join(worker_output))
+        results[job.name] = (outcomes_from_junit(job.report), log.read_text())
+    return results
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    for spec in json.loads(Path(argv[0]).read_text()):
+        job = Job(**spec)
+        output = _run_job(job)
+        Path(job.report).with_suffix(".log").write_text(output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Assignment 1's hidden suite catches realistic bugs and lets correct variants through.
+
+Every mutant in ``tests/mutants/assignment1.py`` is a patched copy of the reference
+package. The hidden suite runs on each copy (without the sandbox, two workers) and:
+a bug must fail the tests it names; a correct variant must fail exactly the tests it
+names (usually none).
+"""
+import pytest
+
+from tests.mutants import assignment1
+from tests.mutants.runner import Job, grade_many, make_mutant
+
+
+@pytest.fixture(scope="session")
+def mutant_outcomes(repo_root, tmp_path_factory):
+    """``{mutant name: (outcomes, output)}`` for every mutant, graded by two workers.
+
+    Each mutant runs only the hidden test files that exercise the module it changes.
+    """
+    source = repo_root / "assignments" / "source" / "assignment1"
+    hidden = repo_root / "autograder" / "hidden" / "assignment1"
+    base = tmp_path_factory.mktemp("assignment1_mutants")
+    jobs = [Job(name=mutant.name,
+                student_root=str(make_mutant(source, mutant, base / mutant.name)),
+                reference_root=str(source),
+                test_paths=[str(hidden / f) for f in assignment1.HIDDEN_FILES_FOR[mutant.path]],
+                report=str(base / f"{mutant.name}.xml"))
+            for mutant in assignment1.ALL]
+    return grade_many(jobs, base, workers=2)
+
+
+def failing(outcomes):
+    return {name for name, status in outcomes.items() if status != "passed"}
+
+
+def matches(test_id, expected):
+    """``expected`` names a test function or one parametrisation of it."""
+    return test_id == expected or ("[" not in expected and test_id.split("[")[0] == expected)
+
+
+def test_mutant_catalogue_is_meaningful():
+    """every mutant names expected failures unless it is a fully correct variant"""
+    names = [m.name for m in assignment1.ALL]
+    assert len(names) == len(set(names)), "mutant names must be unique"
+    assert all(m.must_fail for m in assignment1.BUGS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", assignment1.BUGS, ids=lambda m: m.name)
+def test_hidden_suite_catches_bug(mutant_outcomes, mutant):
+    outcomes, output = mutant_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    missed = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
+    assert not missed, (f"{mutant.name}: these hidden tests should fail but did not: {missed}\n"
+                        f"(failed: {sorted(failed)})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", assignment1.CORRECT_VARIANTS, ids=lambda m: m.name)
+def test_hidden_suite_accepts_correct_variant(mutant_outcomes, mutant):
+    outcomes, output = mutant_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    unexpected = sorted(t for t in failed if not any(matches(t, e) for e in mutant.must_fail))
+    assert not unexpected, f"{mutant.name} is correct but fails {unexpected}\n{output[-3000:]}"
+    missing = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
+    assert not missing, f"{mutant.name} should fail {missing}"
