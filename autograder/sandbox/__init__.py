@@ -18,12 +18,12 @@ Example
 """
 from autograder.sandbox.errors import (ProtocolError, SandboxError, StudentAttributeError,
                                        StudentCrash, StudentError, StudentTimeout)
-from autograder.sandbox.process import (Limits, Sandbox, prepare_workdir,
+from autograder.sandbox.process import (Limits, Sandbox, SandboxUnavailable, prepare_workdir,
                                         protect_instructor_files, running_as_root)
 from autograder.sandbox.proxy import RemoteObject
 
 __all__ = [
-    "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError",
+    "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError", "SandboxUnavailable",
     "StudentAttributeError", "StudentCrash", "StudentError", "StudentTimeout",
     "prepare_workdir", "protect_instructor_files", "running_as_root",
 ]

@@ -39,6 +39,7 @@ from autograder.sandbox.errors import (ProtocolError, StudentAttributeError, Stu
 
 RUNNER = Path(__file__).resolve().with_name("runner.py")
 UNPRIVILEGED_USER = "nobody"
+STARTUP_TIMEOUT = 120.0
 UNPRIVILEGED_GROUP = "nogroup"
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
                                      ".pytest_cache")
@@ -112,7 +113,8 @@ def prepare_workdir(submission, parent):
 
     ``parent`` should be a private directory (e.g. from :func:`tempfile.mkdtemp`). When
     running as root the copy is handed to ``nobody`` and ``parent`` becomes traversable
-    (mode 0711) but not listable, so the child reaches its copy and nothing else there.
+    (0711) but not listable, so the child reaches its copy and nothing else there. The
+    ancestors of ``parent`` must be traversable by other users.
     """
     workdir = Path(parent) / "student"
     _copy_ignoring_links(submission, workdir)
@@ -142,6 +144,10 @@ def protect_instructor_files(course):
                 os.chmod(folder, mode & ~0o007)
                 changed.append(folder)
     return changed
+
+
+class SandboxUnavailable(RuntimeError):
+    """The child could not even start (a problem of the grading machine, not the student)."""
 
 
 class _Child:
@@ -207,13 +213,17 @@ class Sandbox:
     limits : Limits, optional
     drop_privileges : bool, optional
         Run the child as nobody:nogroup. Default: when the grader is root.
+    interpreter : (str, sequence of str), optional
+        The child's Python and site-packages folders; default
+        :func:`~autograder.sandbox.interpreter.child_interpreter` (probed once per process).
 
     Use :meth:`import_module` to get a proxy of a student module; close the sandbox (or use
     it as a context manager) to kill the child.
     """
 
-    def __init__(self, workdir, limits=None, drop_privileges=None):
+    def __init__(self, workdir, limits=None, drop_privileges=None, interpreter=None):
         self.workdir = Path(workdir).resolve()
+        self.interpreter = interpreter
         self.limits = limits or Limits()
         if drop_privileges is None:
             drop_privileges = running_as_root()
@@ -259,7 +269,8 @@ class Sandbox:
         ids = {}
         if self.ids:
             ids = {"user": self.ids[0], "group": self.ids[1], "extra_groups": []}
-        executable, config["site_dirs"] = child_interpreter(*(self.ids or (None, None)))
+        executable, site_dirs = self.interpreter or child_interpreter(*(self.ids or (None, None)))
+        config["site_dirs"] = list(site_dirs)
         try:
             process = subprocess.Popen(
                 [executable, "-I", "-S", str(RUNNER), str(self.workdir), str(request_read),
@@ -274,6 +285,22 @@ class Sandbox:
         self._flooded = False
         self._output.total = 0
         self.generation += 1
+        self._await_ready()
+
+    def _await_ready(self):
+        """Wait for the runner's ``ready`` frame: it has set its limits, imported NumPy and
+        entered the student folder. Failing before that is the grading machine's fault."""
+        try:
+            header, _ = self._receive(time.monotonic() + STARTUP_TIMEOUT, "starting")
+        except (StudentCrash, StudentTimeout, ProtocolError) as exc:
+            output = self._output.take()
+            self.restart()
+            raise SandboxUnavailable(f"the sandbox's Python process could not start "
+                                     f"({type(exc).__name__}); its output:\n{output[-2000:]}"
+                                     ) from None
+        if header.get("status") != "ready":
+            self.restart()
+            raise SandboxUnavailable("the sandboxed Python process did not say it was ready")
 
     def restart(self):
         """Kill the current child (if any); the next request starts a fresh one."""

@@ -83,7 +83,7 @@ class RemoteObject:
         sandbox = self._sandbox
 
         def make(handle, type_name, is_callable):
-            if path is not None:
+            if label is not None:
                 return RemoteObject(sandbox, handle, type_name, is_callable, label, path)
             return RemoteObject(sandbox, handle, type_name, is_callable,
                                 f"the {type_name} object from {self._label}")

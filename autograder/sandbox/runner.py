@@ -166,7 +166,7 @@ class Server:
             except BaseException as exc:  # noqa: B902 - every student exception is reported
                 student_tb = self.student_traceback(exc)
                 self.reply("error", type=type(exc).__name__[:120], message=str(exc)[:4000],
-                           exception=traceback.format_exception_only(exc)[-1][:4000],
+                           exception="".join(traceback.format_exception_only(exc))[:4000],
                            traceback=student_tb[:8000])
 
 
@@ -184,8 +184,10 @@ def main(argv):
 
     os.chdir(workdir)
     sys.path.insert(0, workdir)
-    Server(codec, os.path.realpath(workdir), int(request_fd), int(response_fd),
-           config["max_transfer_bytes"]).serve()
+    server = Server(codec, os.path.realpath(workdir), int(request_fd), int(response_fd),
+                    config["max_transfer_bytes"])
+    server.reply("ready")
+    server.serve()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,5 @@
+
+# softmax never returns.
+def softmax(scores):
+    while True:
+        pass

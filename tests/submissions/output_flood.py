@@ -1,0 +1,5 @@
+
+# softmax prints without end.
+def softmax(scores):
+    while True:
+        print("debug " * 200)

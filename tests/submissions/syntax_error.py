@@ -1,0 +1,4 @@
+
+# A syntax error: the module cannot be imported.
+def broken(:
+    pass

@@ -1,0 +1,171 @@
+"""Hostile submissions, each graded next to the honest one (issue 3's list of bad input).
+
+Every submission is the reference-complete assignment0 with one snippet from
+``tests/submissions/`` appended to ``nnfs/warmup.py``. All are graded once, in parallel;
+the tests below then check the results. Cases about what a test may see or compare run the
+hidden suite too; crash cases run the public suite only (every failed test costs a fresh
+child, and the public suite already touches each function), to keep the suite quick.
+"""
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Course
+from autograder.grading import grade_submission
+from autograder.sandbox import running_as_root
+
+ASSIGNMENT = "assignment0"
+SNIPPETS = Path(__file__).resolve().parent / "submissions"
+CHEAT_MARKER = "# --- cheat ---"
+TIMEOUT = 2.0
+MEMORY_MB = 512
+
+SOFTMAX = r"softmax_(?!loss)"
+# case -> (tests it affects, allowed statuses there, what their message must say)
+CASES = {
+    "infinite_loop": (SOFTMAX, {"timeout"}, r"calling nnfs\.warmup\.softmax did not finish within 2 s"),
+    "memory_hog": (r"l2_distances", {"error"}, r"ran out of memory \(limit 512 MiB\)|killed .*memory"),
+    "exit_at_import_os": (r".", {"error"}, r"exit status 0.* while importing nnfs\.warmup"),
+    "exit_at_import_sys": (r".", {"error"}, r"sys\.exit\(0\) while importing nnfs\.warmup"),
+    "exit_in_function_os": (r"softmax_loss", {"error"},
+                            r"exit status 0.* while calling nnfs\.warmup\.softmax_loss"),
+    "exit_in_function_sys": (r"standardizer", {"error"},
+                             r"sys\.exit\(0\) while calling Standardizer\.fit"),
+    "segfault": (r"l2_distances", {"error"}, r"segmentation fault \(SIGSEGV\)"),
+    "output_flood": (SOFTMAX, {"error"}, r"printed more than 8 MiB of output"),
+    "syntax_error": (r".", {"error"}, r"SyntaxError.*\n.*warmup\.py"),
+    "missing_function": (r"l2_distances", {"error"},
+                         r"no attribute 'l2_distances'.*renamed or deleted"),
+    "wrong_type_and_shape": (r"l2_distances|" + SOFTMAX, {"failed", "error"},
+                             r"shape|str|not what the test expects|could not use your result"),
+    "nan_results": (r"softmax_loss", {"failed"},
+                    r"NaN|nan|not what the test expects|rel_error|Mismatch"),
+    # (fit(X).transform(X) merely running is what test_standardizer_fit_returns_itself asks)
+    "crafted_objects": (r"l2_distances|" + SOFTMAX + r"|standardizer_(?!fit_returns)",
+                        {"failed", "error"},
+                        r"number or a NumPy array|not what the test expects|could not use"
+                        r"|wrong values|has shape|Not equal to tolerance|should be"),
+}
+CHEATS = ("monkeypatch_helpers", "read_reference")
+WITH_HIDDEN = {"crafted_objects", "monkeypatch_helpers"}
+
+
+def make_submission(root, name, course, snippet=None):
+    """A reference-complete copy of assignment0 at ``root/name/assignment0`` plus ``snippet``."""
+    folder = root / name / ASSIGNMENT
+    shutil.copytree(course.source(ASSIGNMENT), folder,
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    if snippet is not None:
+        warmup = folder / "nnfs" / "warmup.py"
+        warmup.write_text(warmup.read_text() + snippet.replace("{COURSE_ROOT}", str(course.root)))
+    return folder
+
+
+def plant_fake_tests(folder):
+    """The cheat also ships its own always-passing tests and a conftest that forces passes."""
+    (folder / "tests" / "conftest.py").write_text(
+        "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    (folder / "tests" / "test_warmup.py").write_text("def test_everything():\n    pass\n")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, repo_root):
+    """name -> result for the honest submission, every hostile one and the cheats' controls."""
+    course = Course(repo_root)
+    root = tmp_path_factory.mktemp("hostile")
+    honest = make_submission(root, "honest", course)
+    submissions = {"honest": honest, "honest_public": honest}
+    for case in (*CASES, *CHEATS):
+        snippet = (SNIPPETS / f"{case}.py").read_text()
+        submissions[case] = make_submission(root, case, course, snippet)
+        if CHEAT_MARKER in snippet:
+            control = snippet.split(CHEAT_MARKER)[0]
+            submissions[f"{case}_control"] = make_submission(root, f"{case}_control", course,
+                                                             control)
+    plant_fake_tests(submissions["monkeypatch_helpers"])
+
+    def grade(item):
+        name, folder = item
+        hidden = name == "honest" or name.removesuffix("_control") in WITH_HIDDEN
+        return name, grade_submission(course, ASSIGNMENT, folder, hidden=hidden,
+                                      timeout=TIMEOUT, memory_mb=MEMORY_MB)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(pool.map(grade, submissions.items()))
+
+
+def scores_by_test(result):
+    return {test["name"]: test["score"] for test in result["tests"]}
+
+
+def test_the_honest_submission_gets_full_marks(graded):
+    honest, public_only = graded["honest"], graded["honest_public"]
+    for result in (honest, public_only):
+        assert "error" not in result
+        assert result["max_score"] > 0 and result["score"] == result["max_score"]
+    assert {test["visibility"] for test in honest["tests"]} == {"visible", "hidden"}
+    assert {test["visibility"] for test in public_only["tests"]} == {"visible"}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_hostile_submission_fails_only_what_it_touches_with_an_actionable_message(graded, case):
+    affected, statuses, message = CASES[case]
+    honest, hostile = graded["honest" if case in WITH_HIDDEN else "honest_public"], graded[case]
+    assert [t["name"] for t in hostile["tests"]] == [t["name"] for t in honest["tests"]], \
+        "every test must be reported, whatever the submission does"
+    touched = [t for t in hostile["tests"] if re.search(affected, t["name"], re.IGNORECASE)]
+    assert touched, f"the case {case} must affect some test"
+    for test in touched:
+        assert test["score"] == 0, f"{case} gained points on {test['name']}"
+        assert test["status"] in statuses, (test["name"], test["status"], test["output"])
+        assert re.search(message, test["output"]), (test["name"], test["output"])
+    for test in hostile["tests"]:
+        if test not in touched:
+            assert test["status"] == "passed", (case, test["name"], test["output"])
+    assert hostile["max_score"] == honest["max_score"]
+
+
+@pytest.mark.parametrize("case", CHEATS)
+def test_cheats_score_exactly_what_the_same_wrong_code_scores_without_cheating(graded, case):
+    if case == "read_reference" and not running_as_root():
+        pytest.skip("without root the sandboxed child runs as the grader's user and CAN read "
+                    "the reference; this isolation needs the grader to run as root")
+    cheat, control = graded[case], graded[f"{case}_control"]
+    assert scores_by_test(cheat) == scores_by_test(control)
+    assert control["score"] < graded["honest"]["score"]
+
+
+def test_reading_the_reference_or_hidden_tests_is_denied_with_a_clear_message(graded):
+    if not running_as_root():
+        pytest.skip("file permissions only separate the child from the grader when the "
+                    "grader runs as root (the child then runs as nobody)")
+    softmax_tests = [t for t in graded["read_reference"]["tests"]
+                     if re.search(SOFTMAX, t["name"])]
+    assert softmax_tests
+    for test in softmax_tests:
+        assert test["status"] == "error"
+        assert "PermissionError" in test["output"] and "test_warmup_hidden.py" in test["output"]
+
+
+def test_hidden_feedback_never_shows_test_code_or_expected_values(graded):
+    for name in ("monkeypatch_helpers_control", "crafted_objects"):
+        for test in graded[name]["tests"]:
+            if test["visibility"] != "hidden" or test["status"] == "passed":
+                continue
+            output = test["output"]
+            assert "expect_close(" not in output and "solution." not in output
+            assert "assert " not in output and "Traceback (most recent call last)" not in output
+            assert not re.search(r"\d\.\d{4,}", output), f"numbers leaked: {output}"
+
+
+def test_grader_reports_isolation_and_no_grader_errors(graded):
+    for name, result in graded.items():
+        assert "grader_errors" not in result, (name, result.get("grader_errors"))
+        assert result["isolation"], name
+        if running_as_root():
+            assert "nobody" in result["isolation"]
