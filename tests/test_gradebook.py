@@ -15,8 +15,10 @@ import pytest
 
 from autograder.course import Course
 from autograder.errors import UserError
-from autograder.exporters.gradebook import (AUTOGRADER_NOTEBOOK, cell_name, export_to_gradebook,
-                                            gradebook_settings, points_per_test)
+from autograder.exporters.formgrader_notebook import autograder_notebook
+from autograder.exporters.gradebook import (AUTOGRADER_NOTEBOOK, NbgraderSettings, cell_name,
+                                            export_to_gradebook, gradebook_settings,
+                                            points_per_test)
 from autograder.release import nbgrader_environment
 from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                           PUBLIC_SQUARE, make_course, make_result, make_test,
@@ -96,6 +98,15 @@ def test_cli_export_then_nbgrader_export_shows_the_totals(monkeypatch, course_ro
                      "--results", results)
     assert status == 0, capsys.readouterr().err
     assert "wrote the scores of 3 submission(s)" in capsys.readouterr().err
+
+    # formgrader's view of each submission, which generate_feedback turns into a page
+    for result in sample_results():
+        report = course_root / "assignments" / "autograded" / result["submission"] / ASSIGNMENT
+        assert (report / f"{AUTOGRADER_NOTEBOOK}.ipynb").is_file()
+    _nbgrader(course_root, "generate_feedback", ASSIGNMENT)
+    feedback = (course_root / "assignments" / "feedback" / "bob" / ASSIGNMENT
+                / f"{AUTOGRADER_NOTEBOOK}.html").read_text()
+    assert "softmax_loss did not return within 10 s" in feedback
 
     _nbgrader(course_root, "export", "--to", str(tmp_path / "grades.csv"))
     rows = {row["student_id"]: row for row in csv.DictReader((tmp_path / "grades.csv").open())}
@@ -215,13 +226,19 @@ def test_malformed_result_is_skipped_and_the_rest_exported(course_root, monkeypa
 
 def test_gradebook_settings_follow_nbgrader_config(tmp_path):
     course = Course(make_course(tmp_path / "course"))
-    assert gradebook_settings(course) == (
-        f"sqlite:///{course.nbgrader_root / 'gradebook.db'}", "default_course")
-    (course.nbgrader_root / "nbgrader_config.py").write_text(
+    root = course.nbgrader_root
+    assert gradebook_settings(course) == NbgraderSettings(
+        f"sqlite:///{root / 'gradebook.db'}", "default_course", root / "autograded")
+    (root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'cs999'\n"
-        "c.CourseDirectory.db_url = 'sqlite:////srv/grades.db'\n")
-    assert gradebook_settings(course) == ("sqlite:////srv/grades.db", "cs999")
-    (course.nbgrader_root / "nbgrader_config.py").write_text("c = get_config(\n")
+        "c.CourseDirectory.root = '/srv/cs999'\n"
+        "c.CourseDirectory.autograded_directory = 'graded'\n")
+    assert gradebook_settings(course) == NbgraderSettings(
+        "sqlite:////srv/cs999/gradebook.db", "cs999", Path("/srv/cs999/graded"))
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'postgresql://grades'\n")
+    assert gradebook_settings(course).db_url == "postgresql://grades"
+    (root / "nbgrader_config.py").write_text("c = get_config(\n")
     with pytest.raises(UserError, match="cannot read .*nbgrader_config.py"):
         gradebook_settings(course)
 
@@ -237,3 +254,21 @@ def test_cell_names_fit_nbgrader_and_stay_distinct():
 def test_points_per_test_in_stable_order():
     assert list(points_per_test(sample_results()).items()) == [
         (PUBLIC_SOFTMAX, 2.0), (PUBLIC_SQUARE, 1.0), (HIDDEN_GRADIENT, 3.0)]
+
+
+def test_formgrader_notebook_has_one_locked_grade_cell_per_exported_test():
+    from nbgrader.utils import is_grade, is_locked
+
+    carol = sample_results()[2]  # graded without the hidden test
+    grade_cells = {name: (cell_name(name), points)
+                   for name, points in points_per_test(sample_results()).items()}
+    notebook = autograder_notebook(carol, grade_cells)
+    nbformat.validate(notebook)
+    summary, *tests = notebook.cells
+    assert "2 / 3 points" in summary.source
+    assert [c.metadata.nbgrader["grade_id"] for c in tests] == [PUBLIC_SOFTMAX, PUBLIC_SQUARE,
+                                                               HIDDEN_GRADIENT]
+    assert [c.metadata.nbgrader["points"] for c in tests] == [2.0, 1.0, 3.0]
+    assert all(is_grade(c) and is_locked(c) for c in tests)
+    assert "error: 0 / 1 points" in tests[1].source
+    assert "not run" in tests[2].source and "not run" in tests[2].outputs[0].text

@@ -86,15 +86,18 @@ def run_gradebook(args, course):
     from autograder.exporters.gradebook import export_to_gradebook, gradebook_settings
 
     source, loaded = _load(args, course)
-    db_url, course_id = gradebook_settings(course)
-    removed = export_to_gradebook(loaded.results, args.assignment, args.db or db_url,
-                                  course_id=course_id,
-                                  source_notebooks=[p.stem for p in sorted(source.glob("*.ipynb"))])
+    settings = gradebook_settings(course)
+    db_url = args.db or settings.db_url
+    removed = export_to_gradebook(loaded.results, args.assignment, db_url,
+                                  course_id=settings.course_id,
+                                  source_notebooks=[p.stem for p in sorted(source.glob("*.ipynb"))],
+                                  autograded_root=settings.autograded_root)
     for name in removed:
         print(f"autograder export: removed test {name!r} from the gradebook: it is not in these "
               "results", file=sys.stderr)
     return _finish(loaded, f"wrote the scores of {len(loaded.results)} submission(s) to "
-                           f"{args.db or db_url}")
+                           f"{db_url}, and their test reports for formgrader to "
+                           f"{settings.autograded_root}/<student>/{args.assignment}/")
 
 
 def add_cli(subparsers):

@@ -14,9 +14,13 @@ test's points, and each student's submission gets the test's score as that cell'
 * ``nbgrader export`` shows score = the notebooks' cells graded by nbgrader (autograded
   test cells, manually graded answers) + our tests, and max_score = all their points;
   the total is right without touching any cell nbgrader owns;
-* formgrader lists the tests, with their points, under that notebook, and a TA's manual
-  score on one of them overrides ours (nbgrader's rule: a manual score wins), also on
-  re-export, because re-exporting only writes ``auto_score``.
+* formgrader lists the tests, with their points, under that notebook. For each student
+  the exporter also writes ``autograded/<student>/<assignment>/autograder_tests.ipynb``
+  (one read-only cell per test with the grader's feedback), the file formgrader renders
+  when a TA opens the submission and ``nbgrader generate_feedback`` turns into the
+  student's feedback page. A TA's manual score on a test overrides ours (nbgrader's rule:
+  a manual score wins), also on re-export, because re-exporting only writes
+  ``auto_score``.
 
 Writing our scores onto the notebooks' existing grade cells was rejected: our tests do
 not correspond to those cells, and ``nbgrader autograde`` would overwrite them.
@@ -27,8 +31,8 @@ Order of operations and caveats
   ``nbgrader generate_assignment`` put them there); otherwise a later
   ``generate_assignment`` would find an assignment it cannot reconcile.
 * Run this export after ``nbgrader autograde``: autograde gives 0 to every notebook of
-  the assignment that has no submitted ``.ipynb`` file, including this one. Exporting
-  again restores the scores.
+  the assignment that has no submitted ``.ipynb`` file, including this one, and may
+  replace a student's ``autograded/`` folder. Exporting again restores both.
 * Once submissions exist, nbgrader refuses to add or remove notebooks of the assignment
   in ``generate_assignment``; that includes this notebook.
 * The exported tests define the notebook's cells: tests no longer in the results (for
@@ -40,9 +44,11 @@ import os
 import shutil
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.exporters.formgrader_notebook import write_autograder_notebook
 from autograder.exporters.results import ordered_test_names
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
@@ -50,33 +56,53 @@ DEFAULT_COURSE_ID = "default_course"
 _MAX_CELL_NAME = 128  # nbgrader's column width for cell names
 
 
-def gradebook_settings(course):
-    """The gradebook URL and course id nbgrader uses for ``course``.
+@dataclass(frozen=True)
+class NbgraderSettings:
+    """Where nbgrader keeps a course's gradebook and autograded notebooks.
 
-    Reads ``CourseDirectory.db_url`` and ``CourseDirectory.course_id`` from the course's
-    ``nbgrader_config.py`` when it sets them; nbgrader's defaults otherwise
-    (``sqlite:///<CourseDirectory.root>/gradebook.db``, where the root defaults to the
-    course's ``assignments/``; ``default_course``).
+    Attributes
+    ----------
+    db_url : str
+        SQLAlchemy URL of the gradebook.
+    course_id : str
+    autograded_root : Path
+        ``<CourseDirectory.root>/<autograded_directory>``: formgrader reads
+        ``<autograded_root>/<student>/<assignment>/<notebook>.ipynb``.
+    """
+
+    db_url: str
+    course_id: str
+    autograded_root: Path
+
+
+def gradebook_settings(course):
+    """nbgrader's settings for ``course``, from its ``nbgrader_config.py``.
+
+    Reads ``CourseDirectory.root``, ``db_url``, ``course_id`` and
+    ``autograded_directory`` when the file sets them; nbgrader's defaults otherwise (root:
+    the course's ``assignments/``; ``sqlite:///<root>/gradebook.db``; ``default_course``;
+    ``autograded``).
 
     Returns
     -------
-    db_url : str
-    course_id : str
+    NbgraderSettings
     """
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
-    root = course.nbgrader_root
+    config_dir = course.nbgrader_root
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
     except ConfigFileNotFound:
         config = {}
     except Exception as exc:
-        raise UserError(f"cannot read {root / 'nbgrader_config.py'} ({exc}); fix it, or give "
-                        "the gradebook with --db") from exc
+        raise UserError(f"cannot read {config_dir / 'nbgrader_config.py'} ({exc}); fix it, or "
+                        "give the gradebook with --db") from exc
     directory = config.get("CourseDirectory", {})
-    nbgrader_root = Path(directory.get("root", root))
-    db_url = directory.get("db_url", f"sqlite:///{nbgrader_root / 'gradebook.db'}")
-    return db_url, directory.get("course_id", DEFAULT_COURSE_ID)
+    root = Path(directory.get("root", config_dir))
+    return NbgraderSettings(
+        db_url=directory.get("db_url", f"sqlite:///{root / 'gradebook.db'}"),
+        course_id=directory.get("course_id", DEFAULT_COURSE_ID),
+        autograded_root=root / directory.get("autograded_directory", "autograded"))
 
 
 def cell_name(test_name):
@@ -226,7 +252,7 @@ def _require_existing_sqlite(db_url, assignment):
 
 
 def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID,
-                        source_notebooks=()):
+                        source_notebooks=(), autograded_root=None):
     """Write the test scores of ``results`` into the nbgrader gradebook at ``db_url``.
 
     Parameters
@@ -241,6 +267,10 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
     source_notebooks : iterable of str
         Names (without ``.ipynb``) of the assignment's notebooks in the source folder; they
         must already be in the gradebook.
+    autograded_root : Path, optional
+        nbgrader's ``autograded/`` folder; when given, each student's
+        ``<student>/<assignment>/autograder_tests.ipynb`` is written there for formgrader
+        (:mod:`autograder.exporters.formgrader_notebook`).
 
     Returns
     -------
@@ -270,4 +300,10 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
                 grade.auto_score = float(scores.get(test, 0.0))
                 grade.needs_manual_grade = False
         gradebook.db.commit()
+        if autograded_root is not None:
+            grade_cells = {test: (cell.name, float(cell.max_score)) for test, cell in cells.items()}
+            for result in results:
+                write_autograder_notebook(result, grade_cells, Path(autograded_root)
+                                          / result["submission"] / assignment
+                                          / f"{AUTOGRADER_NOTEBOOK}.ipynb")
     return removed

@@ -1,0 +1,78 @@
+"""The notebook formgrader opens for the autograder's tests of one submission.
+
+formgrader shows a submitted notebook by rendering
+``autograded/<student>/<assignment>/<notebook>.ipynb`` with a score box under every grade
+cell, matched to the gradebook by the cell's ``grade_id``. The gradebook exporter
+gives each test a grade cell of the notebook ``autograder_tests``
+(:mod:`autograder.exporters.gradebook`); this module writes that notebook for each
+submission, one read-only code cell per test holding its verdict and the grader's
+feedback as output, so TAs can read why a test failed and override its score in
+formgrader, and ``nbgrader generate_feedback`` hands the same page back to the student.
+"""
+import nbformat
+
+NBGRADER_SCHEMA_VERSION = 3
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _summary_cell(result):
+    passed = sum(test["status"] == "passed" for test in result["tests"])
+    lines = [f"# Autograder tests: {result['assignment']}",
+             "",
+             f"**{result['score']:g} / {result['max_score']:g} points**, {passed} of "
+             f"{len(result['tests'])} tests passed. Student code ran in the autograder's "
+             "sandbox; each cell below is one test (read-only, not meant to be run)."]
+    if result.get("graded_at"):
+        lines.append(f"Graded at {result['graded_at']}.")
+    for finding in result.get("notebooks") or []:
+        if isinstance(finding, dict) and finding.get("status", "ok") != "ok":
+            lines.append(f"\n*Notebook check:* {finding.get('message', '')}")
+    return nbformat.v4.new_markdown_cell("\n".join(lines))
+
+
+def _test_cell(test, grade_id):
+    cell = nbformat.v4.new_code_cell(
+        f"# {test['name']}\n# {test['status']}: {test['score']:g} / {test['max_score']:g} points")
+    if test.get("output"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=test["output"])]
+    cell.metadata["nbgrader"] = {
+        "schema_version": NBGRADER_SCHEMA_VERSION, "grade": True, "solution": False,
+        "locked": True, "grade_id": grade_id, "points": test["max_score"],
+    }
+    cell.metadata["editable"] = False
+    cell.metadata["deletable"] = False
+    return cell
+
+
+def autograder_notebook(result, grade_cells):
+    """The formgrader notebook of one result.
+
+    Parameters
+    ----------
+    result : dict
+        A checked result (docs/ARCHITECTURE.md schema).
+    grade_cells : dict
+        ``{test name: (grade_id, points)}`` for every exported test, in order. A test this
+        result lacks gets a cell saying it was not run.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A valid nbformat 4 notebook.
+    """
+    by_name = {test["name"]: test for test in result["tests"]}
+    cells = [_summary_cell(result)]
+    for name, (grade_id, points) in grade_cells.items():
+        test = by_name.get(name) or {"name": name, "status": "not run", "score": 0.0,
+                                     "max_score": points,
+                                     "output": "this test was not run for this submission"}
+        cells.append(_test_cell(test, grade_id))
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+
+
+def write_autograder_notebook(result, grade_cells, path):
+    """Write :func:`autograder_notebook` of ``result`` to ``path`` (folders created)."""
+    notebook = autograder_notebook(result, grade_cells)
+    nbformat.validate(notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
