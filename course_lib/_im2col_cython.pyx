@@ -28,6 +28,31 @@ ctypedef fused real:
     float
     double
 
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int course_lib_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int course_lib_max_threads(void) { return 1; }
+    #endif
+    """
+    int course_lib_max_threads() noexcept nogil
+
+# Below this many array elements a kernel runs on one thread: waking an OpenMP team costs
+# more than it saves, and the gradient checks call the layers thousands of times.
+cdef enum:
+    PARALLEL_MIN_ELEMENTS = 32768
+
+
+def max_threads():
+    """Threads a large kernel call may use (OpenMP's limit; 1 when built without OpenMP)."""
+    return course_lib_max_threads()
+
+
+cdef inline int _threads_for(Py_ssize_t elements) noexcept nogil:
+    return course_lib_max_threads() if elements >= PARALLEL_MIN_ELEMENTS else 1
+
 
 cdef inline Py_ssize_t _first_inside(Py_ssize_t offset, Py_ssize_t stride) noexcept nogil:
     """Smallest o >= 0 with o * stride + offset >= 0."""
@@ -62,7 +87,8 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
     cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
     cdef const real* src
     cdef real* dst
-    for task in prange(rows * nb, nogil=True, schedule="static"):
+    cdef int threads = _threads_for(rows * nb * plane)
+    for task in prange(rows * nb, nogil=True, schedule="dynamic", num_threads=threads):
         k = task // nb
         n = task % nb
         c = k // taps
@@ -111,8 +137,9 @@ def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first
     cdef const real* src
     cdef real* dst
     cdef real* image_plane
+    cdef int threads = _threads_for(cols.shape[0] * cols.shape[1])
     # one task per (image, channel) plane of dx: no two threads write the same pixel
-    for task in prange(nb * C, nogil=True, schedule="static"):
+    for task in prange(nb * C, nogil=True, schedule="dynamic", num_threads=threads):
         n = task // C
         c = task % C
         image_plane = dp + ((first_image + n) * C + c) * H * W
@@ -151,7 +178,8 @@ def max_pool_forward(const real[:, :, :, ::1] x, real[:, :, :, ::1] out, int[:, 
     cdef Py_ssize_t p, oh, ow, i, j, idx, best_idx, o
     cdef real best, value
     cdef const real* image_plane
-    for p in prange(planes, nogil=True, schedule="static"):
+    cdef int threads = _threads_for(planes * H * W)
+    for p in prange(planes, nogil=True, schedule="dynamic", num_threads=threads):
         image_plane = xp + p * H * W
         for oh in range(out_h):
             for ow in range(out_w):
@@ -179,7 +207,8 @@ def max_pool_backward(const real[:, :, :, ::1] dout, const int[:, :, :, ::1] arg
     cdef const int* ap = &argmax[0, 0, 0, 0]
     cdef real* dp = &dx[0, 0, 0, 0]
     cdef Py_ssize_t p, o
-    for p in prange(planes, nogil=True, schedule="static"):
+    cdef int threads = _threads_for(planes * in_plane)
+    for p in prange(planes, nogil=True, schedule="dynamic", num_threads=threads):
         memset(dp + p * in_plane, 0, in_plane * sizeof(real))
         for o in range(p * out_plane, (p + 1) * out_plane):
             dp[p * in_plane + ap[o]] += gp[o]

@@ -19,6 +19,8 @@ windows, and overlapping pool windows (stride < window). They compute in float32
 is float32 and in float64 otherwise; outputs and gradients have that dtype. Kernels come
 from ``course_lib.im2col.BACKEND`` (compiled Cython, or the NumPy fallback).
 """
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -28,6 +30,8 @@ from course_lib.im2col import compute_dtype, conv_output_shape, sliding_output_s
 # Bytes of column matrix per chunk: small enough to stay in the last-level cache with its
 # product, big enough that each matrix product keeps the BLAS threads busy.
 COLUMN_CHUNK_BYTES = 2 * 1024 * 1024
+# Scratch buffers up to this size are kept between calls (see _flat_buffer).
+WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _param(params, key, what, low):
@@ -43,9 +47,22 @@ def _images_per_chunk(num_images, column_bytes_per_image):
     return max(1, min(num_images, COLUMN_CHUNK_BYTES // max(1, column_bytes_per_image)))
 
 
-def _flat_buffer(size, dtype):
-    """One allocation reused for every chunk; chunk views are its C-contiguous prefixes."""
-    return np.empty(size, dtype)
+_workspace = threading.local()
+
+
+def _flat_buffer(name, size, dtype):
+    """Scratch memory reused across calls (per thread); chunks use C-contiguous prefixes.
+
+    Fresh multi-megabyte allocations cost page faults on every call, which on some
+    machines take as long as the arithmetic; keeping the buffers avoids that.
+    """
+    if size * np.dtype(dtype).itemsize > WORKSPACE_KEEP_BYTES:
+        return np.empty(size, dtype)
+    buffers = _workspace.__dict__.setdefault("buffers", {})
+    buffer = buffers.get((name, np.dtype(dtype)))
+    if buffer is None or buffer.size < size:
+        buffer = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype)
+    return buffer[:size]
 
 
 def conv_forward_fast(x, w, b, conv_param):
@@ -83,8 +100,8 @@ def conv_forward_fast(x, w, b, conv_param):
     w_rows = w.reshape(num_filters, -1)
     out = np.empty((num_images, num_filters, out_h, out_w), x.dtype)
     chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
-    cols_buffer = _flat_buffer(w_rows.shape[1] * chunk * pixels, x.dtype)
-    product_buffer = _flat_buffer(num_filters * chunk * pixels, x.dtype)
+    cols_buffer = _flat_buffer("cols", w_rows.shape[1] * chunk * pixels, x.dtype)
+    product_buffer = _flat_buffer("product", num_filters * chunk * pixels, x.dtype)
     for first in range(0, num_images, chunk):
         count = min(chunk, num_images - first)
         cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
@@ -131,9 +148,9 @@ def conv_backward_fast(dout, cache):
     dw_part = np.empty_like(w_rows)
     db = np.zeros(num_filters, x.dtype)
     chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
-    cols_buffer = _flat_buffer(w_rows.shape[1] * chunk * pixels, x.dtype)
-    dcols_buffer = _flat_buffer(cols_buffer.size, x.dtype)
-    grad_buffer = _flat_buffer(num_filters * chunk * pixels, x.dtype)
+    cols_buffer = _flat_buffer("cols", w_rows.shape[1] * chunk * pixels, x.dtype)
+    dcols_buffer = _flat_buffer("dcols", cols_buffer.size, x.dtype)
+    grad_buffer = _flat_buffer("product", num_filters * chunk * pixels, x.dtype)
     for first in range(0, num_images, chunk):
         count = min(chunk, num_images - first)
         cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)

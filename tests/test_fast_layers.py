@@ -1,0 +1,229 @@
+"""course_lib.fast_layers against the naive loops, numeric gradients, dtypes and errors."""
+import numpy as np
+import pytest
+
+from benchmarks.naive_layers import (conv_backward_naive, conv_forward_naive,
+                                     max_pool_backward_naive, max_pool_forward_naive)
+from course_lib import fast_layers, im2col
+from course_lib.fast_layers import (conv_backward_fast, conv_forward_fast, max_pool_backward_fast,
+                                    max_pool_forward_fast)
+from course_lib.gradient_check import eval_numerical_gradient_array, rel_error
+
+
+@pytest.fixture(params=im2col.available_backends())
+def backend(request, monkeypatch):
+    """Run the test once per available im2col backend."""
+    monkeypatch.setattr(im2col, "BACKEND", request.param)
+    return request.param
+
+
+def random_conv_case(seed):
+    """A random valid conv problem: rectangular filters, strides 1-3, paddings 0-2."""
+    rng = np.random.default_rng(seed)
+    n, c, f = rng.integers(1, 4), rng.integers(1, 4), rng.integers(1, 5)
+    filter_h, filter_w = rng.integers(1, 6, size=2)
+    stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    # choose output sizes, then the input sizes that make the windows tile exactly
+    out_h, out_w = rng.integers(1, 6, size=2)
+    height = max(1, (out_h - 1) * stride + filter_h - 2 * pad)
+    width = max(1, (out_w - 1) * stride + filter_w - 2 * pad)
+    if (height + 2 * pad - filter_h) % stride or (width + 2 * pad - filter_w) % stride:
+        pad = 0
+        height, width = (out_h - 1) * stride + filter_h, (out_w - 1) * stride + filter_w
+    x = rng.standard_normal((n, c, height, width))
+    w = rng.standard_normal((f, c, filter_h, filter_w))
+    b = rng.standard_normal(f)
+    return x, w, b, {"stride": stride, "pad": pad}, rng
+
+
+def random_pool_case(seed, ties):
+    """A random valid pooling problem; ``ties`` draws from {0, 1, 2} so windows tie often."""
+    rng = np.random.default_rng(seed)
+    pool_h, pool_w = rng.integers(1, 5, size=2)
+    stride = int(rng.integers(1, 4))  # stride < window gives overlapping windows
+    out_h, out_w = rng.integers(1, 6, size=2)
+    shape = (rng.integers(1, 4), rng.integers(1, 4),
+             (out_h - 1) * stride + pool_h, (out_w - 1) * stride + pool_w)
+    x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.standard_normal(shape)
+    return x, {"pool_height": int(pool_h), "pool_width": int(pool_w), "stride": stride}, rng
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_conv_matches_naive(backend, seed):
+    x, w, b, conv_param, rng = random_conv_case(seed)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
+    assert out.shape == expected.shape
+    assert rel_error(out, expected) < 1e-9
+    dout = rng.standard_normal(out.shape)
+    for name, fast, naive in zip(("dx", "dw", "db"), conv_backward_fast(dout, cache),
+                                 conv_backward_naive(dout, naive_cache)):
+        assert fast.shape == naive.shape, name
+        assert rel_error(fast, naive) < 1e-9, name
+
+
+def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
+    """Chunk boundaries (including a short last chunk) do not change the result."""
+    monkeypatch.setattr(fast_layers, "COLUMN_CHUNK_BYTES", 3 * 27 * 25 * 8)  # 3 images a chunk
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((7, 3, 9, 9)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    conv_param = {"stride": 2, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
+    assert rel_error(out, expected) < 1e-9
+    dout = rng.standard_normal(out.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
+        assert rel_error(fast, naive) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+def test_max_pool_matches_naive(backend, seed, ties):
+    x, pool_param, rng = random_pool_case(seed, ties)
+    out, cache = max_pool_forward_fast(x, pool_param)
+    expected, naive_cache = max_pool_forward_naive(x, pool_param)
+    np.testing.assert_array_equal(out, expected)
+    dout = rng.standard_normal(out.shape)
+    dx = max_pool_backward_fast(dout, cache)
+    assert rel_error(dx, max_pool_backward_naive(dout, naive_cache)) < 1e-9
+
+
+def test_max_pool_tie_goes_to_the_first_maximum_in_row_major_order(backend):
+    x = np.array([[[[1., 3., 3.],
+                    [3., 0., 3.],
+                    [3., 3., 3.]]]])
+    _, cache = max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 1})
+    dx = max_pool_backward_fast(np.array([[[[1., 10.], [100., 1000.]]]]), cache)
+    # windows' first maxima: (0,1), (0,1), (1,0), (1,2); overlapping windows add up
+    np.testing.assert_array_equal(dx[0, 0], [[0., 11., 0.],
+                                             [100., 0., 1000.],
+                                             [0., 0., 0.]])
+
+
+def test_conv_numeric_gradients(backend):
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    conv_param = {"stride": 2, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv_backward_fast(dout, cache)
+    dx_num = eval_numerical_gradient_array(lambda v: conv_forward_fast(v, w, b, conv_param)[0], x, dout)
+    dw_num = eval_numerical_gradient_array(lambda v: conv_forward_fast(x, v, b, conv_param)[0], w, dout)
+    db_num = eval_numerical_gradient_array(lambda v: conv_forward_fast(x, w, v, conv_param)[0], b, dout)
+    assert rel_error(dx, dx_num) < 1e-8
+    assert rel_error(dw, dw_num) < 1e-8
+    assert rel_error(db, db_num) < 1e-8
+
+
+def test_max_pool_numeric_gradient_with_overlapping_windows(backend):
+    rng = np.random.default_rng(12)
+    x = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) / 10.0  # distinct values: no ties
+    pool_param = {"pool_height": 3, "pool_width": 2, "stride": 2}
+    out, cache = max_pool_forward_fast(x, pool_param)
+    dout = rng.standard_normal(out.shape)
+    dx_num = eval_numerical_gradient_array(lambda v: max_pool_forward_fast(v, pool_param)[0], x, dout)
+    assert rel_error(max_pool_backward_fast(dout, cache), dx_num) < 1e-8
+
+
+def test_float32_stays_float32_and_is_accurate(backend):
+    x, w, b, conv_param, rng = random_conv_case(3)
+    out64, cache64 = conv_forward_fast(x, w, b, conv_param)
+    out32, cache32 = conv_forward_fast(x.astype(np.float32), w.astype(np.float32),
+                                       b.astype(np.float32), conv_param)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
+    dout = rng.standard_normal(out64.shape)
+    for g32, g64 in zip(conv_backward_fast(dout.astype(np.float32), cache32),
+                        conv_backward_fast(dout, cache64)):
+        assert g32.dtype == np.float32
+        np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
+
+    x, pool_param, _ = random_pool_case(4, ties=False)
+    pooled, cache = max_pool_forward_fast(x.astype(np.float32), pool_param)
+    assert pooled.dtype == np.float32
+    np.testing.assert_array_equal(pooled, max_pool_forward_fast(x, pool_param)[0].astype(np.float32))
+    dx = max_pool_backward_fast(np.ones(pooled.shape, np.float32), cache)
+    assert dx.dtype == np.float32
+
+
+def test_integer_input_is_computed_in_float64(backend):
+    x = np.arange(2 * 2 * 4 * 4).reshape(2, 2, 4, 4)
+    out, _ = conv_forward_fast(x, np.ones((1, 2, 3, 3)), np.zeros(1), {"stride": 1, "pad": 1})
+    assert out.dtype == np.float64
+    pooled, _ = max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    np.testing.assert_array_equal(pooled, x.reshape(2, 2, 2, 2, 2, 2).max(axis=(3, 5)))
+
+
+def test_non_contiguous_inputs(backend):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 2, 6, 8)).transpose(0, 1, 3, 2)  # (3, 2, 8, 6), strided
+    w = rng.standard_normal((3, 2, 3, 3))[:, :, ::-1]
+    b = rng.standard_normal(6)[::2]
+    conv_param = {"stride": 1, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    assert rel_error(out, conv_forward_naive(np.ascontiguousarray(x), np.ascontiguousarray(w), b,
+                                             conv_param)[0]) < 1e-9
+    dx, _, _ = conv_backward_fast(np.ones(out.shape)[:, ::-1], cache)
+    assert dx.shape == x.shape
+
+
+@pytest.mark.skipif(len(im2col.available_backends()) < 2,
+                    reason="the Cython extension is not built here; nothing to compare")
+def test_cython_and_numpy_layers_agree(monkeypatch):
+    rng = np.random.default_rng(14)
+    x, w, b = rng.standard_normal((5, 3, 9, 11)), rng.standard_normal((4, 3, 3, 5)), rng.standard_normal(4)
+    conv_param = {"stride": 2, "pad": 2}
+    pool_param = {"pool_height": 3, "pool_width": 3, "stride": 2}
+    results = {}
+    for name in ("cython", "numpy"):
+        monkeypatch.setattr(im2col, "BACKEND", name)
+        out, cache = conv_forward_fast(x, w, b, conv_param)
+        pooled, pool_cache = max_pool_forward_fast(x, pool_param)
+        results[name] = (out, *conv_backward_fast(out, cache), pooled,
+                         max_pool_backward_fast(pooled, pool_cache))
+    for cython_result, numpy_result in zip(results["cython"], results["numpy"]):
+        np.testing.assert_allclose(cython_result, numpy_result, rtol=1e-12, atol=1e-12)
+
+
+# --- clear errors --------------------------------------------------------------------------
+
+def test_conv_stride_that_does_not_tile_says_which_dimension_and_what_to_change():
+    x, w, b = np.zeros((1, 3, 31, 32)), np.zeros((2, 3, 3, 3)), np.zeros(2)
+    with pytest.raises(ValueError, match=r"conv: windows do not tile the input width: "
+                                         r"\(W \+ 2\*pad - WW\) % stride = \(32 \+ 2\*1 - 3\) % 2 = 1"):
+        conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+    with pytest.raises(ValueError, match=r"input height.*e\.g\. pad=2 or stride=3 or an input height of 29"):
+        conv_forward_fast(x[:, :, :, :31], w, b, {"stride": 4, "pad": 1})
+
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape, conv_param, message", [
+    ((1, 3, 8, 8), (2, 4, 3, 3), (2,), {"stride": 1, "pad": 1}, r"C = 3 \(x's channels\)"),
+    ((1, 3, 8, 8), (2, 3, 3, 3), (3,), {"stride": 1, "pad": 1}, r"b must have shape \(F,\) = \(2,\)"),
+    ((3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 1, "pad": 1}, r"x must have shape \(N, C, H, W\)"),
+    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 1}, r"conv_param needs the key 'pad'"),
+    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 0, "pad": 1}, r"'stride'\] must be an integer >= 1"),
+    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 1.5, "pad": 1}, r"must be an integer"),
+    ((1, 3, 2, 8), (2, 3, 5, 3), (2,), {"stride": 1, "pad": 1}, r"height window HH=5 is larger"),
+])
+def test_conv_bad_arguments(x_shape, w_shape, b_shape, conv_param, message):
+    with pytest.raises(ValueError, match=message):
+        conv_forward_fast(np.zeros(x_shape), np.zeros(w_shape), np.zeros(b_shape), conv_param)
+
+
+def test_conv_backward_rejects_a_dout_of_the_wrong_shape():
+    _, cache = conv_forward_fast(np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 3, 3)), np.zeros(3),
+                                 {"stride": 1, "pad": 1})
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 3, 4, 4\)"):
+        conv_backward_fast(np.zeros((2, 3, 2, 2)), cache)
+
+
+@pytest.mark.parametrize("shape, pool_param, message", [
+    ((1, 1, 7, 8), {"pool_height": 2, "pool_width": 2, "stride": 2},
+     r"max pool: windows do not tile the input height: \(H - pool_height\) % stride"),
+    ((1, 1, 8, 8), {"pool_height": 9, "pool_width": 2, "stride": 2}, r"height window pool_height=9"),
+    ((1, 1, 8, 8), {"pool_height": 2, "stride": 2}, r"pool_param needs the key 'pool_width'"),
+    ((8, 8), {"pool_height": 2, "pool_width": 2, "stride": 2}, r"\(N, C, H, W\)"),
+])
+def test_max_pool_bad_arguments(shape, pool_param, message):
+    with pytest.raises(ValueError, match=message):
+        max_pool_forward_fast(np.zeros(shape), pool_param)
