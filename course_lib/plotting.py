@@ -196,21 +196,21 @@ def show_class_templates(W, classes, image_shape=CIFAR_IMAGE_SHAPE):
 
 
 def _histories(run):
-    """(loss_history, train_acc_history, val_acc_history) of a Solver or a dict."""
+    """(loss_history, train_acc_history, val_acc_history) of a Solver or a dict, as lists."""
     if isinstance(run, dict):
         if "loss_history" not in run:
             raise ValueError("plot_training_history: a history dict needs the key "
                              "'loss_history' (and optionally 'train_acc_history', "
                              "'val_acc_history').")
-        get = run.get
+        read = run.get
+    elif hasattr(run, "loss_history"):
+        def read(name):
+            return getattr(run, name, None)
     else:
-        if not hasattr(run, "loss_history"):
-            raise TypeError(f"plot_training_history: expected a Solver or a dict of "
-                            f"histories, got {type(run).__name__}.")
-        def get(name, default=None):
-            return getattr(run, name, default)
-    return (list(get("loss_history")), list(get("train_acc_history", None) or []),
-            list(get("val_acc_history", None) or []))
+        raise TypeError(f"plot_training_history: expected a Solver or a dict of histories, "
+                        f"got {type(run).__name__}.")
+    names = ("loss_history", "train_acc_history", "val_acc_history")
+    return tuple(list(read(name) or []) for name in names)
 
 
 def plot_training_history(solver_or_histories):
