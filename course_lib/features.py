@@ -19,8 +19,8 @@ HOG here follows the CS231n variant, with the luma weights corrected:
 3. each pixel votes with its gradient magnitude for one of 9 orientation bins of 20
    degrees. The orientation is that of the EDGE, ``(atan2(gy, gx) + 90) mod 180`` in image
    coordinates (rows grow downwards): a vertical edge votes in bin 4 (80-100 degrees), a
-   horizontal edge in bin 0. CS231n's code drops the gradients whose edge angle falls
-   outside [0, 180) (half of them); here opposite gradients fold onto the same edge
+   horizontal edge in bin 0. CS231n's code skips the gradients that point leftwards
+   (gx < 0, about half of them); here opposite gradients fold onto the same edge
    orientation, as in Dalal and Triggs' unsigned HOG;
 4. votes are averaged over 8x8-pixel cells (sum / 64); rows and columns that do not fill a
    whole cell are ignored. The result is ordered (cell row, cell column, bin): a 32x32
