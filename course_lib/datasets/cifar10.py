@@ -16,8 +16,8 @@ _CACHE_PREFIX = "cifar10"
 
 def _corrupt(path, problem):
     return CorruptDatasetError(
-        f"{path} {problem}. The CIFAR-10 copy is damaged: reinstall it with "
-        f"`{DOWNLOAD_COMMAND} --force`.")
+        f"{path} {problem}. This CIFAR-10 copy is damaged: reinstall it from an intact "
+        f"copy with `{DOWNLOAD_COMMAND} --force`.")
 
 
 def read_batch(path):

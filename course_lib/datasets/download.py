@@ -17,8 +17,8 @@ from pathlib import Path
 from .archive import check_meta, copy_folder, extract_archive, verify_md5
 from .cache import ArrayCache, source_signature
 from .cifar10 import _CACHE_PREFIX, decode_batches
-from .errors import (DOWNLOAD_COMMAND, ChecksumError, DatasetError, DatasetNotFoundError,
-                     NoSpaceError)
+from .errors import (DOWNLOAD_COMMAND, ChecksumError, CorruptDatasetError, DatasetError,
+                     DatasetNotFoundError, NoSpaceError)
 from .fetch import fetch_url, is_no_space, no_space_error
 from .layout import (ARCHIVE_NAME, FOLDER_NAME, OFFICIAL_MD5, OFFICIAL_SIZE, OFFICIAL_URL,
                      TEST_BATCH, TRAIN_BATCHES)
@@ -133,8 +133,14 @@ def _stage(kind, location, staging, md5, log):
     if md5 is None:
         log(f"no MD5 given for {location}: checked its structure instead (every batch is "
             "decoded and validated); pass --md5 to verify a checksum")
-    check_meta(staging)
-    arrays = decode_batches(staging)
+    try:
+        check_meta(staging)
+        arrays = decode_batches(staging)
+    except CorruptDatasetError as exc:
+        # Name the file as it is in the source: the staging copy is about to be deleted.
+        problem = str(exc).replace(f"{staging}{os.sep}", "")
+        raise type(exc)(f"{location} is not a usable CIFAR-10 copy, so nothing was "
+                        f"installed: {problem}") from exc
     try:
         ArrayCache(staging, _CACHE_PREFIX).store(
             arrays, source_signature(staging, TRAIN_BATCHES + (TEST_BATCH,)))

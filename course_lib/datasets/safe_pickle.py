@@ -55,7 +55,7 @@ class ArrayOnlyUnpickler(pickle.Unpickler):
             raise ForeignPickleError(
                 f"{self.path} is not a CIFAR-10 batch: it asks to load `{module}.{name}`, and "
                 "only NumPy arrays are allowed (a foreign pickle can run arbitrary code, so it "
-                "was not loaded). Delete the file and reinstall the data with "
+                "was not loaded). Reinstall CIFAR-10 from an intact copy with "
                 "`python -m course_lib.datasets download cifar10 --force`.") from None
 
 

@@ -35,32 +35,46 @@ def _soft(signed_distance, sharpness=12.0):
     return 1.0 / (1.0 + np.exp(np.clip(sharpness * signed_distance, -30, 30)))
 
 
-def _silhouettes(u, v):
-    """Signed distances (negative inside) of every class's shape at object coordinates.
+def _silhouette(label, u, v):
+    """Signed distance (negative inside) of class ``label``'s shape at object coordinates.
 
     Parameters
     ----------
+    label : int
+        The class.
     u, v : ndarray of float32, shape (B, 32, 32)
         Pixel coordinates in each object's frame (unit = object radius).
 
     Returns
     -------
-    ndarray of float32, shape (10, B, 32, 32)
+    ndarray of float32, shape (B, 32, 32)
     """
-    r = np.sqrt(u * u + v * v)
-    box = lambda half_u, half_v: np.maximum(np.abs(u) - half_u, np.abs(v) - half_v)
-    return np.stack([
-        np.minimum(box(1.0, 0.15), box(0.2, 0.75)),              # airplane: fuselage + wings
-        np.minimum(box(0.95, 0.35), np.abs(np.abs(u) - 0.5) + np.abs(v - 0.45) - 0.3),  # car
-        np.maximum(-v - 0.6, np.abs(u) * 1.6 + v - 0.6),          # bird: triangle
-        np.minimum(r - 0.7, np.maximum(np.abs(np.abs(u) - 0.45) + v + 0.55, -v - 1.0)),  # cat
-        np.minimum(box(0.15, 0.9), box(0.8, 0.12) + 0.0 * v),     # deer: tall cross
-        np.abs(r - 0.65) - 0.2,                                   # dog: ring
-        np.sqrt((u / 1.0) ** 2 + (v / 0.55) ** 2) - 0.9,          # frog: flat ellipse
-        np.abs(u - v) / 1.4 - 0.25 + 0.0 * r,                     # horse: diagonal band
-        np.minimum(np.maximum(box(0.9, 0.25), v - 0.5), box(0.08, 0.8)),  # ship: hull + mast
-        box(0.75, 0.75),                                          # truck: square
-    ])
+    def box(half_u, half_v):
+        return np.maximum(np.abs(u) - half_u, np.abs(v) - half_v)
+
+    def radius():
+        return np.sqrt(u * u + v * v)
+
+    if label == 0:  # airplane: fuselage and wings
+        return np.minimum(box(1.0, 0.15), box(0.2, 0.75))
+    if label == 1:  # automobile: body and two wheels
+        return np.minimum(box(0.95, 0.35), np.abs(np.abs(u) - 0.5) + np.abs(v - 0.45) - 0.3)
+    if label == 2:  # bird: a triangle
+        return np.maximum(-v - 0.6, np.abs(u) * 1.6 + v - 0.6)
+    if label == 3:  # cat: a head with ears
+        ears = np.maximum(np.abs(np.abs(u) - 0.45) + v + 0.55, -v - 1.0)
+        return np.minimum(radius() - 0.7, ears)
+    if label == 4:  # deer: a tall cross
+        return np.minimum(box(0.15, 0.9), box(0.8, 0.12))
+    if label == 5:  # dog: a ring
+        return np.abs(radius() - 0.65) - 0.2
+    if label == 6:  # frog: a flat ellipse
+        return np.sqrt(u * u + (v / 0.55) ** 2) - 0.9
+    if label == 7:  # horse: a diagonal band
+        return np.abs(u - v) / 1.4 - 0.25
+    if label == 8:  # ship: hull and mast
+        return np.minimum(np.maximum(box(0.9, 0.25), v - 0.5), box(0.08, 0.8))
+    return box(0.75, 0.75)  # truck: a square
 
 
 def _hsv_to_rgb(h, s, v):
@@ -81,38 +95,52 @@ def _block(split, index, seed):
     c1, c2 = u01(n, 3), u01(n, 3)
     phi = f32(2 * np.pi * u01(n))
     t = (np.cos(phi)[:, None, None] * _X + np.sin(phi)[:, None, None] * _Y + 1) / 2
-    background = c1[:, None, None] * (1 - t[..., None]) + c2[:, None, None] * t[..., None]
     clutter_angle = f32(np.pi * u01(n))
     clutter = np.sin(f32(3 + 6 * u01(n))[:, None, None]
                      * (np.cos(clutter_angle)[:, None, None] * _X
                         + np.sin(clutter_angle)[:, None, None] * _Y)
                      + f32(2 * np.pi * u01(n))[:, None, None])
-    background += (0.15 * u01(n))[:, None, None, None] * clutter[..., None]
+    t += (0.3 * u01(n))[:, None, None] * clutter
+    image = c1[:, None, None] + (c2 - c1)[:, None, None] * t[..., None]
 
-    # Object frame: random centre, size and rotation.
-    cx, cy = f32(0.6 * u01(n) - 0.3), f32(0.6 * u01(n) - 0.3)
-    size = f32(0.45 + 0.3 * u01(n))
+    # A distractor: a disk of random colour, size and place.
+    blob_x, blob_y = f32(1.6 * u01(n) - 0.8), f32(1.6 * u01(n) - 0.8)
+    blob_r = f32(0.15 + 0.2 * u01(n))
+    blob = _soft(np.sqrt((_X - blob_x[:, None, None]) ** 2 + (_Y - blob_y[:, None, None]) ** 2)
+                 - blob_r[:, None, None], sharpness=24.0)
+    image += blob[..., None] * (u01(n, 3)[:, None, None] - image)
+
+    # The object: its frame has a random centre, size and rotation.
+    cx, cy = f32(0.8 * u01(n) - 0.4), f32(0.8 * u01(n) - 0.4)
+    size = f32(0.4 + 0.4 * u01(n))
     theta = f32(np.deg2rad(40) * (u01(n) - 0.5))
     dx, dy = _X - cx[:, None, None], _Y - cy[:, None, None]
     cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
     u = (cos * dx + sin * dy) / size[:, None, None]
     v = (-sin * dx + cos * dy) / size[:, None, None]
-
-    distance = _silhouettes(u, v)[labels, np.arange(n)]
+    distance = np.empty_like(u)
+    for label in range(NUM_CLASSES):
+        members = labels == label
+        distance[members] = _silhouette(label, u[members], v[members])
     mask = _soft(distance * size[:, None, None] * _SIDE / 2, sharpness=1.5)
 
+    # Its colour: a class hue (neighbouring classes overlap), random saturation and value,
+    # shaded by stripes whose orientation and frequency belong to the class.
     angle = _STRIPE_ANGLE[labels][:, None, None]
     stripes = np.sin(_STRIPE_FREQ[labels][:, None, None] * (np.cos(angle) * u + np.sin(angle) * v)
                      + f32(2 * np.pi * u01(n))[:, None, None])
-    hue = (_HUE[labels] + f32(0.08 * rng.standard_normal(n, dtype=np.float32))) % 1.0
-    colour = _hsv_to_rgb(hue, f32(0.45 + 0.55 * u01(n)), f32(0.45 + 0.55 * u01(n)))
-    shade = 1 + 0.35 * stripes[..., None]
-    foreground = colour[:, None, None] * shade
+    hue = (_HUE[labels] + f32(0.12 * rng.standard_normal(n, dtype=np.float32))) % 1.0
+    colour = _hsv_to_rgb(hue, f32(0.4 + 0.6 * u01(n)), f32(0.4 + 0.6 * u01(n)))
+    foreground = colour[:, None, None] * (1 + 0.35 * stripes[..., None])
+    image += mask[..., None] * (foreground - image)
 
-    image = background + mask[..., None] * (foreground - background)
-    image = image * f32(0.7 + 0.6 * u01(n))[:, None, None, None]
-    image += f32(0.07) * rng.standard_normal(image.shape, dtype=np.float32)
-    pixels = np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
+    # Lighting and sensor noise (uniform noise: as good as Gaussian here, and cheaper).
+    image *= f32(255 * (0.7 + 0.6 * u01(n)))[:, None, None, None]
+    noise = u01(n, *IMAGE_SHAPE)
+    noise *= 60
+    noise -= 29.5  # +-30 grey levels around the value, +0.5 to round when casting
+    image += noise
+    pixels = np.clip(image, 0, 255, out=image).astype(np.uint8)
     return pixels, labels.astype(np.int64)
 
 
