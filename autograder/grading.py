@@ -276,14 +276,14 @@ def check_notebooks(course, assignment, folder):
                  "message": f"the notebook check could not run: {exc}"}]
 
 
-@__import__("functools").lru_cache(maxsize=None)
-def _child_interpreter_for_this_process():
+def sandbox_interpreter():
+    """(python, site dirs) for sandboxed children on this machine (probed once per process)."""
     ids = unprivileged_ids() if running_as_root() else None
     return child_interpreter(*(ids or (None, None)))
 
 
 def grade_submission(course, assignment, submission_path, *, hidden=False, timeout=None,
-                     memory_mb=None, name=None, total_timeout=None):
+                     memory_mb=None, name=None, total_timeout=None, interpreter=None):
     """Grade one submission and return its result dict.
 
     Parameters
@@ -303,6 +303,8 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         The submission's name in the result (default :func:`submission_name`).
     total_timeout : float, optional
         Limit for grading the whole submission (default ``120 + 20 * timeout`` s).
+    interpreter : (str, list of str), optional
+        The sandbox's Python and site folders (default: :func:`sandbox_interpreter`).
 
     Returns
     -------
@@ -343,7 +345,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         ini_path.write_text("[pytest]\npython_files = test_*.py\n", encoding="utf-8")
         results_path = grading_dir / "results.jsonl"
         command = _pytest_command(course, assignment, workdir, results_path, ini_path, hidden,
-                                  limits, _child_interpreter_for_this_process())
+                                  limits, interpreter or sandbox_interpreter())
         log, timed_out = _run_grading_process(command, grading_dir, total_timeout)
         records = _read_records(results_path)
         stopped = (f"grading this submission took longer than {total_timeout:g} s in total "

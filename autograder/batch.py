@@ -1,0 +1,332 @@
+"""Grade MANY submissions: ``autograder grade ASSIGNMENT SUBMISSION...``.
+
+Submissions are graded in parallel, by a local process pool (default: one worker per core)
+or by a Dask cluster (``--scheduler tcp://host:8786``; the workers need this package and
+the same paths). Each result is written to ``OUT/<submission>.json`` the moment it is
+ready, atomically (temporary file + ``os.replace``), so a killed run loses nothing that was
+finished. A re-run skips every submission whose stored result has the same fingerprint
+(the submission's files, the tests, the reference, the grader version, ``--hidden`` and the
+limits) unless ``--force``. At the end ``OUT/summary.csv`` and a grade table are written.
+"""
+import concurrent.futures
+import csv
+import io
+import json
+import multiprocessing
+import os
+import traceback
+from pathlib import Path
+
+from autograder.errors import UserError
+
+STATUSES = ("passed", "failed", "error", "timeout")
+
+
+# -- planning -------------------------------------------------------------------------------
+def plan_submissions(assignment, paths):
+    """Pair every submission path with a unique result name.
+
+    Parameters
+    ----------
+    assignment : str
+    paths : sequence of str or Path
+
+    Returns
+    -------
+    list of (name, Path)
+        In the given order; a name that repeats gets ``-2``, ``-3``, ... appended.
+
+    Raises
+    ------
+    UserError
+        If any path does not exist (all missing paths are listed), before any work.
+    """
+    from autograder.grading import submission_name
+
+    paths = [Path(path) for path in paths]
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise UserError("these submissions do not exist: " + ", ".join(missing)
+                        + " (give folders such as submitted/<student>/" + assignment
+                        + " or .zip files)")
+    plan, used = [], set()
+    for path in paths:
+        base = submission_name(path, assignment)
+        name, counter = base, 1
+        while name in used:
+            counter += 1
+            name = f"{base}-{counter}"
+        used.add(name)
+        plan.append((name, path))
+    return plan
+
+
+def write_json_atomically(path, data):
+    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file whole."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def load_result(path):
+    """A stored result, or None when it is missing or unreadable (then it is regraded)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            result = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) else None
+
+
+# -- the job a worker runs ------------------------------------------------------------------------
+def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
+              interpreter=None):
+    """Grade one submission in a worker (process pool or Dask); never raises."""
+    from autograder.course import Course
+    from autograder.grading import grade_submission
+    try:
+        return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
+                                timeout=timeout, memory_mb=memory_mb, name=name,
+                                interpreter=interpreter)
+    except Exception:        # a grader bug must not stop the batch; the result says what broke
+        return {"submission": name, "assignment": assignment, "score": 0.0, "max_score": 0.0,
+                "tests": [], "fingerprint": None, "graded_at": None, "notebooks": [],
+                "error": "the grader failed on this submission:\n" + traceback.format_exc()}
+
+
+class _PoolRunner:
+    """Local worker processes, forked from a server that has the grader imported already
+    (nbformat alone can take seconds to import; each worker would pay it again)."""
+
+    PRELOAD = ["autograder.grading", "autograder.notebooks"]
+
+    def __init__(self, workers):
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(self.PRELOAD)
+        else:
+            context = multiprocessing.get_context("spawn")
+        self.executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers,
+                                                               mp_context=context)
+
+    def submit(self, *args):
+        return self.executor.submit(grade_job, *args)
+
+    def as_completed(self, futures):
+        return concurrent.futures.as_completed(futures)
+
+    def close(self):
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskRunner:
+    def __init__(self, scheduler):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UserError("--scheduler needs the 'distributed' package "
+                            "(pip install 'nnfs-course[grading]')") from None
+        try:
+            self.client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+    def submit(self, *args):
+        # pure=False: two runs of the same submission are two gradings, not one cached value
+        return self.client.submit(grade_job, *args, pure=False)
+
+    def as_completed(self, futures):
+        from distributed import as_completed
+        return as_completed(futures)
+
+    def close(self):
+        self.client.close()
+
+
+# -- grading many -------------------------------------------------------------------------------
+def grade_submissions(course, assignment, submissions, *, hidden=False, workers=None,
+                      scheduler=None, out=None, force=False, progress=True, timeout=None,
+                      memory_mb=None):
+    """Grade ``submissions`` and return their results in the given order.
+
+    Parameters
+    ----------
+    course : autograder.course.Course
+    assignment : str
+    submissions : sequence of str or Path
+        Folders (nbgrader's ``submitted/<student>/<assignment>/``) or ``.zip`` files.
+    hidden : bool
+        Also run the hidden suite.
+    workers : int, optional
+        Size of the local process pool (default: the number of cores). Ignored with
+        ``scheduler``.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler to grade on instead.
+    out : str or Path, optional
+        Where ``<submission>.json`` and ``summary.csv`` go (default ``grades/<assignment>``).
+    force : bool
+        Regrade even when a stored result has the same fingerprint.
+    progress : bool
+        Show a tqdm progress bar.
+    timeout, memory_mb : optional
+        Per-call time limit and memory limit of student code.
+
+    Returns
+    -------
+    list of dict
+        One result per submission (schema of docs/ARCHITECTURE.md).
+    """
+    from autograder.grading import sandbox_interpreter, submission_fingerprint
+    from autograder.sandbox import Limits, running_as_root
+
+    try:
+        course.source(assignment)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if hidden and not course.hidden_tests(assignment).is_dir():
+        raise UserError(f"{assignment} has no hidden suite (expected "
+                        f"{course.hidden_tests(assignment)}); leave out --hidden")
+    plan = plan_submissions(assignment, submissions)
+    out = Path(out) if out is not None else Path("grades") / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    if running_as_root():
+        os.chmod(out, 0o750)        # grades are private; the sandbox user cannot write here
+    defaults = Limits()
+    limits = Limits(timeout=float(timeout or defaults.timeout),
+                    memory_mb=int(memory_mb or defaults.memory_mb))
+
+    results, todo = {}, []
+    for name, path in plan:
+        stored = load_result(out / f"{name}.json")
+        fingerprint = submission_fingerprint(course, assignment, path, hidden=hidden,
+                                             limits=limits)
+        if not force and stored is not None and stored.get("fingerprint") == fingerprint:
+            results[name] = stored
+        else:
+            todo.append((name, path))
+
+    bar = _progress_bar(len(plan), progress, initial=len(results))
+    if todo:
+        if scheduler:
+            # Dask workers may be other machines: each finds its own sandbox interpreter.
+            runner, interpreter = _DaskRunner(scheduler), None
+        else:
+            runner = _PoolRunner(workers or os.cpu_count())
+            interpreter = sandbox_interpreter()
+        try:
+            futures = {runner.submit(str(course.root), assignment, str(path), name, hidden,
+                                     limits.timeout, limits.memory_mb, interpreter): name
+                       for name, path in todo}
+            for future in runner.as_completed(list(futures)):
+                result = future.result()
+                results[futures[future]] = result
+                write_json_atomically(out / f"{futures[future]}.json", result)
+                bar.set_postfix_str(f"{futures[future]}: {result['score']:g}/"
+                                    f"{result['max_score']:g}", refresh=False)
+                bar.update(1)
+        finally:
+            runner.close()
+            bar.close()
+    else:
+        bar.close()
+    ordered = [results[name] for name, _ in plan]
+    write_summary_csv(out / "summary.csv", ordered)
+    return ordered
+
+
+def _progress_bar(total, enabled, initial=0):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="submission",
+                desc="grading", dynamic_ncols=True)
+
+
+# -- summaries ----------------------------------------------------------------------------------
+def status_counts(result):
+    """How many tests of ``result`` passed, failed, errored and timed out."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for test in result.get("tests", []):
+        counts[test["status"]] = counts.get(test["status"], 0) + 1
+    return counts
+
+
+def write_summary_csv(path, results):
+    """``submission, score, max_score, passed, failed, error, timeout, grading_error`` and one
+    score column per test (in the order tests first appear), written atomically."""
+    test_names = []
+    for result in results:
+        for test in result.get("tests", []):
+            if test["name"] not in test_names:
+                test_names.append(test["name"])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", "score", "max_score", *STATUSES, "grading_error",
+                     *test_names])
+    for result in results:
+        scores = {test["name"]: test["score"] for test in result.get("tests", [])}
+        counts = status_counts(result)
+        writer.writerow([result["submission"], result["score"], result["max_score"],
+                         *(counts[s] for s in STATUSES),
+                         (result.get("error") or "").splitlines()[0] if result.get("error") else "",
+                         *(scores.get(name, "") for name in test_names)])
+    temporary = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
+    temporary.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def format_grade_table(results):
+    """The results as an aligned text table (one row per submission)."""
+    rows = [("submission", "score", "passed", "failed", "error", "timeout", "note")]
+    for result in results:
+        counts = status_counts(result)
+        note = (result.get("error") or "").splitlines()[0][:60] if result.get("error") else ""
+        rows.append((result["submission"], f"{result['score']:g} / {result['max_score']:g}",
+                     *(str(counts[s]) for s in STATUSES), note))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+# -- command line -------------------------------------------------------------------------------
+def add_cli(subparsers):
+    parser = subparsers.add_parser(
+        "grade", help="grade submissions (folders or .zip) in sandboxed processes, in parallel",
+        description="Grade submissions of ASSIGNMENT with the instructor's public tests (and "
+                    "the hidden suite with --hidden). Each result goes to OUT/<submission>.json"
+                    " as soon as it is ready; unchanged submissions are not regraded.")
+    parser.add_argument("assignment", help="assignment name, e.g. assignment0")
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                        help="a student's assignment folder (e.g. submitted/alice/assignment0) "
+                             "or a .zip of it")
+    parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel grading processes (default: all cores)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="grade on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default: grades/ASSIGNMENT)")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade submissions whose stored result is up to date")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="seconds each call into student code may take (default 30)")
+    parser.add_argument("--memory-mb", type=int, default=None,
+                        help="memory limit of student code in MiB (default 2048)")
+    parser.set_defaults(func=run_cli)
+
+
+def run_cli(args, course):
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    out = args.out or Path("grades") / args.assignment
+    results = grade_submissions(course, args.assignment, args.submissions, hidden=args.hidden,
+                                workers=args.workers, scheduler=args.scheduler, out=out,
+                                force=args.force, timeout=args.timeout,
+                                memory_mb=args.memory_mb)
+    print(format_grade_table(results))
+    print(f"\nresults: {out}/<submission>.json, summary: {out / 'summary.csv'}")
+    return 0
