@@ -272,3 +272,22 @@ def test_formgrader_notebook_has_one_locked_grade_cell_per_exported_test():
     assert all(is_grade(c) and is_locked(c) for c in tests)
     assert "error: 0 / 1 points" in tests[1].source
     assert "not run" in tests[2].source and "not run" in tests[2].outputs[0].text
+
+
+def test_remove_lets_nbgrader_generate_the_assignment_again(course_root, monkeypatch, tmp_path,
+                                                            capsys):
+    results = write_results(tmp_path / "out", sample_results())
+    assert run_cli(monkeypatch, course_root, "export", "gradebook", ASSIGNMENT,
+                   "--results", results) == 0
+    assert run_cli(monkeypatch, course_root, "export", "gradebook", ASSIGNMENT, "--remove") == 0
+    assert "for 3 student(s)" in capsys.readouterr().err
+    assert not list((course_root / "assignments" / "autograded").rglob("*.ipynb"))
+    # the students' submissions remain, worth only the notebook's points again
+    assert _totals(course_root) == {s: (0.0, NOTEBOOK_POINTS) for s in ("alice", "bob", "carol")}
+    _nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force")
+
+
+def test_gradebook_export_needs_results_or_remove(course_root, monkeypatch, capsys):
+    assert run_cli(monkeypatch, course_root, "export", "gradebook", ASSIGNMENT) == 2
+    assert "needs --results DIR" in capsys.readouterr().err
+

@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.errors import UserError
 
 EXIT_SKIPPED_RESULTS = 1
+RESULTS_HELP = "the --out folder of `autograder grade` (its <submission>.json files)"
 
 
 def _require_assignment(course, assignment):
@@ -83,11 +84,22 @@ def run_gradescope(args, course):
 
 
 def run_gradebook(args, course):
-    from autograder.exporters.gradebook import export_to_gradebook, gradebook_settings
+    from autograder.exporters.gradebook import (export_to_gradebook, gradebook_settings,
+                                                remove_from_gradebook)
 
-    source, loaded = _load(args, course)
     settings = gradebook_settings(course)
     db_url = args.db or settings.db_url
+    if args.remove:
+        _require_assignment(course, args.assignment)
+        count = remove_from_gradebook(args.assignment, db_url, settings.course_id,
+                                      settings.autograded_root)
+        print(f"removed the autograder's scores of {args.assignment} for {count} student(s) "
+              f"from {db_url}", file=sys.stderr)
+        return 0
+    if args.results is None:
+        raise UserError("export gradebook needs --results DIR (the --out folder of "
+                        "`autograder grade`), or --remove")
+    source, loaded = _load(args, course)
     removed = export_to_gradebook(loaded.results, args.assignment, db_url,
                                   course_id=settings.course_id,
                                   source_notebooks=[p.stem for p in sorted(source.glob("*.ipynb"))],
@@ -110,16 +122,12 @@ def add_cli(subparsers):
     formats = export.add_subparsers(dest="format", metavar="FORMAT")
     formats.required = True
 
-    def results_option(parser):
-        parser.add_argument("--results", type=Path, required=True, metavar="DIR",
-                            help="the --out folder of `autograder grade` (<submission>.json files)")
-
     csv_parser = formats.add_parser(
         "csv", help="one row per submission: total, percent and per-test scores",
         description="Write a grade sheet: submission, score, max_score, percent, then one "
                     "column per test.")
     csv_parser.add_argument("assignment", metavar="ASSIGNMENT")
-    results_option(csv_parser)
+    csv_parser.add_argument("--results", type=Path, required=True, metavar="DIR", help=RESULTS_HELP)
     csv_parser.add_argument("--to", type=Path, default="-", metavar="FILE",
                             help="the CSV file to write (default: standard output)")
     csv_parser.set_defaults(func=run_csv)
@@ -146,7 +154,11 @@ def add_cli(subparsers):
         description="Write each test's score into nbgrader's gradebook (as the notebook "
                     "'autograder_tests'), so that `nbgrader export` and formgrader show them.")
     gb_parser.add_argument("assignment", metavar="ASSIGNMENT")
-    results_option(gb_parser)
+    gb_parser.add_argument("--results", type=Path, default=None, metavar="DIR", help=RESULTS_HELP)
+    gb_parser.add_argument("--remove", action="store_true",
+                           help="take the autograder's scores of ASSIGNMENT out of the gradebook "
+                                "instead (needed before nbgrader generate_assignment can run "
+                                "again once submissions exist)")
     gb_parser.add_argument("--db", default=None, metavar="URL",
                            help="gradebook database URL (default: the course's, from "
                                 "nbgrader_config.py, else assignments/gradebook.db)")

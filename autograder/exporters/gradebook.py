@@ -33,8 +33,11 @@ Order of operations and caveats
 * Run this export after ``nbgrader autograde``: autograde gives 0 to every notebook of
   the assignment that has no submitted ``.ipynb`` file, including this one, and may
   replace a student's ``autograded/`` folder. Exporting again restores both.
-* Once submissions exist, nbgrader refuses to add or remove notebooks of the assignment
-  in ``generate_assignment``; that includes this notebook.
+* Once submissions exist, nbgrader's ``generate_assignment`` refuses to run when the
+  gradebook holds a notebook the source folder lacks ("Cannot modify existing
+  assignment"), and this notebook is such a notebook. To release the assignment again,
+  first take the autograder's scores out (``autograder export gradebook ASSIGNMENT
+  --remove``, :func:`remove_from_gradebook`), release, then export again.
 * The exported tests define the notebook's cells: tests no longer in the results (for
   example after exporting without the hidden suite) are removed from the gradebook,
   because points that no test awards would wrongly lower every student's percentage.
@@ -307,3 +310,32 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
                                           / result["submission"] / assignment
                                           / f"{AUTOGRADER_NOTEBOOK}.ipynb")
     return removed
+
+
+def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autograded_root=None):
+    """Take the autograder notebook of ``assignment`` out of the gradebook.
+
+    Deletes its grade cells and every student's grades for them (nbgrader's own notebooks
+    and grades stay), and the formgrader notebooks under ``autograded_root``.
+
+    Returns
+    -------
+    int
+        How many students had autograder grades.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    _require_existing_sqlite(db_url, assignment)
+    _make_alembic_findable()
+    with Gradebook(db_url, course_id=course_id) as gradebook:
+        try:
+            notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
+        except MissingEntry:
+            return 0
+        students = [submitted.student.id for submitted in notebook.submissions]
+        gradebook.remove_notebook(AUTOGRADER_NOTEBOOK, assignment)
+    if autograded_root is not None:
+        for student in students:
+            Path(autograded_root, student, assignment, f"{AUTOGRADER_NOTEBOOK}.ipynb").unlink(
+                missing_ok=True)
+    return len(students)
