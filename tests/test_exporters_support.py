@@ -32,7 +32,8 @@ def make_test(name, score, max_score, status=None, visibility="visible", output=
 def make_result(submission, tests, assignment=ASSIGNMENT):
     """A result dict as `autograder grade` writes it, with totals summed from ``tests``."""
     return {"submission": submission, "assignment": assignment,
-            "score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
+            "score": sum(t["score"] for t in tests),
+            "max_score": sum(t["max_score"] for t in tests),
             "tests": tests, "fingerprint": "sha256:" + "0" * 64,
             "graded_at": "2026-11-25T12:00:00+00:00", "notebooks": []}
 
@@ -40,15 +41,16 @@ def make_result(submission, tests, assignment=ASSIGNMENT):
 def sample_results():
     """alice: everything right; bob: one wrong, one timed out; carol: graded without hidden."""
     return [
-        make_result("alice", [make_test(PUBLIC_SOFTMAX, 2.0, 2.0), make_test(PUBLIC_SQUARE, 1.0, 1.0),
+        make_result("alice", [make_test(PUBLIC_SOFTMAX, 2.0, 2.0),
+                              make_test(PUBLIC_SQUARE, 1.0, 1.0),
                               make_test(HIDDEN_GRADIENT, 3.0, 3.0, visibility="hidden")]),
         make_result("bob", [make_test(PUBLIC_SOFTMAX, 0.0, 2.0, output="assert 0.5 == 0.7297"),
                             make_test(PUBLIC_SQUARE, 1.0, 1.0),
                             make_test(HIDDEN_GRADIENT, 0.0, 3.0, status="timeout",
                                       visibility="hidden",
                                       output="softmax_loss did not return within 10 s")]),
-        make_result("carol", [make_test(PUBLIC_SOFTMAX, 2.0, 2.0), make_test(PUBLIC_SQUARE, 0.0, 1.0,
-                                                                             status="error")]),
+        make_result("carol", [make_test(PUBLIC_SOFTMAX, 2.0, 2.0),
+                              make_test(PUBLIC_SQUARE, 0.0, 1.0, status="error")]),
     ]
 
 

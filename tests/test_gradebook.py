@@ -55,7 +55,8 @@ def generated_course(tmp_path_factory):
     Generating puts the assignment's notebook (warmup) and its grade cells in the gradebook.
     """
     root = tmp_path_factory.mktemp("generated") / "course"
-    shutil.copytree(REAL_COURSE / "source" / ASSIGNMENT, root / "assignments" / "source" / ASSIGNMENT,
+    shutil.copytree(REAL_COURSE / "source" / ASSIGNMENT,
+                    root / "assignments" / "source" / ASSIGNMENT,
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     config = (REAL_COURSE / "nbgrader_config.py").read_text()
     (root / "assignments" / "nbgrader_config.py").write_text(
@@ -151,7 +152,8 @@ def test_reexport_updates_scores_but_keeps_a_manual_override(course_root):
 
 def test_tests_missing_from_the_export_are_removed(course_root, monkeypatch, tmp_path, capsys):
     _export(course_root, sample_results())
-    public_only = [make_result(r["submission"], [t for t in r["tests"] if t["visibility"] == "visible"])
+    public_only = [make_result(r["submission"],
+                               [t for t in r["tests"] if t["visibility"] == "visible"])
                    for r in sample_results()]
     results = write_results(tmp_path / "public", public_only)
     assert run_cli(monkeypatch, course_root, "export", "gradebook", ASSIGNMENT,

@@ -5,7 +5,8 @@
 * ``export gradescope ASSIGNMENT [--hidden] [--to ZIP]``: an autograder zip for Gradescope
   (:mod:`~autograder.exporters.gradescope`).
 * ``export gradebook ASSIGNMENT --results DIR [--db URL]``: scores into nbgrader's
-  gradebook (:mod:`~autograder.exporters.gradebook`).
+  gradebook, plus a per-student test report formgrader opens
+  (:mod:`~autograder.exporters.gradebook`); ``--remove`` takes them out again.
 
 ``csv`` and ``gradebook`` read the ``<submission>.json`` files ``autograder grade`` wrote
 (:mod:`~autograder.exporters.results`). A malformed file is named on stderr and skipped,

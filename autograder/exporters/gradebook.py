@@ -1,4 +1,4 @@
-"""Write autograder scores into nbgrader's gradebook, so ``nbgrader export`` and formgrader show them.
+"""Autograder scores into nbgrader's gradebook, so ``nbgrader export`` and formgrader show them.
 
 How pytest results map onto nbgrader's model
 --------------------------------------------

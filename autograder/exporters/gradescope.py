@@ -88,7 +88,10 @@ def _summary(result):
     lines = [f"Score: {result['score']:g} / {result['max_score']:g} points; "
              f"{passed} of {len(tests)} tests passed."]
     if result.get("error"):
-        lines.append(f"Grading stopped: {result['error']}")
+        # Only the first line: the rest can be the grading process's log (paths, hidden test
+        # names), which run_autograder prints to the staff-only stdout instead.
+        first_line = (result["error"].strip().splitlines() or [""])[0].rstrip(" :")
+        lines.append(f"Grading stopped: {first_line} (course staff can see the details)")
     for finding in result.get("notebooks") or []:
         message = finding.get("message", finding) if isinstance(finding, dict) else finding
         lines.append(f"Notebook check: {message}")

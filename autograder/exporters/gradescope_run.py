@@ -190,6 +190,9 @@ def grade_upload(config, upload, results_path):
             print(f"grading {folder} ({assignment}, hidden tests: {config['hidden']})")
             result = grade_submission(course, assignment, folder, hidden=config["hidden"],
                                       timeout=config.get("timeout"))
+            for key in ("error", "grader_errors"):
+                if result.get(key):
+                    print(f"{key}: {result[key]}")
             results = to_gradescope(result, config["hidden_visibility"],
                                     execution_time=time.monotonic() - started)
     finally:
