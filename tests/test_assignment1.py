@@ -70,11 +70,11 @@ def test_hidden_suite_passes_on_the_reference_in_process(repo_root, source, tmp_
     assert set(outcomes.values()) == {"passed"}, output
 
 
-# Graded end to end: the reference, a correct looped variant, and bugs from each module
-# whose detection depends on the proxy (attribute writes, float32 arrays, huge scores).
-END_TO_END = ["knn_ties_to_larger_label", "softmax_vectorized_without_max_shift",
-              "net_missing_regularisation_gradient", "relu_backward_passes_gradient_at_zero",
-              "knn_no_loops_with_a_loop"]
+# Graded end to end besides the reference (two rounds of two workers): bugs whose detection
+# depends on the grading machinery: the source check of the submission, float overflow in
+# the child, parameters written back through the proxy.
+END_TO_END = ["knn_no_loops_calls_linalg_norm", "softmax_vectorized_without_max_shift",
+              "net_missing_regularisation_gradient"]
 
 
 @pytest.mark.slow
