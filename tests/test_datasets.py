@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_datasets_support import py2_pickle, tiny_cifar, write_batch, write_tiny_cifar  # noqa: E402,F401
+from test_datasets_support import (py2_pickle, tiny_cifar, write_batch,  # noqa: E402,F401
+                                   write_tiny_cifar)
 
 from course_lib import datasets  # noqa: E402
 from course_lib.datasets import cache as cache_module  # noqa: E402
@@ -120,7 +121,8 @@ def test_cache_write_failure_warns_and_leaves_nothing_half_written(tiny_cifar, m
 # --- missing, damaged and foreign files -------------------------------------------------
 
 def test_missing_folder_says_how_to_download(tmp_path):
-    with pytest.raises(DatasetNotFoundError, match="python -m course_lib.datasets download cifar10") as info:
+    with pytest.raises(DatasetNotFoundError,
+                       match="python -m course_lib.datasets download cifar10") as info:
         load_cifar10(tmp_path / "nowhere")
     assert str(tmp_path / "nowhere") in str(info.value)
 
@@ -165,7 +167,8 @@ def test_batch_with_wrong_row_length_is_rejected(tiny_cifar):
     root, folder, _ = tiny_cifar
     (folder / "data_batch_4").write_bytes(py2_pickle(
         {"data": np.zeros((2, 100), np.uint8), "labels": [0, 1]}))
-    with pytest.raises(CorruptDatasetError, match=r"data_batch_4 has 'data' = uint8 array of shape \(2, 100\)"):
+    with pytest.raises(CorruptDatasetError,
+                       match=r"data_batch_4 has 'data' = uint8 array of shape \(2, 100\)"):
         load_cifar10(root)
 
 

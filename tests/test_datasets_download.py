@@ -290,7 +290,8 @@ def test_existing_install_is_kept_unless_forced(tmp_path, tiny_archive):
 
 def test_keep_archive(tmp_path, http_server, tiny_archive):
     http_server.files["/c.tar.gz"] = tiny_archive[1]
-    download_cifar10(tmp_path / "data", source=http_server.url("/c.tar.gz"), keep_archive=True, **FAST)
+    download_cifar10(tmp_path / "data", source=http_server.url("/c.tar.gz"), keep_archive=True,
+                     **FAST)
     kept = tmp_path / "data" / "cifar-10-python.tar.gz"
     assert hashlib.md5(kept.read_bytes()).hexdigest() == tiny_archive[2]
 

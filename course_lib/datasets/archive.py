@@ -46,7 +46,7 @@ def verify_md5(path, expected, delete_on_mismatch):
 
 
 def _copy_stream(source, target_path):
-    """Copy the binary stream ``source`` to ``target_path``, turning a full disk into NoSpaceError."""
+    """Copy the binary stream ``source`` to ``target_path``; a full disk -> NoSpaceError."""
     try:
         with open(target_path, "wb") as out:
             shutil.copyfileobj(source, out, 1 << 20)

@@ -55,8 +55,9 @@ def _info(root):
         else:
             signature = source_signature(folder, TRAIN_BATCHES + (TEST_BATCH,))
             cached = ArrayCache(folder, _CACHE_PREFIX).load(ARRAY_NAMES[1::2], signature)
-            print("CIFAR-10:         installed; .npy cache "
-                  + ("up to date" if cached is not None else "missing or stale (next load rebuilds it)"))
+            state = ("up to date" if cached is not None
+                     else "missing or stale (the next load rebuilds it)")
+            print(f"CIFAR-10:         installed; .npy cache {state}")
     else:
         print("CIFAR-10:         not installed")
     for variable in ("COURSE_DATASET", "CIFAR10_SOURCE"):

@@ -101,7 +101,8 @@ def _transfer(url, part, timeout, progress):
                     try:
                         chunk = response.read(CHUNK_BYTES)
                     except (http.client.HTTPException, OSError) as exc:
-                        raise _Interrupted(f"connection lost after {received} bytes: {exc}") from exc
+                        raise _Interrupted(
+                            f"connection lost after {received} bytes: {exc}") from exc
                     if not chunk:
                         break
                     try:

@@ -11,13 +11,15 @@ Images are generated in fixed blocks of :data:`BLOCK` images, each from its own 
 the first ``n`` images of a larger set equal the images of a smaller one, and the test set
 does not depend on the size of the training set.
 """
+import concurrent.futures
 import functools
+import os
 
 import numpy as np
 
 from .layout import CLASSES, IMAGE_SHAPE, NUM_CLASSES
 
-BLOCK = 1000
+BLOCK = 250
 _TRAIN, _TEST = 0, 1
 _SIDE = IMAGE_SHAPE[0]
 # Pixel-centre coordinates in [-1, 1]; row index is y (down), column index is x.
@@ -30,9 +32,12 @@ _STRIPE_ANGLE = np.deg2rad(np.array([0, 90, 45, 135, 90, 0, 30, 150, 0, 60], np.
 _STRIPE_FREQ = np.array([6, 9, 5, 7, 11, 4, 8, 6, 10, 5], np.float32)
 
 
-def _soft(signed_distance, sharpness=12.0):
-    """Anti-aliased inside-indicator: ~1 where ``signed_distance < 0``, ~0 outside."""
-    return 1.0 / (1.0 + np.exp(np.clip(sharpness * signed_distance, -30, 30)))
+def _inside(distance_px, out=None):
+    """Anti-aliased inside-indicator from a signed distance in pixels (negative inside):
+    1 inside, 0 outside, a linear ramp two pixels wide across the edge."""
+    out = np.multiply(distance_px, -0.5, out=out)
+    out += 0.5
+    return np.clip(out, 0, 1, out=out)
 
 
 def _silhouette(label, u, v):
@@ -83,68 +88,85 @@ def _hsv_to_rgb(h, s, v):
     return v[:, None] - v[:, None] * s[:, None] * np.clip(np.minimum(k, 4 - k), 0, 1)
 
 
+def _column(values):
+    """Per-image parameters (B,) as float32 (B, 1, 1), to broadcast over the pixel grid."""
+    return np.asarray(values, np.float32)[:, None, None]
+
+
 def _block(split, index, seed):
     """Generate block ``index`` of ``split``: uint8 (BLOCK, 32, 32, 3) and int64 (BLOCK,)."""
     rng = np.random.default_rng([seed, split, index])
     n = BLOCK
     labels = rng.permutation(np.arange(n) % NUM_CLASSES)
-    f32 = lambda a: np.asarray(a, np.float32)
-    u01 = lambda *shape: rng.random(shape, dtype=np.float32)
+    uniform = lambda low, high, *shape: low + (high - low) * rng.random(shape or (n,), np.float32)
+    pixels_per_unit = _SIDE / 2
 
-    # Background: a gradient between two random colours, plus a random-orientation grating.
-    c1, c2 = u01(n, 3), u01(n, 3)
-    phi = f32(2 * np.pi * u01(n))
-    t = (np.cos(phi)[:, None, None] * _X + np.sin(phi)[:, None, None] * _Y + 1) / 2
-    clutter_angle = f32(np.pi * u01(n))
-    clutter = np.sin(f32(3 + 6 * u01(n))[:, None, None]
-                     * (np.cos(clutter_angle)[:, None, None] * _X
-                        + np.sin(clutter_angle)[:, None, None] * _Y)
-                     + f32(2 * np.pi * u01(n))[:, None, None])
-    t += (0.3 * u01(n))[:, None, None] * clutter
-    image = c1[:, None, None] + (c2 - c1)[:, None, None] * t[..., None]
+    # Background: a gradient between two random colours, bent by a random grating.
+    c1, c2 = uniform(0, 1, n, 3), uniform(0, 1, n, 3)
+    phi = uniform(0, 2 * np.pi)
+    t = _column(np.cos(phi) / 2) * _X + _column(np.sin(phi) / 2) * _Y
+    t += 0.5
+    clutter_angle, clutter_freq = uniform(0, np.pi), uniform(3, 9)
+    clutter = _column(clutter_freq * np.cos(clutter_angle)) * _X
+    clutter += _column(clutter_freq * np.sin(clutter_angle)) * _Y
+    clutter += _column(uniform(0, 2 * np.pi))
+    np.sin(clutter, out=clutter)
+    clutter *= _column(uniform(0, 0.3))
+    t += clutter
 
     # A distractor: a disk of random colour, size and place.
-    blob_x, blob_y = f32(1.6 * u01(n) - 0.8), f32(1.6 * u01(n) - 0.8)
-    blob_r = f32(0.15 + 0.2 * u01(n))
-    blob = _soft(np.sqrt((_X - blob_x[:, None, None]) ** 2 + (_Y - blob_y[:, None, None]) ** 2)
-                 - blob_r[:, None, None], sharpness=24.0)
-    image += blob[..., None] * (u01(n, 3)[:, None, None] - image)
+    blob_colour = uniform(0, 1, n, 3)
+    blob = np.hypot(_X - _column(uniform(-0.8, 0.8)), _Y - _column(uniform(-0.8, 0.8)))
+    blob -= _column(uniform(0.15, 0.35))
+    blob *= pixels_per_unit
+    blob = _inside(blob, out=blob)
 
-    # The object: its frame has a random centre, size and rotation.
-    cx, cy = f32(0.8 * u01(n) - 0.4), f32(0.8 * u01(n) - 0.4)
-    size = f32(0.4 + 0.4 * u01(n))
-    theta = f32(np.deg2rad(40) * (u01(n) - 0.5))
-    dx, dy = _X - cx[:, None, None], _Y - cy[:, None, None]
-    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
-    u = (cos * dx + sin * dy) / size[:, None, None]
-    v = (-sin * dx + cos * dy) / size[:, None, None]
+    # The object's frame: random centre, size (radius, in half-images) and rotation.
+    dx, dy = _X - _column(uniform(-0.4, 0.4)), _Y - _column(uniform(-0.4, 0.4))
+    size = uniform(0.4, 0.8)
+    theta = uniform(-np.deg2rad(20), np.deg2rad(20))
+    cos, sin = _column(np.cos(theta) / size), _column(np.sin(theta) / size)
+    u = cos * dx + sin * dy
+    v = cos * dy - sin * dx
     distance = np.empty_like(u)
     for label in range(NUM_CLASSES):
         members = labels == label
         distance[members] = _silhouette(label, u[members], v[members])
-    mask = _soft(distance * size[:, None, None] * _SIDE / 2, sharpness=1.5)
+    distance *= _column(size * pixels_per_unit)
+    mask = _inside(distance, out=distance)
 
     # Its colour: a class hue (neighbouring classes overlap), random saturation and value,
     # shaded by stripes whose orientation and frequency belong to the class.
-    angle = _STRIPE_ANGLE[labels][:, None, None]
-    stripes = np.sin(_STRIPE_FREQ[labels][:, None, None] * (np.cos(angle) * u + np.sin(angle) * v)
-                     + f32(2 * np.pi * u01(n))[:, None, None])
-    hue = (_HUE[labels] + f32(0.12 * rng.standard_normal(n, dtype=np.float32))) % 1.0
-    colour = _hsv_to_rgb(hue, f32(0.4 + 0.6 * u01(n)), f32(0.4 + 0.6 * u01(n)))
-    foreground = colour[:, None, None] * (1 + 0.35 * stripes[..., None])
-    image += mask[..., None] * (foreground - image)
+    freq, angle = _STRIPE_FREQ[labels], _STRIPE_ANGLE[labels]
+    stripes = _column(freq * np.cos(angle)) * u
+    stripes += _column(freq * np.sin(angle)) * v
+    stripes += _column(uniform(0, 2 * np.pi))
+    np.sin(stripes, out=stripes)
+    stripes *= 0.35
+    stripes += 1
+    hue = (_HUE[labels] + 0.12 * rng.standard_normal(n, np.float32)) % 1.0
+    colour = _hsv_to_rgb(hue, uniform(0.4, 1), uniform(0.4, 1))
 
-    # Lighting and sensor noise (uniform noise: as good as Gaussian here, and cheaper).
-    image *= f32(255 * (0.7 + 0.6 * u01(n)))[:, None, None, None]
-    noise = u01(n, *IMAGE_SHAPE)
-    noise *= 60
-    noise -= 29.5  # +-30 grey levels around the value, +0.5 to round when casting
+    # Composite: object over distractor over background. Each pixel of channel c is
+    #   bg_weight * (c1 + (c2 - c1) t) + blob_weight * blob_colour + mask * stripes * colour,
+    # i.e. per image a (3 x 4) colour matrix times four (4 x 1024) weight maps.
+    outside = 1 - mask
+    blob_weight = blob * outside
+    bg_weight = outside - blob_weight
+    maps = np.stack([bg_weight, bg_weight * t, blob_weight, mask * stripes], axis=1)
+    colours = np.stack([c1, c2 - c1, blob_colour, colour], axis=2)  # (B, 3, 4)
+    colours *= uniform(0.7 * 255, 1.3 * 255)[:, None, None]  # lighting
+    image = np.matmul(colours, maps.reshape(n, 4, _SIDE * _SIDE))  # (B, 3, 1024)
+
+    # Sensor noise, +-30 grey levels (luminance only), and rounding to uint8.
+    noise = uniform(-29.5, 30.5, n, 1, _SIDE * _SIDE)
     image += noise
     pixels = np.clip(image, 0, 255, out=image).astype(np.uint8)
-    return pixels, labels.astype(np.int64)
+    pixels = pixels.reshape(n, 3, _SIDE, _SIDE).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(pixels), labels.astype(np.int64)
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=256)  # 256 blocks: 64000 images, 189 MB
 def _cached_block(split, index, seed):
     pixels, labels = _block(split, index, seed)
     pixels.flags.writeable = False
@@ -153,17 +175,31 @@ def _cached_block(split, index, seed):
 
 
 def _generate(split, count, seed):
-    """The first ``count`` images of ``split``, assembled from cached blocks (a fresh copy)."""
+    """The first ``count`` images of ``split``, assembled from cached blocks (a fresh copy).
+
+    Blocks are generated in threads: NumPy releases the GIL in its array loops, and each
+    block has its own seed, so the result does not depend on the number of threads.
+    """
     if count < 0:
         raise ValueError(f"cannot generate {count} images: sizes must be >= 0")
     X = np.empty((count,) + IMAGE_SHAPE, np.uint8)
     y = np.empty(count, np.int64)
-    for index in range(-(-count // BLOCK)):
+    num_blocks = -(-count // BLOCK)
+
+    def fill(index):
         pixels, labels = _cached_block(split, index, seed)
         start = index * BLOCK
         stop = min(start + BLOCK, count)
         X[start:stop] = pixels[:stop - start]
         y[start:stop] = labels[:stop - start]
+
+    workers = min(num_blocks, os.cpu_count() or 1)
+    if workers > 1:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fill, range(num_blocks)))
+    else:
+        for index in range(num_blocks):
+            fill(index)
     return X, y
 
 
