@@ -51,6 +51,12 @@ c.CourseDirectory.ignore = [
     ".coverage",
     "feedback",
 ]
+# `nbgrader submit` refuses a submission that lacks one of the released notebooks
+# (renamed or deleted), instead of accepting it and grading zero later. It applies where
+# students' nbgrader reads this file (a shared JupyterHub config); see
+# docs/WRITING_ASSIGNMENTS.md for the students' own config.
+c.ExchangeSubmit.strict = True
+
 # A submission is code and notebooks; anything larger than this is a mistake
 # (a dataset or a checkpoint saved into the assignment folder).
 c.CourseDirectory.max_file_size = 20000  # kilobytes

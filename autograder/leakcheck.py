@@ -74,7 +74,7 @@ def _output_text(output):
     if output.get("output_type") == "stream":
         text = output.get("text", "")
     elif output.get("output_type") == "error":
-        text = "\n".join([output.get("evalue", "")])
+        text = output.get("evalue", "")
     else:
         data = output.get("data", {})
         text = "\n".join(_joined(data.get(kind, ""))

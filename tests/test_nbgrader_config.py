@@ -58,6 +58,10 @@ def test_exclusions_follow_the_source_tree(repo_root, tmp_path):
     assert config.CourseDirectory.root == str(course)
 
 
+def test_submissions_must_contain_every_notebook(config):
+    assert config.ExchangeSubmit.strict is True
+
+
 def test_caches_never_copied(config):
     for pattern in ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.so", "*.pyc"):
         assert pattern in config.CourseDirectory.ignore
