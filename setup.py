@@ -85,7 +85,7 @@ setup(
     # course checkout, and students who pip-install the library must not get them.
     packages=find_packages(include=["course_lib", "course_lib.*", "autograder", "autograder.*"],
                            exclude=["autograder.hidden", "autograder.hidden.*"]),
-    package_data={"course_lib": ["*.pyx"]},
+    package_data={"course_lib": ["*.pyx"], "autograder": ["gradescope_template/*"]},
     ext_modules=cython_extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
     install_requires=["numpy>=1.26", "tqdm>=4.60", "matplotlib>=3.7"],

@@ -6,38 +6,11 @@ holds for the student: hidden tests' ``output`` was sanitised by the grader (it 
 never the test code or expected values).
 """
 import html
-import json
 from pathlib import Path
 
-from autograder.errors import UserError
+from autograder.exporters.results import load_results
 
 STATUS_MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
-
-
-def load_results(results_dir):
-    """Read every ``<submission>.json`` result in ``results_dir``.
-
-    Returns
-    -------
-    results : list of dict
-        Sorted by submission name.
-    problems : list of str
-        One line per file that could not be read, naming the file.
-    """
-    results_dir = Path(results_dir)
-    if not results_dir.is_dir():
-        raise UserError(f"results folder {results_dir} does not exist; run `autograder grade` first")
-    results, problems = [], []
-    for path in sorted(results_dir.glob("*.json")):
-        try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(result, dict) or "tests" not in result:
-                raise ValueError("not a grading result (no 'tests' list)")
-        except (OSError, ValueError) as exc:
-            problems.append(f"{path}: {exc}")
-            continue
-        results.append(result)
-    return sorted(results, key=lambda r: str(r.get("submission", ""))), problems
 
 
 def render_markdown(result):
@@ -123,13 +96,9 @@ def add_cli(subparsers):
 
 
 def run_cli(args, course):
-    results, problems = load_results(args.results)
-    results = [r for r in results if r.get("assignment") == args.assignment]
-    if not results:
-        raise UserError(f"no results for {args.assignment} in {args.results}")
-    written = write_feedback(results, args.to or args.results / "feedback")
-    for path in written:
+    loaded = load_results(args.results, args.assignment)
+    for path in write_feedback(loaded.results, args.to or args.results / "feedback"):
         print(f"wrote {path}")
-    for problem in problems:
-        print(f"skipped unreadable result {problem}")
-    return 1 if problems else 0
+    for problem in loaded.problems:
+        print(f"not included: {problem}")
+    return 1 if loaded.problems else 0

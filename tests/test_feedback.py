@@ -1,10 +1,7 @@
 """Feedback pages rendered from grading results."""
 import json
 
-import pytest
-
 from autograder import feedback
-from autograder.errors import UserError
 
 
 def make_result(submission="alice"):
@@ -51,6 +48,9 @@ def test_cli_writes_pages_and_reports_unreadable_results(tmp_path, capsys):
     assert (tmp_path / "feedback" / "alice.html").exists()
 
 
-def test_missing_results_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(UserError, match="autograder grade"):
-        feedback.load_results(tmp_path / "nope")
+def test_missing_results_folder_is_a_clear_error(tmp_path, capsys):
+    from autograder.cli import main
+    code = main(["--course", str(tmp_path), "feedback", "assignment0",
+                 "--results", str(tmp_path / "nope")])
+    assert code == 2
+    assert "autograder grade" in capsys.readouterr().err
