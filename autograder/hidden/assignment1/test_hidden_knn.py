@@ -86,8 +86,8 @@ def test_predict_labels_breaks_ties_toward_the_smaller_label(student, reference,
 
 
 @pytest.mark.points(1)
-def test_predict_labels_with_labels_that_never_occur_nearby(student, reference):
-    """predict_labels works when the nearest neighbours use only large label values"""
+def test_predict_labels_with_large_label_values(student, reference):
+    """predict_labels works when the labels are large and not consecutive (0, 3, 7, 9)"""
     mine = student.import_module("nnfs.classifiers")
     theirs = reference.import_module("nnfs.classifiers")
     y_train = np.array([9, 7, 9, 7, 0, 3])
@@ -180,8 +180,8 @@ def test_no_loop_distances_have_no_loops(student, request):
                "; it must work with whole-array operations only")
     classifiers = student.import_module("nnfs.classifiers")
     rng = np.random.default_rng(13)
-    knn = knn_on(classifiers, rng.normal(size=(200, 16)), rng.integers(0, 3, size=200))
-    X = rng.normal(size=(40, 16))
+    knn = knn_on(classifiers, rng.normal(size=(400, 16)), rng.integers(0, 3, size=400))
+    X = rng.normal(size=(60, 16))
 
     def best_time(method, repeats):
         times = []
