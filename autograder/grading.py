@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 import autograder
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.process import running_as_root, unprivileged_ids
+from autograder.sandbox.process import SubmissionTooLarge, running_as_root, unprivileged_ids
 
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000
@@ -338,7 +338,10 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         os.chmod(private, 0o711)        # the sandbox user must pass through to its copy
         sandbox_parent = private / "sandbox"
         sandbox_parent.mkdir(mode=0o700)
-        workdir = prepare_workdir(folder, sandbox_parent)
+        try:
+            workdir = prepare_workdir(folder, sandbox_parent)
+        except SubmissionTooLarge as exc:
+            return _failed(result, str(exc))
         grading_dir = private / "grading"
         grading_dir.mkdir(mode=0o700)
         ini_path = grading_dir / "pytest.ini"

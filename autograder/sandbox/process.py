@@ -40,6 +40,7 @@ from autograder.sandbox.errors import (ProtocolError, StudentAttributeError, Stu
 RUNNER = Path(__file__).resolve().with_name("runner.py")
 UNPRIVILEGED_USER = "nobody"
 STARTUP_TIMEOUT = 120.0
+MAX_COPY_BYTES = 256 * 2**20
 UNPRIVILEGED_GROUP = "nogroup"
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
                                      ".pytest_cache")
@@ -99,16 +100,32 @@ def unprivileged_ids():
     return uid, gid
 
 
-def _copy_ignoring_links(src, dst):
-    """``shutil.copytree`` that drops symlinks: a link to the hidden tests must not come along."""
+class SubmissionTooLarge(ValueError):
+    """The submission folder holds more data than the sandbox copy may take."""
+
+
+def _copy_ignoring_links(src, dst, max_bytes):
+    """``shutil.copytree`` that drops symlinks (a link to the hidden tests must not come
+    along) and stops at ``max_bytes`` of data."""
+    copied = 0
+
     def ignore(folder, names):
         skipped = set(COPY_IGNORE(folder, names))
         skipped.update(name for name in names if os.path.islink(os.path.join(folder, name)))
         return skipped
-    shutil.copytree(src, dst, ignore=ignore)
+
+    def copy(source, target):
+        nonlocal copied
+        copied += os.path.getsize(source)
+        if copied > max_bytes:
+            raise SubmissionTooLarge(f"the submission holds more than {max_bytes // 2**20} MiB; "
+                                     "leave datasets and outputs out of it")
+        return shutil.copy2(source, target)
+
+    shutil.copytree(src, dst, ignore=ignore, copy_function=copy)
 
 
-def prepare_workdir(submission, parent):
+def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES):
     """Copy ``submission`` into ``parent/student`` for the child and return the copy's path.
 
     ``parent`` should be a private directory (e.g. from :func:`tempfile.mkdtemp`). When
@@ -117,7 +134,7 @@ def prepare_workdir(submission, parent):
     ancestors of ``parent`` must be traversable by other users.
     """
     workdir = Path(parent) / "student"
-    _copy_ignoring_links(submission, workdir)
+    _copy_ignoring_links(submission, workdir, max_bytes)
     ids = unprivileged_ids() if running_as_root() else None
     if ids:
         os.chmod(parent, 0o711)
@@ -129,20 +146,24 @@ def prepare_workdir(submission, parent):
 
 
 def protect_instructor_files(course):
-    """Make the hidden suites and the nbgrader course root (sources with the reference
-    solutions, other students' submissions) unreadable to other users (``chmod o-rwx``).
+    """Make what student code must not read unreadable to other users (``chmod o-rwx``).
 
-    Only the owner and group keep access, so the grader (root) reads them and the child
-    (nobody) cannot. Returns the folders changed. Git does not track these bits, so the
-    checkout stays clean.
+    That is the hidden suites, the instructor's sources (reference solutions), nbgrader's
+    ``submitted``/``autograded``/``feedback`` folders (other students' work) and the
+    gradebook. The grader (root) still reads them; the child (nobody) cannot. ``release``
+    and an ``exchange`` folder stay as they are, since students must reach those. Git
+    does not track these bits, so the checkout stays clean. Returns the paths changed.
     """
+    private = [course.hidden_root, course.nbgrader_root / "gradebook.db"]
+    private += [course.nbgrader_root / name for name in ("source", "submitted", "autograded",
+                                                         "feedback")]
     changed = []
-    for folder in (course.hidden_root, course.nbgrader_root):
-        if folder.exists():
-            mode = folder.stat().st_mode
+    for path in private:
+        if path.exists():
+            mode = path.stat().st_mode
             if mode & 0o007:
-                os.chmod(folder, mode & ~0o007)
-                changed.append(folder)
+                os.chmod(path, mode & ~0o007)
+                changed.append(path)
     return changed
 
 

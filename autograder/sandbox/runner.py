@@ -165,9 +165,23 @@ class Server:
                 os._exit(1)
             except BaseException as exc:  # noqa: B902 - every student exception is reported
                 student_tb = self.student_traceback(exc)
-                self.reply("error", type=type(exc).__name__[:120], message=str(exc)[:4000],
-                           exception="".join(traceback.format_exception_only(exc))[:4000],
+                self.reply("error", type=type(exc).__name__[:120], message=_safe_str(exc)[:4000],
+                           exception=_safe_exception_text(exc)[:4000],
                            traceback=student_tb[:8000])
+
+
+def _safe_str(exc):
+    try:
+        return str(exc)
+    except BaseException:   # a student exception whose __str__ itself fails
+        return f"<{type(exc).__name__} whose message cannot be shown>"
+
+
+def _safe_exception_text(exc):
+    try:
+        return "".join(traceback.format_exception_only(exc))
+    except BaseException:
+        return f"{type(exc).__name__}: {_safe_str(exc)}"
 
 
 def main(argv):
