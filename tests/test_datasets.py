@@ -118,6 +118,23 @@ def test_cache_write_failure_warns_and_leaves_nothing_half_written(tiny_cifar, m
     assert not [p for p in folder.iterdir() if ".tmp-" in p.name]
 
 
+def test_read_only_batches_folder_caches_in_the_data_dir(tiny_cifar, monkeypatch, tmp_path):
+    root, folder, expected = tiny_cifar
+    real_store = cache_module.ArrayCache.store
+
+    def read_only_beside_batches(self, arrays, signature):
+        if self.folder == folder:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self.folder))
+        real_store(self, arrays, signature)
+    monkeypatch.setattr(cache_module.ArrayCache, "store", read_only_beside_batches)
+    load_cifar10(root)
+    assert not list(folder.glob("cifar10_*"))
+    assert list((tmp_path / "default-data-dir" / "cache").glob("*/cifar10_cache.json"))
+    monkeypatch.setattr(cifar10_module, "read_batch",
+                        lambda path: pytest.fail(f"warm load decoded {path}"))
+    np.testing.assert_array_equal(load_cifar10(root)[0], expected[0])
+
+
 # --- missing, damaged and foreign files -------------------------------------------------
 
 def test_missing_folder_says_how_to_download(tmp_path):

@@ -205,7 +205,8 @@ class ScriptedServer(http.server.ThreadingHTTPServer):
 @pytest.fixture
 def http_server():
     server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -180,7 +180,7 @@ def fetch_url(url, part, retries=5, backoff=1.0, timeout=60.0, progress=True, lo
                 "Check your connection and run the command again, or download the archive "
                 "by other means and pass it with --source PATH (or CIFAR10_SOURCE).")
         wait = backoff * 2 ** (failures - 1)
-        log(f"download interrupted ({problem}); retrying in {wait:.1f} s "
+        log(f"download attempt failed ({problem}); retrying in {wait:.1f} s "
             f"(attempt {failures + 1} of {retries + 1})")
         time.sleep(wait)
 

@@ -150,10 +150,13 @@ def _block(split, index, seed):
     # Composite: object over distractor over background. Each pixel of channel c is
     #   bg_weight * (c1 + (c2 - c1) t) + blob_weight * blob_colour + mask * stripes * colour,
     # i.e. per image a (3 x 4) colour matrix times four (4 x 1024) weight maps.
-    outside = 1 - mask
-    blob_weight = blob * outside
-    bg_weight = outside - blob_weight
-    maps = np.stack([bg_weight, bg_weight * t, blob_weight, mask * stripes], axis=1)
+    maps = np.empty((n, 4, _SIDE, _SIDE), np.float32)
+    bg_weight, bg_gradient, blob_weight, object_weight = maps.transpose(1, 0, 2, 3)
+    np.subtract(1, mask, out=bg_weight)                  # not covered by the object
+    np.multiply(blob, bg_weight, out=blob_weight)
+    bg_weight -= blob_weight
+    np.multiply(bg_weight, t, out=bg_gradient)
+    np.multiply(mask, stripes, out=object_weight)
     colours = np.stack([c1, c2 - c1, blob_colour, colour], axis=2)  # (B, 3, 4)
     colours *= uniform(0.7 * 255, 1.3 * 255)[:, None, None]  # lighting
     image = np.matmul(colours, maps.reshape(n, 4, _SIDE * _SIDE))  # (B, 3, 1024)
