@@ -209,6 +209,12 @@ def test_folder_without_batches_is_rejected(tmp_path):
     assert_no_leftovers(tmp_path / "data")
 
 
+def test_malformed_md5_is_refused_before_anything_happens(tmp_path, tiny_archive):
+    with pytest.raises(DatasetError, match="not an MD5 checksum"):
+        download_cifar10(tmp_path / "data", source=tiny_archive[0], md5="abc", **FAST)
+    assert_no_leftovers(tmp_path / "data")
+
+
 def test_missing_source_is_explained(tmp_path):
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         download_cifar10(tmp_path / "data", source=tmp_path / "nope.tar.gz", **FAST)

@@ -29,8 +29,8 @@ def _parser():
                                         "~/.cache/nnfs-course)")
     download.add_argument("--source", help="URL, file:// URL, local .tar.gz or batches folder "
                                            f"(default: $CIFAR10_SOURCE, else {OFFICIAL_URL})")
-    download.add_argument("--md5", help="expected MD5 of the archive (the official URL is "
-                                        "always checked against the official MD5)")
+    download.add_argument("--md5", help="expected MD5 of the archive (default for the "
+                                        "official URL: the official MD5)")
     download.add_argument("--force", action="store_true", help="reinstall even if present")
     download.add_argument("--keep-archive", action="store_true",
                           help="keep the downloaded .tar.gz in the data directory")

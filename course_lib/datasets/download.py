@@ -8,6 +8,7 @@ one file system). A failed, corrupt or killed run leaves at most a ``.part`` fil
 next run resumes) or a staging folder (which the next run deletes).
 """
 import os
+import re
 import shutil
 import tempfile
 import urllib.parse
@@ -174,9 +175,9 @@ def download_cifar10(root=None, source=None, md5=None, force=False, keep_archive
     source : str or Path, optional
         See :func:`resolve_source`; default ``$CIFAR10_SOURCE``, else the official URL.
     md5 : str, optional
-        Expected MD5 of the archive. The official URL is always checked against the
-        official MD5; other sources are checked when ``md5`` is given, otherwise only their
-        structure (every batch decoded and validated) is checked, and the log says so.
+        Expected MD5 of the archive; default for the official URL: the official MD5.
+        Other sources without ``md5`` get a structure check instead (every batch decoded
+        and validated), and the log says so.
     force : bool
         Reinstall even when a copy is already there (the old copy is replaced atomically).
     keep_archive : bool
@@ -208,6 +209,8 @@ def download_cifar10(root=None, source=None, md5=None, force=False, keep_archive
             return dest
         raise DatasetError(f"{dest} exists but lacks {', '.join(missing)}: run "
                            f"`{DOWNLOAD_COMMAND} --force` to replace it.")
+    if md5 is not None and not re.fullmatch(r"[0-9a-fA-F]{32}", md5):
+        raise DatasetError(f"--md5 {md5!r} is not an MD5 checksum (32 hexadecimal digits).")
     kind, location = resolve_source(source)
     if md5 is None and kind == "url" and location == OFFICIAL_URL:
         md5 = OFFICIAL_MD5
