@@ -139,9 +139,11 @@ def get_cifar10_data(num_training=49000, num_validation=1000, num_test=1000, num
 
     mean_image = None
     if subtract_mean:
-        train_arranged = _arrange(splits_uint8["train"][0], layout)
-        mean_image = (train_arranged.mean(axis=0, dtype=np.float64).astype(dtype)
-                      if num_training else np.zeros(train_arranged.shape[1:], dtype))
+        # Average the contiguous NHWC images (fast), then arrange the one mean image.
+        X_train = splits_uint8["train"][0]
+        mean_nhwc = (X_train.reshape(num_training, -1).mean(axis=0, dtype=np.float64)
+                     if num_training else np.zeros(X_train[0].size))
+        mean_image = _arrange(mean_nhwc.reshape((1,) + X_train.shape[1:]), layout)[0].astype(dtype)
     arrays = {}
     for name, (X, y) in splits_uint8.items():
         arrays[f"X_{name}"] = _prepare(_arrange(X, layout), mean_image, bias, dtype)
