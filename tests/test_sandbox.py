@@ -68,6 +68,11 @@ def write_big_file():
 def whoami():
     return os.getuid()
 
+def kill_parent():
+    import signal
+    os.kill(os.getppid(), signal.SIGKILL)
+    return os.getppid()
+
 def read(path):
     with open(path) as handle:
         return handle.read()
@@ -111,13 +116,13 @@ def make_box(tmp_path):
     """``make_box(**limits)`` -> a Sandbox over a copy of a folder holding ``probe.py``."""
     boxes = []
 
-    def make(source=STUDENT_MODULE, **limits):
+    def make(source=STUDENT_MODULE, fork_server=True, **limits):
         submission = tmp_path / f"submission{len(boxes)}"
         submission.mkdir()
         (submission / "probe.py").write_text(textwrap.dedent(source))
         private = make_private_dir()
         box = Sandbox(prepare_workdir(submission, private),
-                      Limits(**{"timeout": 5.0, **limits}))
+                      Limits(**{"timeout": 5.0, **limits}), fork_server=fork_server)
         boxes.append((box, private))
         return box
 
@@ -225,6 +230,25 @@ def test_failures_at_import_name_the_module(make_box, statement, expected):
     probe_box = make_box(source=statement)
     with pytest.raises((StudentCrash, StudentError), match=expected):
         probe_box.import_module("probe")
+
+
+def test_children_started_without_the_fork_server_behave_the_same(make_box):
+    box = make_box(fork_server=False, timeout=1.0)
+    probe = box.import_module("probe")
+    assert probe.double(4) == 8
+    with pytest.raises(StudentCrash, match="segmentation fault"):
+        probe.segfault()
+    with pytest.raises(StudentTimeout):
+        probe.spin()
+    assert probe.Counter(2).count == 2
+
+
+def test_killing_the_fork_server_only_costs_a_new_one(make_box):
+    box = make_box()
+    probe = box.import_module("probe")
+    probe.kill_parent()                             # student code kills the fork server
+    box.restart()
+    assert probe.double(5) == 10
 
 
 def test_output_is_captured_and_truncated(make_box):

@@ -4,7 +4,9 @@ This package is the trust boundary of the autograder:
 
 - :mod:`~autograder.sandbox.process`: the grader's side (:class:`Sandbox`, :class:`Limits`,
   privilege dropping, timeouts, output capture, crash diagnosis);
-- :mod:`~autograder.sandbox.runner`: the child (a standalone script run with ``python -I``);
+- :mod:`~autograder.sandbox.runner`: the child (a standalone script run with ``python -I -S``);
+- :mod:`~autograder.sandbox.forkserver`: fresh children forked from a prepared runner;
+- :mod:`~autograder.sandbox.interpreter`: which Python the unprivileged child can run;
 - :mod:`~autograder.sandbox.codec`: the only way values cross (JSON + raw numeric buffers;
   no pickle, no eval);
 - :mod:`~autograder.sandbox.proxy`: :class:`RemoteObject`, the stand-in for student objects;

@@ -1,8 +1,11 @@
 """The grader's side of the sandbox: start, talk to, limit and kill the student process.
 
-A :class:`Sandbox` owns at most one child at a time. The child is
+A :class:`Sandbox` owns at most one child at a time. The child comes from
 ``python -I -S runner.py`` (a fresh interpreter, not ``multiprocessing``; nothing is pickled)
-with the student's private copy as working directory and ``sys.path[0]``. Requests and
+with the student's private copy as working directory and ``sys.path[0]``: by default a
+fork server of that runner forks it (:mod:`autograder.sandbox.forkserver`; the forked
+child has never run student code, and restarts take milliseconds), else it is started
+directly. Requests and
 answers travel over two dedicated pipes; the child's stdout and stderr go to a third pipe
 that the grader drains into a bounded buffer while it waits. If the child times out,
 crashes or floods its output, the grader kills its whole process group and raises; the
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.sandbox import codec
+from autograder.sandbox.forkserver import ForkServer, ForkServerGone
 from autograder.sandbox.interpreter import child_interpreter
 from autograder.sandbox.errors import (ProtocolError, StudentAttributeError, StudentCrash,
                                        StudentError, StudentTimeout)
@@ -172,14 +176,18 @@ class SandboxUnavailable(RuntimeError):
 
 
 class _Child:
-    """One running student process and its three pipes."""
+    """One running student process and its three pipes (all owned by this object).
 
-    def __init__(self, process, request_fd, response_fd):
+    ``process`` is a :class:`subprocess.Popen` or a
+    :class:`~autograder.sandbox.forkserver.ForkedProcess`.
+    """
+
+    def __init__(self, process, request_fd, response_fd, output_fd):
         self.process = process
         self.request_fd = request_fd
         self.response_fd = response_fd
-        self.output_fd = process.stdout.fileno()
-        for fd in (request_fd, response_fd, self.output_fd):
+        self.output_fd = output_fd
+        for fd in (request_fd, response_fd, output_fd):
             os.set_blocking(fd, False)
 
     def kill(self):
@@ -188,16 +196,18 @@ class _Child:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
-        self.process.wait()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
 
     def close(self):
         self.kill()
-        for fd in (self.request_fd, self.response_fd):
+        for fd in (self.request_fd, self.response_fd, self.output_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self.process.stdout.close()
 
 
 class _OutputBuffer:
@@ -237,14 +247,20 @@ class Sandbox:
     interpreter : (str, sequence of str), optional
         The child's Python and site-packages folders; default
         :func:`~autograder.sandbox.interpreter.child_interpreter` (probed once per process).
+    fork_server : bool
+        Fork fresh children from a prepared runner (fast restarts; see
+        :mod:`~autograder.sandbox.forkserver`) instead of starting an interpreter each time.
 
     Use :meth:`import_module` to get a proxy of a student module; close the sandbox (or use
     it as a context manager) to kill the child.
     """
 
-    def __init__(self, workdir, limits=None, drop_privileges=None, interpreter=None):
+    def __init__(self, workdir, limits=None, drop_privileges=None, interpreter=None,
+                 fork_server=True):
         self.workdir = Path(workdir).resolve()
         self.interpreter = interpreter
+        self.fork_server = fork_server
+        self._fork_server = None
         self.limits = limits or Limits()
         if drop_privileges is None:
             drop_privileges = running_as_root()
@@ -268,9 +284,8 @@ class Sandbox:
                 "CPU and file-size limits and timeouts still applied")
 
     # -- life cycle -------------------------------------------------------------------
-    def _start(self):
-        request_read, request_write = os.pipe()
-        response_read, response_write = os.pipe()
+    def _launch_settings(self):
+        """(argv prefix, config, Popen keyword arguments) shared by both ways of starting."""
         config = {
             "memory_bytes": self.limits.memory_mb * 2**20,
             "cpu_seconds": self.limits.cpu_seconds,
@@ -287,26 +302,66 @@ class Sandbox:
             # One BLAS thread: deterministic sums, and threads count against RLIMIT_NPROC.
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
-        ids = {}
+        popen_kwargs = {"cwd": self.workdir, "env": env}
         if self.ids:
-            ids = {"user": self.ids[0], "group": self.ids[1], "extra_groups": []}
+            popen_kwargs.update(user=self.ids[0], group=self.ids[1], extra_groups=[])
         executable, site_dirs = self.interpreter or child_interpreter(*(self.ids or (None, None)))
         config["site_dirs"] = list(site_dirs)
-        try:
-            process = subprocess.Popen(
-                [executable, "-I", "-S", str(RUNNER), str(self.workdir), str(request_read),
-                 str(response_write), json.dumps(config)],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=(request_read, response_write),
-                start_new_session=True, **ids)
-        finally:
-            os.close(request_read)
-            os.close(response_write)
-        self._child = _Child(process, request_write, response_read)
+        return [executable, "-I", "-S", str(RUNNER), str(self.workdir)], config, popen_kwargs
+
+    def _start(self):
+        if self.fork_server:
+            process, request_write, response_read, output_read = self._fork()
+        else:
+            process, request_write, response_read, output_read = self._spawn()
+        self._child = _Child(process, request_write, response_read, output_read)
         self._flooded = False
         self._output.total = 0
         self.generation += 1
         self._await_ready()
+
+    def _spawn(self):
+        """A child started as its own interpreter."""
+        argv, config, popen_kwargs = self._launch_settings()
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        try:
+            process = subprocess.Popen(
+                argv + [str(request_read), str(response_write), json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(request_read, response_write), start_new_session=True,
+                **popen_kwargs)
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        # The child owns its output pipe through our fd; Popen's file object must not close it.
+        output_read = os.dup(process.stdout.fileno())
+        process.stdout.close()
+        return process, request_write, response_read, output_read
+
+    def _fork(self):
+        """A child forked by this sandbox's fork server (started, or restarted, on demand)."""
+        for attempt in (1, 2):
+            if self._fork_server is None or not self._fork_server.alive():
+                self._stop_fork_server()
+                argv, config, popen_kwargs = self._launch_settings()
+                try:
+                    self._fork_server = ForkServer(
+                        lambda fd: argv + ["--fork-server", str(fd), json.dumps(config)],
+                        popen_kwargs, STARTUP_TIMEOUT)
+                except ForkServerGone as exc:
+                    raise SandboxUnavailable(str(exc)) from None
+            try:
+                return self._fork_server.fork(STARTUP_TIMEOUT)
+            except ForkServerGone as exc:
+                self._stop_fork_server()
+                if attempt == 2:
+                    raise SandboxUnavailable(f"the sandbox's fork server failed: {exc}") from None
+
+    def _stop_fork_server(self):
+        if self._fork_server is not None:
+            self._fork_server.close()
+            self._fork_server = None
 
     def _await_ready(self):
         """Wait for the runner's ``ready`` frame: it has set its limits, imported NumPy and
@@ -332,6 +387,7 @@ class Sandbox:
 
     def close(self):
         self.restart()
+        self._stop_fork_server()
 
     def __enter__(self):
         return self

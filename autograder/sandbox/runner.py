@@ -3,6 +3,9 @@
 Started by :mod:`autograder.sandbox.process` as::
 
     python -I -S runner.py WORKDIR REQUEST_FD RESPONSE_FD CONFIG_JSON
+    python -I -S runner.py WORKDIR --fork-server CONTROL_FD CONFIG_JSON
+
+(the second form forks fresh children on request; see :func:`fork_server`).
 
 It applies its resource limits before anything else, adds the grader's site-packages
 folders (see :mod:`autograder.sandbox.interpreter`), loads the value codec from its own
@@ -184,6 +187,70 @@ def _safe_exception_text(exc):
         return f"{type(exc).__name__}: {_safe_str(exc)}"
 
 
+def fork_server(codec, workdir, control_fd, max_bytes):
+    """Serve ``fork`` commands: each gives a fresh child that has never run student code.
+
+    The grader's fork-server client (``autograder.sandbox.forkserver``) sends ``b"F"`` on
+    the SOCK_SEQPACKET socket ``control_fd``; the answer is ``b"F" + pid`` with the new
+    child's request, response and output pipes attached (SCM_RIGHTS). When a child ends,
+    ``b"X" + pid + exit code`` (negative: killed by that signal) tells the grader why.
+    Forking from here skips interpreter start-up and the NumPy import for every fresh child.
+    """
+    import select
+    import socket
+    import struct
+
+    control = socket.socket(fileno=control_fd)
+    control.sendall(b"R")
+    children = 0
+    while True:
+        readable, _, _ = select.select([control], [], [], 0.05 if children else None)
+        children -= _report_exits(control, struct)
+        if not readable:
+            continue
+        command = control.recv(16)
+        if command != b"F":
+            return                              # the grader closed the socket: stop
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        output_read, output_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                os.setsid()                     # its own process group: killpg reaches all
+                os.dup2(output_write, 1)
+                os.dup2(output_write, 2)
+                for fd in (output_read, output_write, request_write, response_read):
+                    os.close(fd)
+                server = Server(codec, workdir, request_read, response_write, max_bytes)
+                server.reply("ready")
+                server.serve()
+            finally:
+                os._exit(0)
+        children += 1
+        for fd in (request_read, response_write, output_write):
+            os.close(fd)
+        socket.send_fds(control, [b"F" + struct.pack("<i", pid)],
+                        [request_write, response_read, output_read])
+        for fd in (request_write, response_read, output_read):
+            os.close(fd)
+
+
+def _report_exits(control, struct):
+    """Reap ended children and tell the grader their exit codes; return how many ended."""
+    ended = 0
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return ended
+        if pid == 0:
+            return ended
+        ended += 1
+        control.sendall(b"X" + struct.pack("<ii", pid, os.waitstatus_to_exitcode(status)))
+
+
 def main(argv):
     workdir, request_fd, response_fd, config_json = argv[1:5]
     config = json.loads(config_json)
@@ -198,6 +265,10 @@ def main(argv):
 
     os.chdir(workdir)
     sys.path.insert(0, workdir)
+    if request_fd == "--fork-server":
+        fork_server(codec, os.path.realpath(workdir), int(response_fd),
+                    config["max_transfer_bytes"])
+        return
     server = Server(codec, os.path.realpath(workdir), int(request_fd), int(response_fd),
                     config["max_transfer_bytes"])
     server.reply("ready")
