@@ -201,12 +201,12 @@ BUGS = [
 # Correct implementations written differently; the hidden suite must let them through.
 CORRECT_VARIANTS = [
     Mutant("knn_no_loops_with_a_loop", KNN,
-           "        test_sq_norms = np.sum(X * X, axis=1)[:, np.newaxis]\n",
+           "        test_sq_norms = np.einsum(\"ij,ij->i\", X, X)[:, np.newaxis]\n",
            "        dists = np.zeros((X.shape[0], self.X_train.shape[0]))\n"
            "        for i in range(X.shape[0]):\n"
            "            dists[i] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))\n"
            "        return dists\n"
-           "        test_sq_norms = np.sum(X * X, axis=1)[:, np.newaxis]\n",
+           "        test_sq_norms = np.einsum(\"ij,ij->i\", X, X)[:, np.newaxis]\n",
            must_fail=("test_no_loop_distances_have_no_loops",), correct=True),
     Mutant("knn_no_loops_by_broadcasting", KNN,
            "        dists = np.sqrt(np.maximum(sq_dists, 0.0))\n",

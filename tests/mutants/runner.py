@@ -42,16 +42,22 @@ class Job:
     report: str
 
 
-def make_mutant(source_assignment, mutant, target):
-    """Copy ``source_assignment/nnfs`` into ``target/nnfs`` and apply ``mutant`` there.
+def make_mutant(source_assignment, mutants, target):
+    """Copy ``source_assignment/nnfs`` into ``target/nnfs`` and apply ``mutants`` there.
 
-    Returns ``target``. Raises ValueError if the patch's ``old`` text does not occur
-    exactly once (the reference changed; update the mutant).
+    ``mutants`` is one :class:`~tests.mutants.assignment1.Mutant`, a sequence of them
+    (patches of different places, applied in turn) or None (a plain copy). Returns
+    ``target``. Raises ValueError if a patch's ``old`` text does not occur exactly once
+    (the reference changed; update the mutant).
     """
     package = Path(target) / "nnfs"
     shutil.copytree(Path(source_assignment) / "nnfs", package,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    if mutant is not None:
+    if mutants is None:
+        mutants = []
+    elif not isinstance(mutants, (list, tuple)):
+        mutants = [mutants]
+    for mutant in mutants:
         path = package / mutant.path
         text = path.read_text()
         if text.count(mutant.old) != 1:

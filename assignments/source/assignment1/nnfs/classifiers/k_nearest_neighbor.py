@@ -144,8 +144,9 @@ class KNearestNeighbor:
         """
         _check_rows(X, "X")
         ### BEGIN SOLUTION
-        test_sq_norms = np.sum(X * X, axis=1)[:, np.newaxis]
-        train_sq_norms = np.sum(self.X_train * self.X_train, axis=1)[np.newaxis, :]
+        # Row-wise squared norms; einsum avoids a temporary as large as the data.
+        test_sq_norms = np.einsum("ij,ij->i", X, X)[:, np.newaxis]
+        train_sq_norms = np.einsum("ij,ij->i", self.X_train, self.X_train)[np.newaxis, :]
         sq_dists = test_sq_norms - 2.0 * (X @ self.X_train.T) + train_sq_norms
         # Rounding can make a tiny true square distance slightly negative.
         dists = np.sqrt(np.maximum(sq_dists, 0.0))
