@@ -16,6 +16,7 @@ Times are the best of ``--repeats`` interleaved runs; the machine is usually sha
 run it twice and trust figures that agree.
 """
 import argparse
+import contextlib
 import os
 import platform
 import time
@@ -85,8 +86,13 @@ def print_machine(blas_threads, pools):
                 if k in os.environ}
     print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}; numpy {np.__version__}")
     print(f"thread pools: {pools}")
-    print(f"im2col backend: {im2col.BACKEND}; BLAS threads: {blas_threads}"
+    print(f"im2col backend: {im2col.BACKEND}; BLAS threads: {blas_threads}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}"
           + (f"; {coretype}" if coretype else ""))
+    try:
+        print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+    except OSError:
+        pass
 
 
 def conv_case(x_shape, w_shape, stride, pad, rng):
@@ -133,8 +139,23 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per method")
     parser.add_argument("--naive-images", type=int, default=2,
                         help="images the naive loops run on (scaled per image to the batch)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS, OpenMP and torch to this many threads "
+                             "(default: the BLAS thread count as found)")
     args = parser.parse_args(argv)
+    with limited_threads(args.threads):
+        run(args)
 
+
+def limited_threads(threads):
+    """Context limiting BLAS and OpenMP pools to ``threads`` (no-op for None)."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=threads)
+
+
+def run(args):
     blas_threads, pools = thread_pools()
     torch = load_torch(blas_threads)
     print_machine(blas_threads, pools)

@@ -33,6 +33,13 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+# GNU OpenMP reads its wait policy once, when the library is loaded (normally by the import
+# below). By default idle OpenMP threads spin for milliseconds after every parallel loop,
+# taking a core from the BLAS threads of the matrix product that follows; on a 2-core
+# machine that made the fast conv several times slower. A passive policy puts them to
+# sleep at once. An explicit OMP_WAIT_POLICY from the user is left alone.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 try:
     from course_lib import _im2col_cython
 except ImportError:  # not built: no compiler, no Cython, or a failed build
