@@ -33,7 +33,8 @@ from pathlib import Path, PurePosixPath
 import autograder
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.process import SubmissionTooLarge, running_as_root, unprivileged_ids
+from autograder.sandbox.process import (SubmissionTooLarge, kill_processes_in,
+                                        running_as_root, unprivileged_ids)
 
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000
@@ -350,6 +351,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         command = _pytest_command(course, assignment, workdir, results_path, ini_path, hidden,
                                   limits, interpreter or sandbox_interpreter())
         log, timed_out = _run_grading_process(command, grading_dir, total_timeout)
+        kill_processes_in(workdir)      # student processes that escaped their group
         records = _read_records(results_path)
         stopped = (f"grading this submission took longer than {total_timeout:g} s in total "
                    "and was stopped" if timed_out else "the grading process stopped early")

@@ -111,8 +111,7 @@ def test_a_broken_zip_gives_a_result_with_a_clear_error(course, tmp_path):
 
 @pytest.fixture(scope="module")
 def stubbed_and_buggy(course, tmp_path_factory):
-    """Grades of an untouched release (every function a stub; public tests only, since each
-    failed test costs a fresh child) and of a realistic bug (public and hidden tests)."""
+    """Grades of an untouched release (every function a stub) and of a realistic bug."""
     root = tmp_path_factory.mktemp("feedback")
     stubbed = copy_assignment(course, root / "untouched" / ASSIGNMENT)
     stub_out_solutions(stubbed)
@@ -121,9 +120,9 @@ def stubbed_and_buggy(course, tmp_path_factory):
     assert "    dscores /= num_samples\n" in warmup.read_text()
     warmup.write_text(warmup.read_text().replace("    dscores /= num_samples\n", ""))
     with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(lambda job: grade_submission(course, ASSIGNMENT, job[0],
-                                                          hidden=job[1], timeout=10),
-                             ((stubbed, False), (buggy, True))))
+        return list(pool.map(lambda folder: grade_submission(course, ASSIGNMENT, folder,
+                                                          hidden=True, timeout=10),
+                             (stubbed, buggy)))
 
 
 def test_an_untouched_release_scores_zero_and_says_what_is_not_implemented(stubbed_and_buggy):

@@ -2,9 +2,9 @@
 
 Every submission is the reference-complete assignment0 with one snippet from
 ``tests/submissions/`` appended to ``nnfs/warmup.py``. All are graded once, in parallel;
-the tests below then check the results. Cases about what a test may see or compare run the
-hidden suite too; crash cases run the public suite only (every failed test costs a fresh
-child, and the public suite already touches each function), to keep the suite quick.
+the tests below then check the results. Every case runs the public and the hidden suite,
+except the infinite loop (each touched test costs the full per-call timeout; the public
+suite already shows the behaviour).
 """
 import re
 import shutil
@@ -42,7 +42,7 @@ CASES = {
     "wrong_type_and_shape": (r"l2_distances|" + SOFTMAX, {"failed", "error"},
                              r"shape|str|not what the test expects|could not use your result"),
     "nan_results": (r"softmax_loss", {"failed"},
-                    r"NaN|nan|not what the test expects|rel_error|Mismatch"),
+                    r"NaN|nan|not what the test expects|rel_error|Mismatch|does not match"),
     # (fit(X).transform(X) merely running is what test_standardizer_fit_returns_itself asks)
     "crafted_objects": (r"l2_distances|" + SOFTMAX + r"|standardizer_(?!fit_returns)",
                         {"failed", "error"},
@@ -50,7 +50,7 @@ CASES = {
                         r"|wrong values|has shape|Not equal to tolerance|should be"),
 }
 CHEATS = ("monkeypatch_helpers", "read_reference")
-WITH_HIDDEN = {"crafted_objects", "monkeypatch_helpers"}
+WITH_HIDDEN = (set(CASES) | set(CHEATS)) - {"infinite_loop"}
 
 
 def make_submission(root, name, course, snippet=None):

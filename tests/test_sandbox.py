@@ -1,6 +1,7 @@
 """The sandboxed child: calls, proxies, failures and isolation, on tiny student modules."""
 import os
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -290,3 +291,31 @@ def test_child_runs_as_nobody_and_cannot_read_protected_files(make_box, tmp_path
     protect_instructor_files(FakeCourse)
     with pytest.raises(StudentError, match="PermissionError"):
         probe.read(str(secret_dir / "test_secret.py"))
+
+
+def is_running(pid):
+    """True while ``pid`` exists and is not a zombie (PID 1 may not reap in a container)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="the sweep reads /proc (Linux only)")
+def test_processes_that_escape_their_group_are_swept_up(make_box):
+    from autograder.sandbox.process import kill_processes_in
+    box = make_box(source="""
+import subprocess, sys
+def daemon():
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                            start_new_session=True).pid
+""")
+    pid = box.import_module("probe").daemon()
+    box.close()
+    assert is_running(pid), "a new session is out of reach of the child's process group"
+    assert pid in kill_processes_in(box.workdir)
+    deadline = time.monotonic() + 5
+    while is_running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_running(pid), "the escaped process survived the sweep"

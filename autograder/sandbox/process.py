@@ -171,6 +171,35 @@ def protect_instructor_files(course):
     return changed
 
 
+def kill_processes_in(folder):
+    """Kill every process whose working directory is inside ``folder``; return their pids.
+
+    After a submission is graded this sweeps up what process groups miss: a student
+    process that escaped with ``setsid`` or outlived a killed grading process. Linux only
+    (reads ``/proc``); elsewhere it does nothing.
+    """
+    folder = os.path.realpath(folder)
+    killed = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return killed
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if cwd == folder or cwd.startswith(folder + os.sep):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                killed.append(int(entry))
+            except OSError:
+                pass
+    return killed
+
+
 class SandboxUnavailable(RuntimeError):
     """The child could not even start (a problem of the grading machine, not the student)."""
 

@@ -1,6 +1,5 @@
 
-# l2_distances allocates until the memory limit stops it.
+# l2_distances asks for a 128 GiB intermediate (the sandbox stops it at its memory limit;
+# tests/test_sandbox.py covers memory that grows step by step).
 def l2_distances(X, Y):
-    hoard = []
-    while True:
-        hoard.append(np.ones(2**24))
+    return np.ones((2**17, 2**17)) * np.sum(X)
