@@ -235,6 +235,9 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
         bar.close()
     ordered = [results[name] for name, _ in plan]
     write_summary_csv(out / "summary.csv", ordered)
+    if progress and len(todo) < len(plan):
+        print(f"graded {len(todo)}, kept {len(plan) - len(todo)} stored results of unchanged "
+              "submissions (--force regrades them)")
     return ordered
 
 
@@ -328,5 +331,9 @@ def run_cli(args, course):
                                 force=args.force, timeout=args.timeout,
                                 memory_mb=args.memory_mb)
     print(format_grade_table(results))
+    weaker = next((r["isolation"] for r in results
+                   if str(r.get("isolation") or "").startswith("WEAKER")), None)
+    if weaker:
+        print(f"\nwarning: {weaker}")
     print(f"\nresults: {out}/<submission>.json, summary: {out / 'summary.csv'}")
     return 0

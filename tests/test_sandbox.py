@@ -319,3 +319,18 @@ def daemon():
     while is_running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not is_running(pid), "the escaped process survived the sweep"
+
+
+def test_without_dropping_privileges_the_weaker_isolation_is_stated(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "probe.py").write_text(STUDENT_MODULE)
+    private = make_private_dir()
+    try:
+        with Sandbox(prepare_workdir(submission, private), Limits(timeout=5),
+                     drop_privileges=False) as box:
+            assert box.import_module("probe").whoami() == os.getuid()
+            assert box.isolation.startswith("WEAKER ISOLATION")
+    finally:
+        import shutil
+        shutil.rmtree(private, ignore_errors=True)
