@@ -212,3 +212,43 @@ def max_pool_backward(const real[:, :, :, ::1] dout, const int[:, :, :, ::1] arg
         memset(dp + p * in_plane, 0, in_plane * sizeof(real))
         for o in range(p * out_plane, (p + 1) * out_plane):
             dp[p * in_plane + ap[o]] += gp[o]
+
+
+def columns_to_images(const real[:, ::1] product, const real[::1] bias, real[:, :, :, ::1] out,
+                      Py_ssize_t first_image):
+    """out[first_image + n, f] = product[f, n*P : (n+1)*P] (as out_h x out_w) + bias[f].
+
+    ``product`` is (F, count * P) with P = out_h * out_w: the conv GEMM's result for a chunk.
+    """
+    cdef Py_ssize_t F = out.shape[1], P = out.shape[2] * out.shape[3]
+    cdef Py_ssize_t count = product.shape[1] // P
+    cdef const real* src
+    cdef real* dst
+    cdef real shift
+    cdef Py_ssize_t task, n, f, p
+    cdef int threads = _threads_for(F * count * P)
+    for task in prange(count * F, nogil=True, schedule="dynamic", num_threads=threads):
+        n = task // F
+        f = task % F
+        src = &product[0, 0] + f * product.shape[1] + n * P
+        dst = &out[0, 0, 0, 0] + ((first_image + n) * F + f) * P
+        shift = bias[f]
+        for p in range(P):
+            dst[p] = src[p] + shift
+
+
+def images_to_columns(const real[:, :, :, ::1] dout, real[:, ::1] grad, Py_ssize_t first_image):
+    """grad[f, n*P : (n+1)*P] = dout[first_image + n, f] (flattened): the inverse layout move."""
+    cdef Py_ssize_t F = dout.shape[1], P = dout.shape[2] * dout.shape[3]
+    cdef Py_ssize_t count = grad.shape[1] // P
+    cdef const real* src
+    cdef real* dst
+    cdef Py_ssize_t task, n, f, p
+    cdef int threads = _threads_for(F * count * P)
+    for task in prange(count * F, nogil=True, schedule="dynamic", num_threads=threads):
+        n = task // F
+        f = task % F
+        src = &dout[0, 0, 0, 0] + ((first_image + n) * F + f) * P
+        dst = &grad[0, 0] + f * grad.shape[1] + n * P
+        for p in range(P):
+            dst[p] = src[p]

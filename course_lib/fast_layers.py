@@ -55,7 +55,7 @@ def _images_per_chunk(num_images, column_bytes_per_image):
 
 def clear_workspace():
     """Free the scratch buffers this thread keeps between calls (up to a few times 64 MB)."""
-    _workspace.__dict__.pop("buffers", None)
+    _workspace.__dict__.clear()
 
 
 _workspace = threading.local()
@@ -119,10 +119,13 @@ def conv_forward_fast(x, w, b, conv_param):
         product = product_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
         _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
         np.dot(w_rows, cols, out=product)
-        # (F, count, pixels) -> (count, F, pixels), adding the bias on the way
-        np.add(product.reshape(num_filters, count, pixels).transpose(1, 0, 2),
-               b[None, :, None], out=out[first:first + count].reshape(count, num_filters, pixels))
-    return out, (x, w, b, {"stride": stride, "pad": pad})
+        _im2col.columns_to_images(product, b, out, first)
+    # The last chunk's columns stay in the workspace; the backward pass reuses them if no
+    # other layer has overwritten them by then (the usual case for the last conv layer).
+    kept = cols_buffer.nbytes <= WORKSPACE_KEEP_BYTES
+    last_columns = _workspace.cols_owner = (object(), first, count, _im2col.BACKEND) if kept \
+        else None
+    return out, (x, w, b, {"stride": stride, "pad": pad}, last_columns)
 
 
 def conv_backward_fast(dout, cache):
@@ -142,7 +145,7 @@ def conv_backward_fast(dout, cache):
     db : ndarray, shape (F,)
         All in the forward pass's compute dtype.
     """
-    x, w, _, conv_param = cache
+    x, w, _, conv_param, last_columns = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
     num_images, _, _, _ = x.shape
     num_filters, _, filter_h, filter_w = w.shape
@@ -162,16 +165,18 @@ def conv_backward_fast(dout, cache):
     cols_buffer = _flat_buffer("cols", w_rows.shape[1] * chunk * pixels, x.dtype)
     dcols_buffer = _flat_buffer("dcols", cols_buffer.size, x.dtype)
     grad_buffer = _flat_buffer("product", num_filters * chunk * pixels, x.dtype)
-    for first in range(0, num_images, chunk):
+    reusable = last_columns is not None and getattr(_workspace, "cols_owner", None) is last_columns
+    # last chunk first, so that the columns the forward pass left behind can be reused
+    for first in reversed(range(0, num_images, chunk)):
         count = min(chunk, num_images - first)
         cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
         dcols = dcols_buffer[:cols.size].reshape(cols.shape)
         grad = grad_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
-        # (count, F, pixels) -> (F, count, pixels): dout of this chunk as a (F, columns) matrix
-        np.copyto(grad.reshape(num_filters, count, pixels),
-                  dout[first:first + count].reshape(count, num_filters, pixels).transpose(1, 0, 2))
+        _im2col.images_to_columns(dout, grad, first)  # dout of the chunk as (F, columns)
         db += grad.sum(axis=1)
-        _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
+        if not (reusable and last_columns[1:] == (first, count, _im2col.BACKEND)):
+            _workspace.cols_owner = None
+            _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
         np.dot(grad, cols.T, out=dw_part)
         dw_rows += dw_part
         np.dot(w_rows.T, grad, out=dcols)

@@ -193,9 +193,25 @@ def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding
                                                  padding:padding + width]
 
 
-_KERNELS = {"numpy": (_numpy_im2col_into, _numpy_col2im_into)}
+def _numpy_columns_to_images(product, bias, out, first_image):
+    count, filters, pixels = product.shape[1] // (out.shape[2] * out.shape[3]), out.shape[1], \
+        out.shape[2] * out.shape[3]
+    np.add(product.reshape(filters, count, pixels).transpose(1, 0, 2), bias[None, :, None],
+           out=out[first_image:first_image + count].reshape(count, filters, pixels))
+
+
+def _numpy_images_to_columns(dout, grad, first_image):
+    filters, pixels = dout.shape[1], dout.shape[2] * dout.shape[3]
+    count = grad.shape[1] // pixels
+    np.copyto(grad.reshape(filters, count, pixels),
+              dout[first_image:first_image + count].reshape(count, filters, pixels).transpose(1, 0, 2))
+
+
+_KERNELS = {"numpy": (_numpy_im2col_into, _numpy_col2im_into, _numpy_columns_to_images,
+                      _numpy_images_to_columns)}
 if _im2col_cython is not None:
-    _KERNELS["cython"] = (_im2col_cython.im2col_into, _im2col_cython.col2im_into)
+    _KERNELS["cython"] = (_im2col_cython.im2col_into, _im2col_cython.col2im_into,
+                          _im2col_cython.columns_to_images, _im2col_cython.images_to_columns)
 
 
 def _kernels():
@@ -238,6 +254,46 @@ def col2im_into(cols, dx, first_image, field_height, field_width, padding, strid
     """
     _check_chunk(dx, cols, first_image, field_height, field_width, padding, stride, "dx")
     _kernels()[1](cols, dx, first_image, field_height, field_width, padding, stride)
+
+
+def columns_to_images(product, bias, out, first_image):
+    """Move a chunk's conv product into NCHW output and add the bias.
+
+    Parameters
+    ----------
+    product : ndarray, shape (F, count*out_h*out_w), C-contiguous
+        ``w.reshape(F, -1) @ cols`` for images ``first_image .. first_image + count - 1``.
+    bias : ndarray, shape (F,), product.dtype
+    out : ndarray, shape (N, F, out_h, out_w), product.dtype, C-contiguous
+        Those images are overwritten: ``out[first_image + n, f] = product[f, n-th block] + bias[f]``.
+    first_image : int
+    """
+    _check_layout(product, out, first_image, "product", "out")
+    _kernels()[2](product, bias, out, first_image)
+
+
+def images_to_columns(dout, grad, first_image):
+    """The reverse move: ``grad[f, n-th block] = dout[first_image + n, f]`` (flattened).
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, out_h, out_w), C-contiguous
+    grad : ndarray, shape (F, count*out_h*out_w), dout.dtype, C-contiguous; overwritten.
+    first_image : int
+    """
+    _check_layout(grad, dout, first_image, "grad", "dout")
+    _kernels()[3](dout, grad, first_image)
+
+
+def _check_layout(columns, images, first_image, columns_name, images_name):
+    pixels = images.shape[2] * images.shape[3] if images.ndim == 4 else 0
+    if (images.ndim != 4 or columns.ndim != 2 or pixels == 0 or columns.dtype != images.dtype
+            or columns.shape[0] != images.shape[1] or columns.shape[1] % pixels
+            or not 0 <= first_image <= images.shape[0] - columns.shape[1] // pixels
+            or not (columns.flags.c_contiguous and images.flags.c_contiguous)):
+        raise ValueError(f"im2col: {columns_name} {columns.shape} {columns.dtype} does not fit "
+                         f"{images_name} {images.shape} {images.dtype} from image {first_image} "
+                         "(both C-contiguous, same dtype)")
 
 
 def _check_chunk(images, cols, first_image, field_height, field_width, padding, stride, name):
