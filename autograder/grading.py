@@ -189,14 +189,15 @@ def unpack_submission(path, private_dir):
 
 
 # -- running the tests ---------------------------------------------------------------------
-def _pytest_command(course, assignment, workdir, results_path, ini_path, hidden, limits,
-                    interpreter):
+def _pytest_command(course, assignment, workdir, original, results_path, ini_path, hidden,
+                    limits, interpreter):
     public = course.public_tests(assignment)
     command = [sys.executable, "-m", "pytest", "-p", "autograder.pytest_plugin",
                "-p", "no:cacheprovider", "-c", str(ini_path), "--rootdir", str(ini_path.parent),
                "--confcutdir", str(course.root), "--import-mode=importlib", "-q",
                "--no-header", "-rN", "--tb=short",
                "--autograder-submission", str(workdir),
+               "--autograder-original", str(original),
                "--autograder-reference", str(course.source(assignment)),
                "--autograder-results", str(results_path),
                "--autograder-timeout", str(limits.timeout),
@@ -348,8 +349,8 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         ini_path = grading_dir / "pytest.ini"
         ini_path.write_text("[pytest]\npython_files = test_*.py\n", encoding="utf-8")
         results_path = grading_dir / "results.jsonl"
-        command = _pytest_command(course, assignment, workdir, results_path, ini_path, hidden,
-                                  limits, interpreter or sandbox_interpreter())
+        command = _pytest_command(course, assignment, workdir, folder, results_path, ini_path,
+                                  hidden, limits, interpreter or sandbox_interpreter())
         log, timed_out = _run_grading_process(command, grading_dir, total_timeout)
         kill_processes_in(workdir)      # student processes that escaped their group
         records = _read_records(results_path)

@@ -38,6 +38,9 @@ _outcome_key = pytest.StashKey()
 def pytest_addoption(parser):
     group = parser.getgroup("autograder", "sandboxed grading (set by autograder.grading)")
     group.addoption("--autograder-submission", help="the student's prepared copy")
+    group.addoption("--autograder-original",
+                    help="the submission as handed in (read-only for the child), for tests "
+                         "that read student source as text")
     group.addoption("--autograder-reference", help="the instructor's assignment folder")
     group.addoption("--autograder-results", help="JSON-lines file for per-test results")
     group.addoption("--autograder-public-dir", help="root of the public tests")
@@ -56,6 +59,8 @@ class GradingState:
     def __init__(self, config):
         option = config.getoption
         self.submission = Path(option("--autograder-submission")).resolve()
+        original = option("--autograder-original")
+        self.original = Path(original).resolve() if original else self.submission
         self.reference_dir = option("--autograder-reference")
         self.results_path = option("--autograder-results")
         self.suites = {}
@@ -150,10 +155,20 @@ class ResultRecorder:
 
 # -- fixtures ---------------------------------------------------------------------------
 class SandboxedStudent:
-    """The grading-time ``student``: same API as ``course_lib.testing.LocalStudent``."""
+    """The grading-time ``student``: same API as ``course_lib.testing.LocalStudent``.
+
+    Attributes
+    ----------
+    root : Path
+        The submission as handed in, for tests that read student source AS TEXT (e.g. an
+        ``ast`` check for banned calls). It is not the child's working copy, which student
+        code can rewrite while it runs. Never import from it in the grader.
+    sandbox : autograder.sandbox.Sandbox
+    """
 
     def __init__(self, sandbox, state):
         self.sandbox = sandbox
+        self.root = state.original
         self._state = state
 
     def import_module(self, name):

@@ -150,3 +150,80 @@ def test_feedback_points_at_the_bug_without_revealing_hidden_tests(stubbed_and_b
         assert "test_warmup_hidden.py" not in test["output"] and "expect" not in test["output"]
         assert not re.search(r"\d\.\d{3,}", test["output"])
     assert any("divided by N?" in t["output"] for t in hidden)
+
+
+TOY_SOLUTION = '''
+def double(x):
+    return 2 * x
+
+
+def rewrite_myself():
+    with open(__file__, "w") as handle:
+        handle.write("def double(x):\\n    return 2 * x\\n")
+    return True
+
+
+def chatty():
+    print("hello from the student")
+    return 1
+'''
+
+TOY_PUBLIC_TESTS = '''
+import pytest
+
+
+def test_double(student):
+    assert student.import_module("nnfs.toy").double(3) == 6
+
+
+@pytest.mark.points(3)
+def test_source_checks_read_the_submission_as_handed_in(student):
+    toy = student.import_module("nnfs.toy")
+    assert toy.rewrite_myself()
+    assert "def rewrite_myself" in (student.root / "nnfs" / "toy.py").read_text()
+
+
+def test_failure_shows_what_the_student_printed(student):
+    student.import_module("nnfs.toy").chatty()
+    assert 1 == 2, "this test always fails"
+'''
+
+TOY_HIDDEN_TESTS = '''
+def test_double_agrees_with_the_reference(student, reference):
+    """double agrees with the instructor's solution"""
+    mine = student.import_module("nnfs.toy").double(21)
+    assert mine == reference.import_module("nnfs.toy").double(21)
+'''
+
+
+def test_plugin_on_a_toy_course_points_root_output_and_reference(tmp_path):
+    """A course without conftest: the plugin's own ``student``, default and explicit points,
+    printed output for visible failures, the reference fixture, ``student.root``."""
+    root = tmp_path / "course"
+    source = root / "assignments" / "source" / "toy"
+    (source / "nnfs").mkdir(parents=True)
+    (source / "nnfs" / "__init__.py").write_text("")
+    (source / "nnfs" / "toy.py").write_text(TOY_SOLUTION)
+    (source / "tests").mkdir()
+    (source / "tests" / "test_toy.py").write_text(TOY_PUBLIC_TESTS)
+    (root / "autograder" / "hidden" / "toy").mkdir(parents=True)
+    (root / "autograder" / "hidden" / "toy" / "test_hidden.py").write_text(TOY_HIDDEN_TESTS)
+    submission = Path(shutil.copytree(source, tmp_path / "submitted" / "erin" / "toy"))
+
+    result = grade_submission(Course(root), "toy", submission, hidden=True, timeout=10)
+    tests = {t["name"]: t for t in result["tests"]}
+    assert list(tests) == [
+        "tests/test_toy.py::test_double",
+        "tests/test_toy.py::test_source_checks_read_the_submission_as_handed_in",
+        "tests/test_toy.py::test_failure_shows_what_the_student_printed",
+        "hidden/test_hidden.py::test_double_agrees_with_the_reference"]
+    assert [t["max_score"] for t in tests.values()] == [1.0, 3.0, 1.0, 1.0]
+    assert result["score"] == 5.0 and result["max_score"] == 6.0
+    printed = tests["tests/test_toy.py::test_failure_shows_what_the_student_printed"]
+    assert printed["status"] == "failed"
+    assert "this test always fails" in printed["output"]
+    assert "--- your code printed ---\nhello from the student" in printed["output"]
+    hidden = tests["hidden/test_hidden.py::test_double_agrees_with_the_reference"]
+    assert hidden["visibility"] == "hidden" and hidden["status"] == "passed"
+    assert "def rewrite_myself" in (submission / "nnfs" / "toy.py").read_text(), \
+        "the child works on a copy; the submission itself is never changed"
