@@ -4,14 +4,15 @@ It provides
 
 - ``student``: like :class:`course_lib.testing.LocalStudent`, but ``import_module`` returns
   a proxy of the module loaded in a sandboxed child (:mod:`autograder.sandbox`). One child
-  serves a test module; after any failed test the next test gets a fresh child. A module
+  serves a test module; after any failed test the next test gets a fresh child (forked in
+  milliseconds), so nothing a failure left behind leaks into the next test. A module
   whose import timed out or crashed is not imported again for every test: later tests fail
   at once with the same message.
 - ``reference``: the instructor's solution package, imported in this process under a
   private module name (for hidden tests that compute expected values);
 - the ``points(n)`` marker (default 1 point);
 - one JSON line per test in the file given by ``--autograder-results`` (see
-  :func:`test_record`), written as soon as the test ends, so that a grading run that is
+  :func:`result_record`), written as soon as the test ends, so that a grading run that is
   killed keeps what it had.
 
 Nothing the child says decides a verdict: tests run here, on values copied out of the child.
@@ -32,7 +33,6 @@ from autograder.testing import Feedback
 OUTPUT_LIMIT = 4000
 _state_key = pytest.StashKey()
 _student_key = pytest.StashKey()
-_outcome_key = pytest.StashKey()
 
 
 def pytest_addoption(parser):
