@@ -140,6 +140,7 @@ def test_cli_grade_prints_the_table_and_refuses_bad_input(course, submitted, poo
     assert "unknown assignment" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_killed_run_keeps_finished_results_and_the_rerun_continues(course, submitted,
                                                                      tmp_path):
     out = tmp_path / "grades"
@@ -181,6 +182,7 @@ def test_planted_result_files_do_not_survive(course, submitted, tmp_path):
     assert json.loads((out / "fake_results.json").read_text()) == results[1]
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_grades_like_the_pool(course, submitted, pool_run, tmp_path):
     distributed = pytest.importorskip("distributed", reason="Dask path needs 'distributed'")
     _, pool_results = pool_run

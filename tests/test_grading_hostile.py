@@ -20,6 +20,7 @@ from autograder.sandbox import running_as_root
 ASSIGNMENT = "assignment0"
 SNIPPETS = Path(__file__).resolve().parent / "submissions"
 CHEAT_MARKER = "# --- cheat ---"
+pytestmark = pytest.mark.slow   # grades ~20 submissions (about a minute on 2 cores)
 TIMEOUT = 2.0
 MEMORY_MB = 512
 
