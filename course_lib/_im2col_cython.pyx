@@ -39,10 +39,11 @@ cdef extern from *:
     """
     int course_lib_max_threads() noexcept nogil
 
-# Below this many array elements a kernel runs on one thread: waking an OpenMP team costs
-# more than it saves, and the gradient checks call the layers thousands of times.
+# Below this many array elements (about a millisecond of copying) a kernel runs on one
+# thread: waking the OpenMP team costs little on an idle machine, but on a busy one a
+# descheduled thread can hold everyone up for longer than the whole kernel takes.
 cdef enum:
-    PARALLEL_MIN_ELEMENTS = 32768
+    PARALLEL_MIN_ELEMENTS = 1048576
 
 
 def max_threads():

@@ -49,7 +49,7 @@ def _param(params, key, what, low):
 def _images_per_chunk(num_images, column_bytes_per_image):
     """Images per chunk so that chunks are about equal and at most COLUMN_CHUNK_BYTES."""
     largest = max(1, min(num_images, COLUMN_CHUNK_BYTES // max(1, column_bytes_per_image)))
-    num_chunks = -(-num_images // largest)
+    num_chunks = max(1, -(-num_images // largest))
     return max(1, -(-num_images // num_chunks))
 
 
@@ -122,6 +122,8 @@ def conv_forward_fast(x, w, b, conv_param):
         _im2col.columns_to_images(product, b, out, first)
     # The last chunk's columns stay in the workspace; the backward pass reuses them if no
     # other layer has overwritten them by then (the usual case for the last conv layer).
+    if num_images == 0:
+        return out, (x, w, b, {"stride": stride, "pad": pad}, None)
     kept = cols_buffer.nbytes <= WORKSPACE_KEEP_BYTES
     last_columns = _workspace.cols_owner = (object(), first, count, _im2col.BACKEND) if kept \
         else None
@@ -268,13 +270,15 @@ def max_pool_backward_fast(dout, cache):
         raise ValueError(f"max_pool_backward_fast: dout must have the forward output's shape "
                          f"{argmax.shape}; got {np.shape(dout)}")
     dout = np.ascontiguousarray(dout, dtype=dtype)
-    if _im2col.BACKEND == "cython" and dout.size:
+    if dout.size == 0:
+        return np.zeros(x_shape, dtype)
+    if _im2col.BACKEND == "cython":
         dx = np.empty(x_shape, dtype)
         _im2col._im2col_cython.max_pool_backward(dout, argmax, dx)
         return dx
     num_planes = x_shape[0] * x_shape[1]
     plane_size = x_shape[2] * x_shape[3]
-    flat_index = argmax.reshape(num_planes, -1) + \
+    flat_index = argmax.reshape(num_planes, argmax.shape[2] * argmax.shape[3]) + \
         (np.arange(num_planes) * plane_size)[:, None]
     dx = np.bincount(flat_index.ravel(), weights=dout.ravel(), minlength=num_planes * plane_size)
     return dx.astype(dtype, copy=False).reshape(x_shape)

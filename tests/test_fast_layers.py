@@ -172,6 +172,16 @@ def test_integer_input_is_computed_in_float64(backend):
     np.testing.assert_array_equal(pooled, x.reshape(2, 2, 2, 2, 2, 2).max(axis=(3, 5)))
 
 
+def test_empty_batch(backend):
+    out, cache = conv_forward_fast(np.zeros((0, 2, 5, 5)), np.ones((3, 2, 3, 3)), np.zeros(3),
+                                   {"stride": 1, "pad": 1})
+    assert out.shape == (0, 3, 5, 5)
+    dx, dw, db = conv_backward_fast(out, cache)
+    assert dx.shape == (0, 2, 5, 5) and not dw.any() and not db.any()
+    pooled, cache = max_pool_forward_fast(np.zeros((0, 2, 4, 4)), {"pool_height": 2, "pool_width": 2, "stride": 2})
+    assert max_pool_backward_fast(pooled, cache).shape == (0, 2, 4, 4)
+
+
 def test_non_contiguous_inputs(backend):
     rng = np.random.default_rng(13)
     x = rng.standard_normal((3, 2, 6, 8)).transpose(0, 1, 3, 2)  # (3, 2, 8, 6), strided
