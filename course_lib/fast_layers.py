@@ -1,18 +1,19 @@
 """Fast convolution and max pooling layers (staff code; students write the naive loops).
 
-The convolution is im2col + matrix product, done a few images at a time so that the
-column matrix of one chunk stays in the CPU cache between being written and being
-multiplied:
+The convolution is im2col + matrix product, done on chunks of images whose column
+matrix fits a scratch buffer that is reused from call to call:
 
     forward   out[chunk]  = W @ im2col(x[chunk]) + b          W = w.reshape(F, C*HH*WW)
     backward  dW         += dout[chunk] @ im2col(x[chunk]).T
               dx[chunk]   = col2im(W.T @ dout[chunk])
 
-The backward pass recomputes the columns from x instead of keeping them from the forward
-pass: that is cheaper than storing and re-reading a matrix HH*WW/stride**2 times larger
-than x. Max pooling records, for every window, where its maximum was, and the backward
-pass sends the gradient there (to the FIRST maximum in row-major window order when there
-are ties, the same rule as ``np.argmax`` on the window).
+The cache does not hold the column matrix (HH*WW/stride**2 times larger than x): the
+backward pass recomputes it, except for the chunk the forward pass left in the scratch
+buffer when no other layer has overwritten it since (always the case for one batch that
+fits one chunk and a backward pass right after its forward pass). Max pooling records,
+for every window, where its maximum was, and the backward pass sends the gradient there
+(to the FIRST maximum in row-major window order when there are ties, the same rule as
+``np.argmax`` on the window).
 
 Both layers accept any stride >= 1, padding >= 0 (conv), rectangular filters and pool
 windows, and overlapping pool windows (stride < window). They compute in float32 when x
@@ -120,10 +121,10 @@ def conv_forward_fast(x, w, b, conv_param):
         _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
         np.dot(w_rows, cols, out=product)
         _im2col.columns_to_images(product, b, out, first)
-    # The last chunk's columns stay in the workspace; the backward pass reuses them if no
-    # other layer has overwritten them by then (the usual case for the last conv layer).
     if num_images == 0:
         return out, (x, w, b, {"stride": stride, "pad": pad}, None)
+    # The last chunk's columns stay in the workspace; the backward pass reuses them if no
+    # other layer has overwritten them by then. The token identifies this very call.
     kept = cols_buffer.nbytes <= WORKSPACE_KEEP_BYTES
     last_columns = _workspace.cols_owner = (object(), first, count, _im2col.BACKEND) if kept \
         else None
