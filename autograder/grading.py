@@ -33,8 +33,8 @@ from pathlib import Path, PurePosixPath
 import autograder
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.process import (SubmissionTooLarge, kill_processes_in,
-                                        running_as_root, unprivileged_ids)
+from autograder.sandbox.isolation import (SubmissionTooLarge, kill_processes_in,
+                                          running_as_root, unprivileged_ids)
 
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000

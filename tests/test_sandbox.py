@@ -9,7 +9,7 @@ import pytest
 from autograder.sandbox import (Limits, ProtocolError, RemoteObject, Sandbox, StudentCrash,
                                 StudentError, StudentTimeout, prepare_workdir,
                                 protect_instructor_files, running_as_root)
-from autograder.sandbox.process import make_private_dir
+from autograder.sandbox.isolation import make_private_dir
 
 STUDENT_MODULE = '''
 import os, sys
@@ -304,7 +304,7 @@ def is_running(pid):
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="the sweep reads /proc (Linux only)")
 def test_processes_that_escape_their_group_are_swept_up(make_box):
-    from autograder.sandbox.process import kill_processes_in
+    from autograder.sandbox.isolation import kill_processes_in
     box = make_box(source="""
 import subprocess, sys
 def daemon():

@@ -7,6 +7,8 @@ This package is the trust boundary of the autograder:
 - :mod:`~autograder.sandbox.runner`: the child (a standalone script run with ``python -I -S``);
 - :mod:`~autograder.sandbox.forkserver`: fresh children forked from a prepared runner;
 - :mod:`~autograder.sandbox.interpreter`: which Python the unprivileged child can run;
+- :mod:`~autograder.sandbox.isolation`: the unprivileged user, protected files, the copy;
+- :mod:`~autograder.sandbox.diagnosis`: student-facing messages for crashes and errors;
 - :mod:`~autograder.sandbox.codec`: the only way values cross (JSON + raw numeric buffers;
   no pickle, no eval);
 - :mod:`~autograder.sandbox.proxy`: :class:`RemoteObject`, the stand-in for student objects;
@@ -20,12 +22,13 @@ Example
 """
 from autograder.sandbox.errors import (ProtocolError, SandboxError, StudentAttributeError,
                                        StudentCrash, StudentError, StudentTimeout)
-from autograder.sandbox.process import (Limits, Sandbox, SandboxUnavailable, prepare_workdir,
-                                        protect_instructor_files, running_as_root)
+from autograder.sandbox.isolation import (kill_processes_in, prepare_workdir,
+                                          protect_instructor_files, running_as_root)
+from autograder.sandbox.process import Limits, Sandbox, SandboxUnavailable
 from autograder.sandbox.proxy import RemoteObject
 
 __all__ = [
     "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError", "SandboxUnavailable",
     "StudentAttributeError", "StudentCrash", "StudentError", "StudentTimeout",
-    "prepare_workdir", "protect_instructor_files", "running_as_root",
+    "kill_processes_in", "prepare_workdir", "protect_instructor_files", "running_as_root",
 ]

@@ -12,42 +12,30 @@ crashes or floods its output, the grader kills its whole process group and raise
 next request starts a fresh child (``generation`` counts them) and re-imports modules on
 demand.
 
-Privileges
-----------
-When the grader runs as root, the child runs as ``nobody:nogroup`` with no supplementary
-groups (``subprocess.Popen(user=, group=, extra_groups=[])`` switches ids between fork and
-exec, like a preexec function would, but without running Python in the forked child,
-which is unsafe while other threads exist). Its resource limits are set by the runner as
-its very first action, before any student code exists in the process. The student copy is
-given to ``nobody`` (:func:`prepare_workdir`); the instructor's files are protected by
-:func:`protect_instructor_files`. Without root the child keeps the grader's uid, so it
-could read anything the grader can: :attr:`Sandbox.isolation` says so.
+Who the child runs as and what it can read is decided in :mod:`~autograder.sandbox.isolation`;
+its resource limits are set by the runner as its very first action, before any student
+code exists in the process. Student-facing messages for failures come from
+:mod:`~autograder.sandbox.diagnosis`.
 """
 import json
 import os
 import selectors
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.sandbox import codec
+from autograder.sandbox.diagnosis import describe_exit, student_error, text_field
+from autograder.sandbox.errors import ProtocolError, StudentCrash, StudentTimeout
 from autograder.sandbox.forkserver import ForkServer, ForkServerGone
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.errors import (ProtocolError, StudentAttributeError, StudentCrash,
-                                       StudentError, StudentTimeout)
+from autograder.sandbox.isolation import (UNPRIVILEGED_USER, running_as_root,
+                                          unprivileged_ids)
 
 RUNNER = Path(__file__).resolve().with_name("runner.py")
-UNPRIVILEGED_USER = "nobody"
 STARTUP_TIMEOUT = 120.0
-MAX_COPY_BYTES = 256 * 2**20
-UNPRIVILEGED_GROUP = "nogroup"
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
-                                     ".pytest_cache")
 
 
 @dataclass(frozen=True)
@@ -83,121 +71,6 @@ class Limits:
     output_kept_bytes: int = 16 * 1024
     output_flood_bytes: int = 8 * 2**20
     transfer_mb: int = 512
-
-
-def running_as_root():
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def unprivileged_ids():
-    """(uid, gid) of nobody:nogroup, or None when they do not exist."""
-    import grp
-    import pwd
-    try:
-        uid = pwd.getpwnam(UNPRIVILEGED_USER).pw_uid
-        try:
-            gid = grp.getgrnam(UNPRIVILEGED_GROUP).gr_gid
-        except KeyError:
-            gid = pwd.getpwnam(UNPRIVILEGED_USER).pw_gid
-    except KeyError:
-        return None
-    return uid, gid
-
-
-class SubmissionTooLarge(ValueError):
-    """The submission folder holds more data than the sandbox copy may take."""
-
-
-def _copy_ignoring_links(src, dst, max_bytes):
-    """``shutil.copytree`` that drops symlinks (a link to the hidden tests must not come
-    along) and stops at ``max_bytes`` of data."""
-    copied = 0
-
-    def ignore(folder, names):
-        skipped = set(COPY_IGNORE(folder, names))
-        skipped.update(name for name in names if os.path.islink(os.path.join(folder, name)))
-        return skipped
-
-    def copy(source, target):
-        nonlocal copied
-        copied += os.path.getsize(source)
-        if copied > max_bytes:
-            raise SubmissionTooLarge(f"the submission holds more than {max_bytes // 2**20} MiB; "
-                                     "leave datasets and outputs out of it")
-        return shutil.copy2(source, target)
-
-    shutil.copytree(src, dst, ignore=ignore, copy_function=copy)
-
-
-def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES):
-    """Copy ``submission`` into ``parent/student`` for the child and return the copy's path.
-
-    ``parent`` should be a private directory (e.g. from :func:`tempfile.mkdtemp`). When
-    running as root the copy is handed to ``nobody`` and ``parent`` becomes traversable
-    (0711) but not listable, so the child reaches its copy and nothing else there. The
-    ancestors of ``parent`` must be traversable by other users.
-    """
-    workdir = Path(parent) / "student"
-    _copy_ignoring_links(submission, workdir, max_bytes)
-    ids = unprivileged_ids() if running_as_root() else None
-    if ids:
-        os.chmod(parent, 0o711)
-        for folder, dirs, files in os.walk(workdir):
-            os.chown(folder, *ids)
-            for name in files:
-                os.chown(os.path.join(folder, name), *ids)
-    return workdir
-
-
-def protect_instructor_files(course):
-    """Make what student code must not read unreadable to other users (``chmod o-rwx``).
-
-    That is the hidden suites, the instructor's sources (reference solutions), nbgrader's
-    ``submitted``/``autograded``/``feedback`` folders (other students' work) and the
-    gradebook. The grader (root) still reads them; the child (nobody) cannot. ``release``
-    and an ``exchange`` folder stay as they are, since students must reach those. Git
-    does not track these bits, so the checkout stays clean. Returns the paths changed.
-    """
-    private = [course.hidden_root, course.nbgrader_root / "gradebook.db"]
-    private += [course.nbgrader_root / name for name in ("source", "submitted", "autograded",
-                                                         "feedback")]
-    changed = []
-    for path in private:
-        if path.exists():
-            mode = path.stat().st_mode
-            if mode & 0o007:
-                os.chmod(path, mode & ~0o007)
-                changed.append(path)
-    return changed
-
-
-def kill_processes_in(folder):
-    """Kill every process whose working directory is inside ``folder``; return their pids.
-
-    After a submission is graded this sweeps up what process groups miss: a student
-    process that escaped with ``setsid`` or outlived a killed grading process. Linux only
-    (reads ``/proc``); elsewhere it does nothing.
-    """
-    folder = os.path.realpath(folder)
-    killed = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return killed
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{entry}/cwd")
-        except OSError:
-            continue
-        if cwd == folder or cwd.startswith(folder + os.sep):
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-                killed.append(int(entry))
-            except OSError:
-                pass
-    return killed
 
 
 class SandboxUnavailable(RuntimeError):
@@ -268,7 +141,7 @@ class Sandbox:
     Parameters
     ----------
     workdir : str or Path
-        The student's private copy (see :func:`prepare_workdir`); becomes the child's
+        The student's private copy (see :func:`~autograder.sandbox.isolation.prepare_workdir`); becomes the child's
         working directory and ``sys.path[0]``.
     limits : Limits, optional
     drop_privileges : bool, optional
@@ -644,7 +517,7 @@ class Sandbox:
             raise student_error(header, doing)
         if status == "exit":
             self.restart()
-            raise StudentCrash(f"your code called sys.exit({_text(header.get('code'), 200)}) "
+            raise StudentCrash(f"your code called sys.exit({text_field(header.get('code'), 200)}) "
                                f"while {doing}; remove the exit call: the grader needs your "
                                "functions to return")
         if status == "memory":
@@ -654,71 +527,5 @@ class Sandbox:
                                "from broadcasting over an extra axis")
         if status == "protocol":
             raise ProtocolError(f"{doing} produced a value the grader cannot use: "
-                                f"{_text(header.get('message'), 500)}")
+                                f"{text_field(header.get('message'), 500)}")
         raise self._protocol_failure(doing, "an answer the grader does not understand")
-
-
-def _text(value, limit):
-    return str(value)[:limit] if isinstance(value, str) else "?"
-
-
-def student_error(header, doing):
-    """The StudentError for an ``error`` answer of the child."""
-    type_name = _text(header.get("type"), 120)
-    message = _text(header.get("message"), 4000)
-    student_tb = _text(header.get("traceback"), 8000)
-    exception_line = _text(header.get("exception"), 4000).rstrip()
-    if type_name == "NotImplementedError":
-        summary = (f"{doing} raised NotImplementedError: this part is not implemented yet "
-                   "(replace `raise NotImplementedError` with your code)")
-    elif type_name == "AttributeError" and doing.startswith("reading "):
-        summary = (f"{doing} failed: {message} (is the name spelled as in the assignment, "
-                   "and not renamed or deleted?)")
-    elif type_name == "SyntaxError" or type_name == "IndentationError":
-        summary = f"{doing} failed with a {type_name}; fix it so that the file imports:\n{exception_line}"
-    else:
-        summary = f"{doing} raised {exception_line}"
-    if student_tb:
-        summary += "\nTraceback (your code):\n" + student_tb.rstrip()
-    error_class = StudentAttributeError if type_name == "AttributeError" else StudentError
-    return error_class(summary, type_name=type_name, detail=message, student_traceback=student_tb)
-
-
-SIGNAL_ADVICE = {
-    signal.SIGSEGV: "a segmentation fault (SIGSEGV): memory was accessed out of bounds, e.g. "
-                    "through ctypes or a misused native extension",
-    signal.SIGBUS: "a bus error (SIGBUS), e.g. through ctypes or a native extension",
-    signal.SIGABRT: "an abort (SIGABRT) in native code",
-    signal.SIGXCPU: "the CPU time limit (SIGXCPU): the code computes far too long",
-    signal.SIGXFSZ: "the file size limit (SIGXFSZ): the code wrote a file that is too large",
-    signal.SIGFPE: "a floating-point exception signal (SIGFPE) in native code",
-}
-
-
-def describe_exit(returncode, doing, limits, flooded=False):
-    """A student-facing sentence for a child that ended with ``returncode``."""
-    if flooded:
-        return (f"your code printed more than {limits.output_flood_bytes // 2**20} MiB of "
-                f"output while {doing}, so the grader stopped it; remove prints from loops")
-    if returncode is None:
-        return f"the student process stopped answering while {doing}"
-    if returncode >= 0:
-        return (f"your code ended the student process (exit status {returncode}, e.g. "
-                f"os._exit({returncode}) or a crash in native code) while {doing}; remove "
-                "the exit call: the grader needs your functions to return")
-    number = -returncode
-    if number == signal.SIGKILL:
-        return (f"the student process was killed (SIGKILL) while {doing}, most likely for "
-                f"going over the memory limit ({limits.memory_mb} MiB) or the CPU time limit "
-                f"({limits.cpu_seconds} s)")
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        name = f"signal {number}"
-    reason = SIGNAL_ADVICE.get(number, f"signal {name}")
-    return f"the student process crashed with {reason} while {doing}"
-
-
-def make_private_dir(prefix="autograder-"):
-    """A fresh private temporary directory (mode 0700)."""
-    return Path(tempfile.mkdtemp(prefix=prefix))
