@@ -26,6 +26,7 @@ memory, CPU and file-size limits still apply.
 import os
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 UNPRIVILEGED_USER = "nobody"
@@ -152,5 +153,4 @@ def kill_processes_in(folder):
 
 def make_private_dir(prefix="autograder-"):
     """A fresh private temporary directory (mode 0700)."""
-    import tempfile
     return Path(tempfile.mkdtemp(prefix=prefix))
