@@ -105,13 +105,12 @@ def test_pool_grades_every_submission_and_writes_results_and_summary(pool_run):
 def test_rerun_skips_unchanged_submissions_and_force_regrades(course, submitted, pool_run,
                                                               tmp_path):
     out, first = pool_run
-    # reuse: same fingerprints -> nothing is graded, stored results come back unchanged
-    start = time.monotonic()
+    # reuse: same fingerprints -> nothing is graded, stored results (graded_at included)
+    # come back unchanged
     again = grade_submissions(course, ASSIGNMENT, [submitted["alice"], submitted["bob"],
                                                    submitted["bob_zip"]],
                               workers=2, out=out, progress=False, timeout=10)
     assert again == first
-    assert time.monotonic() - start < 5, "unchanged submissions must not be regraded"
     # a changed submission, a changed flag or --force does regrade
     changed = copy_assignment(course, tmp_path / "alice" / ASSIGNMENT)
     other_out = tmp_path / "out"
@@ -156,7 +155,6 @@ def test_a_killed_run_keeps_finished_results_and_the_rerun_continues(course, sub
     process.wait()
     finished = {path.stem: json.loads(path.read_text()) for path in out.glob("s*.json")}
     assert finished, "the first result should have been written before the kill"
-    assert not list(out.glob(".*.tmp")) or True  # a temporary may remain; it is never read
     results = grade_submissions(course, ASSIGNMENT, folders, workers=2, out=out,
                                 progress=False)
     for result in results:
