@@ -13,7 +13,9 @@ For each layer shape the table gives:
   skipped, with a message, when torch is not installed.
 
 Times are the best of ``--repeats`` interleaved runs; the machine is usually shared, so
-run it twice and trust figures that agree.
+run it twice and trust figures that agree. By default the table is printed twice: with the
+BLAS thread count as found and with one thread. One thread is the steadier measure on a
+busy machine, where every point at which two threads must meet can cost a time slice.
 """
 import argparse
 import contextlib
@@ -139,12 +141,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per method")
     parser.add_argument("--naive-images", type=int, default=2,
                         help="images the naive loops run on (scaled per image to the batch)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS, OpenMP and torch to this many threads "
-                             "(default: the BLAS thread count as found)")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="run once per thread count, limiting BLAS, OpenMP and torch to it "
+                             "(default: the BLAS thread count as found, then 1)")
     args = parser.parse_args(argv)
-    with limited_threads(args.threads):
-        run(args)
+    found, _ = thread_pools()
+    for threads in args.threads or sorted({found, 1}, reverse=True):
+        print(f"\n--- {threads} thread(s) ---")
+        with limited_threads(threads):
+            run(args)
 
 
 def limited_threads(threads):
