@@ -102,7 +102,8 @@ def sliding_output_size(size, field, padding, stride, *, layer, dimension, size_
         Input length, window length, zero padding on each side, step between windows.
     layer, dimension, size_name, field_name, pad_name : str
         Words for the error message, e.g. ``layer="conv", dimension="height",
-        size_name="H", field_name="HH"``.
+        size_name="H", field_name="HH"``; ``pad_name=None`` for layers without padding
+        (the message then does not suggest padding).
 
     Returns
     -------
