@@ -84,6 +84,9 @@ def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
     from autograder.release import release_assignment
 
     out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # The "complete" submission is the reference solution: keep it away from sandboxed children.
+    out_dir.chmod(0o700)
     assignments = list(assignments or course.assignments())
     if not assignments:
         raise UserError(f"no assignments under {course.source_dir}")
