@@ -64,7 +64,8 @@ def test_conv_matches_naive(backend, seed):
 
 def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
     """Chunk boundaries (including a short last chunk) do not change the result."""
-    monkeypatch.setattr(fast_layers, "COLUMN_CHUNK_BYTES", 3 * 27 * 25 * 8)  # 3 images a chunk
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, 3 * 27 * 25 * 8)  # 3 images a chunk
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((7, 3, 9, 9)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
     conv_param = {"stride": 2, "pad": 1}
@@ -80,7 +81,8 @@ def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
 def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes):
     """Backward passes may reuse the columns their forward pass left in the workspace; a
     network runs forward A, forward B, backward B, backward A, and A's columns are gone."""
-    monkeypatch.setattr(fast_layers, "COLUMN_CHUNK_BYTES", chunk_bytes)
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, chunk_bytes)
     rng = np.random.default_rng(8)
     layers = []
     for x_shape, w_shape, conv_param in [((5, 3, 9, 9), (2, 3, 3, 3), {"stride": 2, "pad": 1}),
