@@ -19,7 +19,9 @@ Layout conventions (NCHW throughout):
   and receive no gradient.
 
 Loops run in parallel over independent rows or image planes with OpenMP when the
-extension was compiled with it, and serially otherwise.
+extension was compiled with it, and serially otherwise. Small tasks (one row of columns)
+use guided scheduling: big blocks first, so threads rarely touch the shared counter, and
+small ones at the end, so a thread slowed by other processes does not hold up the rest.
 """
 from cython.parallel cimport prange
 from libc.string cimport memset
@@ -89,7 +91,7 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
     cdef const real* src
     cdef real* dst
     cdef int threads = _threads_for(rows * nb * plane)
-    for task in prange(rows * nb, nogil=True, schedule="dynamic", num_threads=threads):
+    for task in prange(rows * nb, nogil=True, schedule="guided", num_threads=threads):
         k = task // nb
         n = task % nb
         c = k // taps
@@ -228,7 +230,7 @@ def columns_to_images(const real[:, ::1] product, const real[::1] bias, real[:, 
     cdef real shift
     cdef Py_ssize_t task, n, f, p
     cdef int threads = _threads_for(F * count * P)
-    for task in prange(count * F, nogil=True, schedule="dynamic", num_threads=threads):
+    for task in prange(count * F, nogil=True, schedule="guided", num_threads=threads):
         n = task // F
         f = task % F
         src = &product[0, 0] + f * product.shape[1] + n * P
@@ -246,7 +248,7 @@ def images_to_columns(const real[:, :, :, ::1] dout, real[:, ::1] grad, Py_ssize
     cdef real* dst
     cdef Py_ssize_t task, n, f, p
     cdef int threads = _threads_for(F * count * P)
-    for task in prange(count * F, nogil=True, schedule="dynamic", num_threads=threads):
+    for task in prange(count * F, nogil=True, schedule="guided", num_threads=threads):
         n = task // F
         f = task % F
         src = &dout[0, 0, 0, 0] + ((first_image + n) * F + f) * P
