@@ -152,3 +152,23 @@ def test_notebook_executes_and_test_cells_pass(path, kernel_spec_manager):
         assert score == max_score, (
             f"{notebook_id(path)}: the reference earns {score} of {max_score} points in "
             f"{describe_cell(nb, index)}\nstderr: {stderr or '(empty)'}")
+
+
+def test_show_warnings_on_stdout_keeps_stderr_clean(capsys):
+    import warnings
+
+    import numpy as np
+
+    from course_lib.notebook import show_warnings_on_stdout
+
+    saved = warnings.showwarning
+    try:
+        show_warnings_on_stdout()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            np.exp(np.array([1000.0]))
+    finally:
+        warnings.showwarning = saved
+    captured = capsys.readouterr()
+    assert "overflow encountered in exp" in captured.out
+    assert captured.err == ""

@@ -1,0 +1,16 @@
+"""Helpers for the assignment notebooks' setup cells."""
+import sys
+import warnings
+
+
+def show_warnings_on_stdout():
+    """Print warnings (e.g. NumPy's RuntimeWarning) on stdout instead of stderr.
+
+    nbgrader scores a test cell zero when it writes anything to stderr, so a harmless
+    ``overflow encountered in exp`` would cost points. Students still see every warning.
+    """
+    def print_warning(message, category, filename, lineno, file=None, line=None):
+        print(warnings.formatwarning(message, category, filename, lineno, line),
+              end="", file=sys.stdout)
+
+    warnings.showwarning = print_warning
