@@ -308,7 +308,9 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1):
         finite = losses[:stop]
         first_iteration = 0
         if smooth > 1 and len(finite) >= smooth:
-            finite = np.convolve(finite, np.ones(smooth) / smooth, mode="valid")
+            # scaled so that a diverging run's huge (but finite) losses cannot overflow the sum
+            scale = max(np.max(np.abs(finite)), np.finfo(np.float64).tiny)
+            finite = scale * np.convolve(finite / scale, np.ones(smooth) / smooth, mode="valid")
             first_iteration = smooth - 1  # each average is drawn at its window's last point
         label = f"lr = {lr:g}"
         if len(bad):

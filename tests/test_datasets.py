@@ -323,6 +323,13 @@ def test_synthetic_splits_generate_as_many_images_as_asked(capsys):
         assert isinstance(value, np.ndarray), name
 
 
+@pytest.mark.parametrize("layout", ["rows", "nchw", "nhwc"])
+def test_empty_dev_split_is_allowed(layout):
+    data = get_cifar10_data(200, 50, 50, 0, layout=layout, bias=layout == "rows", source="synthetic",
+                            verbose=False)
+    assert data["X_dev"].shape[0] == 0 and data["y_dev"].shape == (0,)
+
+
 # --- the synthetic data ------------------------------------------------------------------
 
 def test_synthetic_has_cifar_shapes_and_balanced_classes():

@@ -188,3 +188,11 @@ def test_learning_rate_curves_smoothing_keeps_iterations_aligned():
     line = fig.axes[0].get_lines()[0]
     np.testing.assert_array_equal(line.get_xdata(), np.arange(2, 10))
     np.testing.assert_allclose(line.get_ydata(), np.arange(2.0, 10.0))
+
+
+def test_learning_rate_curves_smoothing_survives_huge_losses():
+    diverging = [2.3, 1e200, 1e300, 1.7e308, float("inf")]
+    fig = plot_learning_rate_curves({10.0: diverging}, smooth=2)
+    line = fig.axes[0].get_lines()[0]
+    assert np.all(np.isfinite(line.get_ydata()))
+    assert len(line.get_xdata()) == 3

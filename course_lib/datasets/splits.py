@@ -35,7 +35,7 @@ def _arrange(X, layout):
     if layout == "nchw":
         return X.transpose(0, 3, 1, 2)
     if layout == "rows":
-        return X.reshape(len(X), -1)
+        return X.reshape(len(X), int(np.prod(X.shape[1:])))  # -1 is ambiguous for 0 images
     return X
 
 
