@@ -24,6 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.timing import best_time
+
+# Speed-ups are ratios of CPU times: on a shared machine, waiting for a core would otherwise
+# count against whichever implementation happened to be running.
+CPU = time.process_time
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = REPO_ROOT / "assignments" / "source" / "assignment1"
 
@@ -116,20 +122,6 @@ def accuracy(predicted, labels):
     return float(np.mean(np.asarray(predicted) == labels))
 
 
-def best_time(fn, repeats=1):
-    """The smallest CPU time (s) of ``repeats`` calls of ``fn``.
-
-    CPU time, not wall time: on a machine shared with other jobs, waiting for a core
-    would otherwise count against whichever implementation happened to be running.
-    """
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
-
-
 # -- the measurements ---------------------------------------------------------------------
 class Table:
     """Rows of (measurement, target, achieved, kind).
@@ -202,9 +194,9 @@ def bench_knn(ref, data, table, rng):
     for dtype in (np.float64, np.float32):
         knn.train(X_train.astype(dtype), y_train)
         rows = X_test.astype(dtype)
-        none = best_time(lambda: knn.compute_distances_no_loops(rows), repeats=3) / len(rows)
-        two = best_time(lambda: knn.compute_distances_two_loops(rows[:10])) / 10
-        one = best_time(lambda: knn.compute_distances_one_loop(rows[:50]), repeats=2) / 50
+        none = best_time(lambda: knn.compute_distances_no_loops(rows), 3, CPU) / len(rows)
+        two = best_time(lambda: knn.compute_distances_two_loops(rows[:10]), 1, CPU) / 10
+        one = best_time(lambda: knn.compute_distances_one_loop(rows[:50]), 2, CPU) / 50
         name = np.dtype(dtype).name
         table.add(f"kNN distances per test row ({name}): no loops vs two loops", 50,
                   two / none, "speedup")
@@ -220,9 +212,9 @@ def bench_loss_speed(ref, data, table, rng):
         X = X_dev.astype(dtype)
         W = (1e-4 * rng.standard_normal((X.shape[1], 10))).astype(dtype)
         for kind in ("svm", "softmax"):
-            naive = best_time(lambda: ref[f"{kind}_loss_naive"](W, X, y_dev, 5e-6), repeats=5)
+            naive = best_time(lambda: ref[f"{kind}_loss_naive"](W, X, y_dev, 5e-6), 5, CPU)
             vectorized = best_time(lambda: ref[f"{kind}_loss_vectorized"](W, X, y_dev, 5e-6),
-                                   repeats=20)
+                                   20, CPU)
             table.add(f"{kind} loss ({np.dtype(dtype).name}): vectorised vs naive", 20,
                       naive / vectorized, "speedup")
 

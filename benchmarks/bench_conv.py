@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from benchmarks.naive_layers import conv_backward_naive, conv_forward_naive
+from benchmarks.timing import best_time
 from course_lib import im2col
 from course_lib.fast_layers import conv_backward_fast, conv_forward_fast
 
@@ -35,16 +36,6 @@ SHAPES = [
     ("notebook 7x7", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
     ("deep 3x3", (64, 64, 16, 16), (64, 64, 3, 3), 1, 1),
 ]
-
-
-def best_time(function, repeats):
-    """Smallest wall-clock time of ``repeats`` calls (seconds)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def cpu_model():

@@ -13,12 +13,12 @@ like. Rows:
 Usage: python -m benchmarks.bench_features [--images N] [--repeat R]
 """
 import argparse
-import time
 from functools import partial
 
 import matplotlib.colors
 import numpy as np
 
+from benchmarks.timing import best_time
 from course_lib.features import color_histogram_hsv, extract_features, hog_feature
 
 
@@ -45,15 +45,6 @@ def baseline_hue_histogram(im, nbin=10, xmax=255):
     hue = matplotlib.colors.rgb_to_hsv(im / xmax)[..., 0] * xmax
     counts, _ = np.histogram(hue, bins=np.linspace(0, xmax, nbin + 1))
     return counts / counts.sum()
-
-
-def best_time(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main(argv=None):

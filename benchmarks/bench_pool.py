@@ -12,6 +12,7 @@ import numpy as np
 
 from benchmarks.bench_conv import limited_threads, load_torch, print_machine, thread_pools
 from benchmarks.naive_layers import max_pool_backward_naive, max_pool_forward_naive
+from benchmarks.timing import best_time
 from course_lib.fast_layers import max_pool_backward_fast, max_pool_forward_fast
 
 # (label, x shape, pool_height, pool_width, stride)
@@ -19,15 +20,6 @@ SHAPES = [
     ("2x2/2", (100, 32, 32, 32), 2, 2, 2),
     ("3x3/2 overlap", (100, 32, 33, 33), 3, 3, 2),
 ]
-
-
-def timed(function, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main(argv=None):
@@ -77,7 +69,7 @@ def run(args):
         best = {name: float("inf") for name in runs}
         for _ in range(args.repeats):
             for name, run_once in runs.items():
-                best[name] = min(best[name], timed(run_once, 1))
+                best[name] = min(best[name], best_time(run_once, 1))
 
         few = min(args.naive_images, x_shape[0])
         start = time.perf_counter()

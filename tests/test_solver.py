@@ -1,5 +1,4 @@
 """Solver on a tiny softmax classifier over three separable Gaussian blobs."""
-import glob
 import os
 import pickle
 import sys
