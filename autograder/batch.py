@@ -180,7 +180,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     list of dict
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
-    from autograder.grading import sandbox_interpreter, submission_fingerprint
+    from autograder.grading import sandbox_interpreter, submission_fingerprint, sweep_stale_scratch
     from autograder.sandbox import Limits, running_as_root
 
     try:
@@ -191,6 +191,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
         raise UserError(f"{assignment} has no hidden suite (expected "
                         f"{course.hidden_tests(assignment)}); leave out --hidden")
     plan = plan_submissions(assignment, submissions)
+    sweep_stale_scratch()
     out = Path(out) if out is not None else Path("grades") / assignment
     out.mkdir(parents=True, exist_ok=True)
     if running_as_root():

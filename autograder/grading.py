@@ -284,6 +284,45 @@ def sandbox_interpreter():
     return child_interpreter(*(ids or (None, None)))
 
 
+SCRATCH_PREFIX = "autograder-grade-"
+OWNER_FILE = "owner.pid"
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_scratch(tmp_dir=None):
+    """Remove scratch folders left by grading processes that were killed.
+
+    Each :func:`grade_submission` works in a private ``autograder-grade-*`` folder under the
+    temporary directory and removes it when done; a worker killed with SIGKILL cannot. A
+    folder is stale when the process recorded in its ``owner.pid`` no longer exists.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    removed = []
+    for folder in Path(tmp_dir or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue        # not ours, or still being set up: leave it alone
+        if not _process_alive(pid):
+            kill_processes_in(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def grade_submission(course, assignment, submission_path, *, hidden=False, timeout=None,
                      memory_mb=None, name=None, total_timeout=None, interpreter=None):
     """Grade one submission and return its result dict.
@@ -330,7 +369,8 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
                                                    hidden=hidden, limits=limits)
     if running_as_root():
         protect_instructor_files(course)
-    private = Path(tempfile.mkdtemp(prefix="autograder-grade-"))
+    private = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    (private / OWNER_FILE).write_text(str(os.getpid()))
     try:
         try:
             folder = unpack_submission(submission_path, private)
