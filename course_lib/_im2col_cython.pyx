@@ -22,6 +22,8 @@ Loops run in parallel over independent rows or image planes with OpenMP when the
 extension was compiled with it, and serially otherwise. Small tasks (one row of columns)
 use guided scheduling: big blocks first, so threads rarely touch the shared counter, and
 small ones at the end, so a thread slowed by other processes does not hold up the rest.
+The layout kernels take ``threads``: 0 (the default) picks the team size from the work,
+1 runs on the calling thread only, for callers that already run one chunk per thread.
 """
 from cython.parallel cimport prange
 from libc.string cimport memset
@@ -76,7 +78,7 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssiz
 
 def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
-                Py_ssize_t padding, Py_ssize_t stride):
+                Py_ssize_t padding, Py_ssize_t stride, int threads=0):
     """Fill ``cols`` with the patches of images ``first_image ..`` (see module doc)."""
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
@@ -90,8 +92,8 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
     cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
     cdef const real* src
     cdef real* dst
-    cdef int threads = _threads_for(rows * nb * plane)
-    for task in prange(rows * nb, nogil=True, schedule="guided", num_threads=threads):
+    cdef int team = threads if threads > 0 else _threads_for(rows * nb * plane)
+    for task in prange(rows * nb, nogil=True, schedule="guided", num_threads=team):
         k = task // nb
         n = task % nb
         c = k // taps
@@ -123,7 +125,7 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
 
 def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
-                Py_ssize_t padding, Py_ssize_t stride):
+                Py_ssize_t padding, Py_ssize_t stride, int threads=0):
     """Overwrite images ``first_image ..`` of ``dx`` with the sum of ``cols`` scattered back.
 
     The adjoint of :func:`im2col_into`: every column entry is added to the input pixel it
@@ -140,9 +142,9 @@ def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first
     cdef const real* src
     cdef real* dst
     cdef real* image_plane
-    cdef int threads = _threads_for(cols.shape[0] * cols.shape[1])
+    cdef int team = threads if threads > 0 else _threads_for(cols.shape[0] * cols.shape[1])
     # one task per (image, channel) plane of dx: no two threads write the same pixel
-    for task in prange(nb * C, nogil=True, schedule="dynamic", num_threads=threads):
+    for task in prange(nb * C, nogil=True, schedule="dynamic", num_threads=team):
         n = task // C
         c = task % C
         image_plane = dp + ((first_image + n) * C + c) * H * W
@@ -218,7 +220,7 @@ def max_pool_backward(const real[:, :, :, ::1] dout, const int[:, :, :, ::1] arg
 
 
 def columns_to_images(const real[:, ::1] product, const real[::1] bias, real[:, :, :, ::1] out,
-                      Py_ssize_t first_image):
+                      Py_ssize_t first_image, int threads=0):
     """out[first_image + n, f] = product[f, n*P : (n+1)*P] (as out_h x out_w) + bias[f].
 
     ``product`` is (F, count * P) with P = out_h * out_w: the conv GEMM's result for a chunk.
@@ -229,8 +231,8 @@ def columns_to_images(const real[:, ::1] product, const real[::1] bias, real[:, 
     cdef real* dst
     cdef real shift
     cdef Py_ssize_t task, n, f, p
-    cdef int threads = _threads_for(F * count * P)
-    for task in prange(count * F, nogil=True, schedule="guided", num_threads=threads):
+    cdef int team = threads if threads > 0 else _threads_for(F * count * P)
+    for task in prange(count * F, nogil=True, schedule="guided", num_threads=team):
         n = task // F
         f = task % F
         src = &product[0, 0] + f * product.shape[1] + n * P
@@ -240,15 +242,16 @@ def columns_to_images(const real[:, ::1] product, const real[::1] bias, real[:, 
             dst[p] = src[p] + shift
 
 
-def images_to_columns(const real[:, :, :, ::1] dout, real[:, ::1] grad, Py_ssize_t first_image):
+def images_to_columns(const real[:, :, :, ::1] dout, real[:, ::1] grad, Py_ssize_t first_image,
+                      int threads=0):
     """grad[f, n*P : (n+1)*P] = dout[first_image + n, f] (flattened): the inverse layout move."""
     cdef Py_ssize_t F = dout.shape[1], P = dout.shape[2] * dout.shape[3]
     cdef Py_ssize_t count = grad.shape[1] // P
     cdef const real* src
     cdef real* dst
     cdef Py_ssize_t task, n, f, p
-    cdef int threads = _threads_for(F * count * P)
-    for task in prange(count * F, nogil=True, schedule="guided", num_threads=threads):
+    cdef int team = threads if threads > 0 else _threads_for(F * count * P)
+    for task in prange(count * F, nogil=True, schedule="guided", num_threads=team):
         n = task // F
         f = task % F
         src = &dout[0, 0, 0, 0] + ((first_image + n) * F + f) * P

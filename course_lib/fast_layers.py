@@ -10,7 +10,10 @@ matrix fits a scratch buffer that is reused from call to call:
 The cache does not hold the column matrix (HH*WW/stride**2 times larger than x): the
 backward pass recomputes it, except for the chunk the forward pass left in the scratch
 buffer when no other layer has overwritten it since (always the case for one batch that
-fits one chunk and a backward pass right after its forward pass). Max pooling records,
+fits one chunk and a backward pass right after its forward pass). With several threads
+and a large enough layer, each thread instead takes whole chunks (im2col, a one-thread
+GEMM, the layout moves) from a shared queue, so the threads meet once per call rather
+than at every step; dW and db are summed over the threads at the end. Max pooling records,
 for every window, where its maximum was, and the backward pass sends the gradient there
 (to the FIRST maximum in row-major window order when there are ties, the same rule as
 ``np.argmax`` on the window).
@@ -21,6 +24,7 @@ is float32 and in float64 otherwise; outputs and gradients have that dtype. Kern
 from ``course_lib.im2col.BACKEND`` (compiled Cython, or the NumPy fallback).
 """
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -37,6 +41,14 @@ COLUMN_CHUNK_BYTES = 32 * 1024 * 1024
 # With one thread there is nobody to wait for, and chunks that stay in cache win (measured
 # 0.67-0.93 of GEMM throughput with 2 MB against 0.62-0.72 with 32 MB on the benchmark shapes).
 SINGLE_THREAD_CHUNK_BYTES = 2 * 1024 * 1024
+# With several threads each running whole chunks (see _chunk_threads), a few chunks per
+# thread let a thread that other processes slow down hand its share to the others.
+CHUNKS_PER_THREAD = 4
+# Below this much column matrix per layer call the chunks stay with one worker using every
+# thread. Measured with 2 threads right after another 2-thread BLAS call (as in a network,
+# and as in benchmarks.bench_conv): OpenBLAS's idle thread keeps spinning for a while, and
+# over a call of a few milliseconds it took enough of the CPU to make the split slower.
+CHUNK_THREADS_MIN_BYTES = 16 * 1024 * 1024
 # Scratch buffers up to this size are kept between calls (see _flat_buffer).
 WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
 
@@ -50,13 +62,79 @@ def _param(params, key, what, low):
     return int(value)
 
 
-def _images_per_chunk(num_images, column_bytes_per_image):
-    """Images per chunk so that chunks are about equal and within the chunk size in bytes."""
-    single_thread = _im2col.BACKEND == "cython" and _im2col._im2col_cython.max_threads() == 1
-    chunk_bytes = SINGLE_THREAD_CHUNK_BYTES if single_thread else COLUMN_CHUNK_BYTES
+def _chunk_threads():
+    """Threads that each run whole chunks (im2col, one-thread GEMM, layout moves), or 1.
+
+    Every BLAS call and parallel kernel is a point where all threads must meet, and the
+    layout moves around the GEMMs hardly speed up with a second thread. Giving each thread
+    whole chunks, with BLAS on one thread, leaves one meeting per layer call. That needs the
+    compiled kernels (they release the GIL) and threadpoolctl (to hold BLAS at one thread).
+    """
+    if _im2col.BACKEND != "cython" or _blas_controllers() is None:
+        return 1
+    blas_threads = min(blas.num_threads for blas in _blas_controllers())
+    return max(1, min(_im2col._im2col_cython.max_threads(), blas_threads))
+
+
+def _blas_controllers():
+    """threadpoolctl's handles on the loaded BLAS libraries (None if there are none)."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas = ()
+        else:
+            _blas = tuple(lib for lib in ThreadpoolController().lib_controllers
+                          if lib.user_api == "blas")
+    return _blas or None
+
+
+_blas = None
+_pool = None
+_pool_size = 0
+
+
+def _run_chunk_workers(workers):
+    """Run the callables ``workers`` at once (the first on this thread), BLAS on one thread each.
+
+    Returns their results in order. BLAS's thread count is process-wide: another thread
+    calling BLAS meanwhile also gets one thread, and it is restored when all have finished.
+    """
+    global _pool, _pool_size
+    if _pool is None or _pool_size < len(workers) - 1:
+        _pool_size = len(workers) - 1
+        _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="course_lib-conv")
+    saved = [(blas, blas.num_threads) for blas in _blas_controllers()]
+    for blas, _ in saved:
+        blas.set_num_threads(1)
+    try:
+        futures = [_pool.submit(work) for work in workers[1:]]
+        try:
+            first = workers[0]()
+        finally:
+            wait(futures)
+        return [first] + [future.result() for future in futures]
+    finally:
+        for blas, threads in saved:
+            blas.set_num_threads(threads)
+
+
+def _split_batch(num_images, column_bytes_per_image, threads):
+    """(first image, count) of about equal chunks; as many as a multiple of ``threads``."""
+    if num_images == 0:
+        return []
+    if threads > 1 or (_im2col.BACKEND == "cython"
+                       and _im2col._im2col_cython.max_threads() == 1):
+        chunk_bytes = SINGLE_THREAD_CHUNK_BYTES
+    else:
+        chunk_bytes = COLUMN_CHUNK_BYTES
     largest = max(1, min(num_images, chunk_bytes // max(1, column_bytes_per_image)))
-    num_chunks = max(1, -(-num_images // largest))
-    return max(1, -(-num_images // num_chunks))
+    least = CHUNKS_PER_THREAD * threads if threads > 1 else 1
+    num_chunks = -(-max(least, -(-num_images // largest)) // threads) * threads
+    num_chunks = max(1, min(num_images, num_chunks))
+    bounds = [num_images * k // num_chunks for k in range(num_chunks + 1)]
+    return [(first, end - first) for first, end in zip(bounds, bounds[1:])]
 
 
 def clear_workspace():
@@ -80,6 +158,62 @@ def _flat_buffer(name, size, dtype):
     if buffer is None or buffer.size < size:
         buffer = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype)
     return buffer[:size]
+
+
+class _ConvChunks:
+    """One conv layer call cut into image chunks, and the scratch buffers to run them.
+
+    ``threads`` workers take chunks from a shared queue; worker k uses the buffers named
+    with k (kept by the calling thread, see :func:`_flat_buffer`). With one worker the
+    kernels and BLAS use every thread; with several, each worker runs on one thread.
+    """
+
+    def __init__(self, x, w, pad, stride, order=1):
+        self.x, self.pad, self.stride = x, pad, stride
+        self.num_filters, _, self.filter_h, self.filter_w = w.shape
+        self.w_rows = w.reshape(self.num_filters, -1)
+        out_h, out_w = conv_output_shape(x.shape, self.filter_h, self.filter_w, pad, stride)
+        self.out_shape = (x.shape[0], self.num_filters, out_h, out_w)
+        self.pixels = out_h * out_w
+        column_bytes = self.w_rows.shape[1] * self.pixels * x.itemsize
+        self.threads = _chunk_threads() if column_bytes * x.shape[0] >= CHUNK_THREADS_MIN_BYTES \
+            else 1
+        self.chunks = _split_batch(x.shape[0], column_bytes, self.threads)[::order]
+        self.threads = max(1, min(self.threads, len(self.chunks)))
+        self.kernel_threads = 1 if self.threads > 1 else 0
+        largest = max((count for _, count in self.chunks), default=1)
+        names = ("cols", "product", "dcols") if order < 0 else ("cols", "product")
+        # taken here, on the calling thread, whose workspace keeps them
+        self._flat = {(name, worker): _flat_buffer(f"{name}{worker}",
+                                                   self._rows(name) * largest * self.pixels,
+                                                   x.dtype)
+                      for name in names for worker in range(self.threads)}
+
+    def _rows(self, name):
+        return self.num_filters if name == "product" else self.w_rows.shape[1]
+
+    def keeps_columns(self):
+        """Whether worker 0's columns buffer outlives this call (see :func:`_flat_buffer`)."""
+        return self._flat[("cols", 0)].nbytes <= WORKSPACE_KEEP_BYTES
+
+    def buffer(self, name, worker, count):
+        """Worker's scratch matrix ``name`` ("cols", "product", "dcols") for ``count`` images."""
+        rows = self._rows(name)
+        return self._flat[(name, worker)][:rows * count * self.pixels].reshape(rows, -1)
+
+    def columns(self, worker, first, count):
+        """im2col of the chunk into worker's "cols" buffer."""
+        cols = self.buffer("cols", worker, count)
+        _im2col.im2col_into(self.x, cols, first, self.filter_h, self.filter_w, self.pad,
+                            self.stride, self.kernel_threads)
+        return cols
+
+    def run(self, work):
+        """Results of ``work(worker, queue)`` for every worker; queue yields (first, count)."""
+        queue = iter(self.chunks)  # next() on a list iterator is atomic under the GIL
+        if self.threads == 1:
+            return [work(0, queue)]
+        return _run_chunk_workers([lambda k=k: work(k, queue) for k in range(self.threads)])
 
 
 def conv_forward_fast(x, w, b, conv_param):
@@ -110,29 +244,24 @@ def conv_forward_fast(x, w, b, conv_param):
         ``(H + 2*pad - HH)`` or ``(W + 2*pad - WW)`` is not a multiple of ``stride``.
     """
     x, w, b, stride, pad = _conv_inputs(x, w, b, conv_param)
-    num_images, _, _, _ = x.shape
-    num_filters, _, filter_h, filter_w = w.shape
-    out_h, out_w = conv_output_shape(x.shape, filter_h, filter_w, pad, stride)
-    pixels = out_h * out_w
-    w_rows = w.reshape(num_filters, -1)
-    out = np.empty((num_images, num_filters, out_h, out_w), x.dtype)
-    chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
-    cols_buffer = _flat_buffer("cols", w_rows.shape[1] * chunk * pixels, x.dtype)
-    product_buffer = _flat_buffer("product", num_filters * chunk * pixels, x.dtype)
-    for first in range(0, num_images, chunk):
-        count = min(chunk, num_images - first)
-        cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
-        product = product_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
-        _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
-        np.dot(w_rows, cols, out=product)
-        _im2col.columns_to_images(product, b, out, first)
-    if num_images == 0:
-        return out, (x, w, b, {"stride": stride, "pad": pad}, None)
-    # The last chunk's columns stay in the workspace; the backward pass reuses them if no
-    # other layer has overwritten them by then. The token identifies this very call.
-    kept = cols_buffer.nbytes <= WORKSPACE_KEEP_BYTES
-    last_columns = _workspace.cols_owner = (object(), first, count, _im2col.BACKEND) if kept \
-        else None
+    layer = _ConvChunks(x, w, pad, stride)
+    out = np.empty(layer.out_shape, x.dtype)
+
+    def forward(worker, queue):
+        for first, count in queue:
+            cols = layer.columns(worker, first, count)
+            product = layer.buffer("product", worker, count)
+            np.dot(layer.w_rows, cols, out=product)
+            _im2col.columns_to_images(product, b, out, first, layer.kernel_threads)
+
+    _workspace.cols_owner = None
+    layer.run(forward)
+    # With one worker the last chunk's columns stay in the workspace; the backward pass
+    # reuses them if no other layer has overwritten them by then. The token identifies
+    # this very call.
+    kept = layer.threads == 1 and bool(layer.chunks) and layer.keeps_columns()
+    last_columns = _workspace.cols_owner = \
+        (object(), *layer.chunks[-1], _im2col.BACKEND) if kept else None
     return out, (x, w, b, {"stride": stride, "pad": pad}, last_columns)
 
 
@@ -154,41 +283,43 @@ def conv_backward_fast(dout, cache):
         All in the forward pass's compute dtype.
     """
     x, w, _, conv_param, last_columns = cache
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    num_images, _, _, _ = x.shape
-    num_filters, _, filter_h, filter_w = w.shape
-    out_h, out_w = conv_output_shape(x.shape, filter_h, filter_w, pad, stride)
-    expected = (num_images, num_filters, out_h, out_w)
-    if np.shape(dout) != expected:
-        raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
-                         f"{expected}; got {np.shape(dout)}")
-    dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    pixels = out_h * out_w
-    w_rows = w.reshape(num_filters, -1)
-    dx = np.empty_like(x)
-    dw_rows = np.zeros_like(w_rows)
-    dw_part = np.empty_like(w_rows)
-    db = np.zeros(num_filters, x.dtype)
-    chunk = _images_per_chunk(num_images, w_rows.shape[1] * pixels * x.itemsize)
-    cols_buffer = _flat_buffer("cols", w_rows.shape[1] * chunk * pixels, x.dtype)
-    dcols_buffer = _flat_buffer("dcols", cols_buffer.size, x.dtype)
-    grad_buffer = _flat_buffer("product", num_filters * chunk * pixels, x.dtype)
-    reusable = last_columns is not None and getattr(_workspace, "cols_owner", None) is last_columns
     # last chunk first, so that the columns the forward pass left behind can be reused
-    for first in reversed(range(0, num_images, chunk)):
-        count = min(chunk, num_images - first)
-        cols = cols_buffer[:cols_buffer.size // chunk * count].reshape(-1, count * pixels)
-        dcols = dcols_buffer[:cols.size].reshape(cols.shape)
-        grad = grad_buffer[:num_filters * count * pixels].reshape(num_filters, -1)
-        _im2col.images_to_columns(dout, grad, first)  # dout of the chunk as (F, columns)
-        db += grad.sum(axis=1)
-        if not (reusable and last_columns[1:] == (first, count, _im2col.BACKEND)):
-            _workspace.cols_owner = None
-            _im2col.im2col_into(x, cols, first, filter_h, filter_w, pad, stride)
-        np.dot(grad, cols.T, out=dw_part)
-        dw_rows += dw_part
-        np.dot(w_rows.T, grad, out=dcols)
-        _im2col.col2im_into(dcols, dx, first, filter_h, filter_w, pad, stride)
+    layer = _ConvChunks(x, w, conv_param["pad"], conv_param["stride"], order=-1)
+    if np.shape(dout) != layer.out_shape:
+        raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
+                         f"{layer.out_shape}; got {np.shape(dout)}")
+    dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    dx = np.empty_like(x)
+    reusable = (layer.threads == 1 and last_columns is not None
+                and getattr(_workspace, "cols_owner", None) is last_columns)
+    if not (reusable and len(layer.chunks) == 1):
+        _workspace.cols_owner = None  # the columns buffer is about to be overwritten
+
+    def backward(worker, queue):
+        dw_rows = np.zeros_like(layer.w_rows)
+        dw_part = np.empty_like(layer.w_rows)
+        db = np.zeros(layer.num_filters, x.dtype)
+        for first, count in queue:
+            grad = layer.buffer("product", worker, count)  # dout of the chunk as (F, columns)
+            _im2col.images_to_columns(dout, grad, first, layer.kernel_threads)
+            db += grad.sum(axis=1)
+            if reusable and last_columns[1:] == (first, count, _im2col.BACKEND):
+                cols = layer.buffer("cols", worker, count)
+            else:
+                cols = layer.columns(worker, first, count)
+            np.dot(grad, cols.T, out=dw_part)
+            dw_rows += dw_part
+            dcols = layer.buffer("dcols", worker, count)
+            np.dot(layer.w_rows.T, grad, out=dcols)
+            _im2col.col2im_into(dcols, dx, first, layer.filter_h, layer.filter_w, layer.pad,
+                                layer.stride, layer.kernel_threads)
+        return dw_rows, db
+
+    parts = layer.run(backward)
+    dw_rows, db = parts[0]
+    for more_dw, more_db in parts[1:]:
+        dw_rows += more_dw
+        db += more_db
     return dx, dw_rows.reshape(w.shape), db
 
 

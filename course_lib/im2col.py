@@ -165,7 +165,8 @@ def _check_batch(x, what):
 # ---------------------------------------------------------------------------------------
 # NumPy fallback kernels (same contract as the Cython ones: see _im2col_cython.pyx)
 
-def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding, stride):
+def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding, stride,
+                       threads=0):
     _, channels, _, _ = x.shape
     out_h, out_w = conv_output_shape(x.shape, field_height, field_width, padding, stride)
     count = cols.shape[1] // (out_h * out_w)
@@ -180,7 +181,8 @@ def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding,
               patches.transpose(1, 2, 3, 0, 4, 5))
 
 
-def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding, stride):
+def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding, stride,
+                       threads=0):
     _, channels, height, width = dx.shape
     out_h, out_w = conv_output_shape(dx.shape, field_height, field_width, padding, stride)
     count = cols.shape[1] // (out_h * out_w)
@@ -194,14 +196,14 @@ def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding
                                                  padding:padding + width]
 
 
-def _numpy_columns_to_images(product, bias, out, first_image):
+def _numpy_columns_to_images(product, bias, out, first_image, threads=0):
     count, filters, pixels = product.shape[1] // (out.shape[2] * out.shape[3]), out.shape[1], \
         out.shape[2] * out.shape[3]
     np.add(product.reshape(filters, count, pixels).transpose(1, 0, 2), bias[None, :, None],
            out=out[first_image:first_image + count].reshape(count, filters, pixels))
 
 
-def _numpy_images_to_columns(dout, grad, first_image):
+def _numpy_images_to_columns(dout, grad, first_image, threads=0):
     filters, pixels = dout.shape[1], dout.shape[2] * dout.shape[3]
     count = grad.shape[1] // pixels
     np.copyto(grad.reshape(filters, count, pixels),
@@ -226,7 +228,7 @@ def _kernels():
 # ---------------------------------------------------------------------------------------
 # Chunk-level entry points (used by course_lib.fast_layers to keep columns in cache)
 
-def im2col_into(x, cols, first_image, field_height, field_width, padding, stride):
+def im2col_into(x, cols, first_image, field_height, field_width, padding, stride, threads=0):
     """Write the columns of images ``first_image .. first_image + count - 1`` into ``cols``.
 
     Parameters
@@ -237,12 +239,15 @@ def im2col_into(x, cols, first_image, field_height, field_width, padding, stride
     first_image : int
         Index in ``x`` of the first image to unroll; ``count`` follows from ``cols``.
     field_height, field_width, padding, stride : int
+    threads : int
+        OpenMP team size of the compiled kernel: 0 chooses from the work, 1 stays on the
+        calling thread (the NumPy fallback ignores it). Likewise for the functions below.
     """
     _check_chunk(x, cols, first_image, field_height, field_width, padding, stride, "x")
-    _kernels()[0](x, cols, first_image, field_height, field_width, padding, stride)
+    _kernels()[0](x, cols, first_image, field_height, field_width, padding, stride, threads)
 
 
-def col2im_into(cols, dx, first_image, field_height, field_width, padding, stride):
+def col2im_into(cols, dx, first_image, field_height, field_width, padding, stride, threads=0):
     """Overwrite images ``first_image ..`` of ``dx`` with ``cols`` summed back (adjoint of im2col).
 
     Parameters
@@ -251,13 +256,13 @@ def col2im_into(cols, dx, first_image, field_height, field_width, padding, strid
         C-contiguous
     dx : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous; images
         ``first_image .. first_image + count - 1`` are overwritten, the others untouched.
-    first_image, field_height, field_width, padding, stride : int
+    first_image, field_height, field_width, padding, stride, threads : int
     """
     _check_chunk(dx, cols, first_image, field_height, field_width, padding, stride, "dx")
-    _kernels()[1](cols, dx, first_image, field_height, field_width, padding, stride)
+    _kernels()[1](cols, dx, first_image, field_height, field_width, padding, stride, threads)
 
 
-def columns_to_images(product, bias, out, first_image):
+def columns_to_images(product, bias, out, first_image, threads=0):
     """Move a chunk's conv product into NCHW output and add the bias.
 
     Parameters
@@ -267,23 +272,23 @@ def columns_to_images(product, bias, out, first_image):
     bias : ndarray, shape (F,), product.dtype
     out : ndarray, shape (N, F, out_h, out_w), product.dtype, C-contiguous
         Those images are overwritten: ``out[first_image + n, f] = product[f, n-th block] + bias[f]``.
-    first_image : int
+    first_image, threads : int
     """
     _check_layout(product, out, first_image, "product", "out")
-    _kernels()[2](product, bias, out, first_image)
+    _kernels()[2](product, bias, out, first_image, threads)
 
 
-def images_to_columns(dout, grad, first_image):
+def images_to_columns(dout, grad, first_image, threads=0):
     """The reverse move: ``grad[f, n-th block] = dout[first_image + n, f]`` (flattened).
 
     Parameters
     ----------
     dout : ndarray, shape (N, F, out_h, out_w), C-contiguous
     grad : ndarray, shape (F, count*out_h*out_w), dout.dtype, C-contiguous; overwritten.
-    first_image : int
+    first_image, threads : int
     """
     _check_layout(grad, dout, first_image, "grad", "dout")
-    _kernels()[3](dout, grad, first_image)
+    _kernels()[3](dout, grad, first_image, threads)
 
 
 def _check_layout(columns, images, first_image, columns_name, images_name):
