@@ -93,6 +93,7 @@ def _blas_controllers():
 _blas = None
 _pool = None
 _pool_size = 0
+_split_lock = threading.Lock()
 
 
 def _run_chunk_workers(workers):
@@ -100,7 +101,13 @@ def _run_chunk_workers(workers):
 
     Returns their results in order. BLAS's thread count is process-wide: another thread
     calling BLAS meanwhile also gets one thread, and it is restored when all have finished.
+    Calls from several threads take turns, so that none restores a count another one set.
     """
+    with _split_lock:
+        return _run_chunk_workers_locked(workers)
+
+
+def _run_chunk_workers_locked(workers):
     global _pool, _pool_size
     if _pool is None or _pool_size < len(workers) - 1:
         _pool_size = len(workers) - 1
