@@ -77,6 +77,32 @@ def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
         assert rel_error(fast, naive) < 1e-9
 
 
+@pytest.mark.skipif("cython" not in im2col.available_backends(),
+                    reason="the chunk-per-thread path needs the compiled kernels")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_conv_with_chunks_spread_over_threads(monkeypatch, workers):
+    """Big layers give each thread whole chunks; the summed dw and db stay exact."""
+    monkeypatch.setattr(im2col, "BACKEND", "cython")
+    monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: workers)
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, 2 * 27 * 49 * 8)  # 2 images a chunk
+    worker_counts = []
+    run_workers = fast_layers._run_chunk_workers
+    monkeypatch.setattr(fast_layers, "_run_chunk_workers",
+                        lambda jobs: worker_counts.append(len(jobs)) or run_workers(jobs))
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((9, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    conv_param = {"stride": 1, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
+    assert rel_error(out, expected) < 1e-9
+    dout = rng.standard_normal(out.shape)
+    for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
+        assert rel_error(fast, naive) < 1e-9
+    assert worker_counts == ([] if workers == 1 else [workers, workers])  # forward, backward
+
+
 @pytest.mark.parametrize("chunk_bytes", [1 << 30, 2 * 27 * 25 * 8], ids=["one-chunk", "chunked"])
 def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes):
     """Backward passes may reuse the columns their forward pass left in the workspace; a
