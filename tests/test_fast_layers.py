@@ -48,9 +48,8 @@ def random_pool_case(seed, ties):
     return x, {"pool_height": int(pool_h), "pool_width": int(pool_w), "stride": stride}, rng
 
 
-@pytest.mark.parametrize("seed", range(25))
-def test_conv_matches_naive(backend, seed):
-    x, w, b, conv_param, rng = random_conv_case(seed)
+def assert_conv_matches_naive(x, w, b, conv_param, rng):
+    """Fast conv forward and backward agree with the naive loops to rel error < 1e-9."""
     out, cache = conv_forward_fast(x, w, b, conv_param)
     expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
     assert out.shape == expected.shape
@@ -62,19 +61,19 @@ def test_conv_matches_naive(backend, seed):
         assert rel_error(fast, naive) < 1e-9, name
 
 
+@pytest.mark.parametrize("seed", range(25))
+def test_conv_matches_naive(backend, seed):
+    x, w, b, conv_param, rng = random_conv_case(seed)
+    assert_conv_matches_naive(x, w, b, conv_param, rng)
+
+
 def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
     """Chunk boundaries (including a short last chunk) do not change the result."""
     for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
         monkeypatch.setattr(fast_layers, name, 3 * 27 * 25 * 8)  # 3 images a chunk
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((7, 3, 9, 9)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
-    conv_param = {"stride": 2, "pad": 1}
-    out, cache = conv_forward_fast(x, w, b, conv_param)
-    expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
-    assert rel_error(out, expected) < 1e-9
-    dout = rng.standard_normal(out.shape)
-    for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
-        assert rel_error(fast, naive) < 1e-9
+    assert_conv_matches_naive(x, w, b, {"stride": 2, "pad": 1}, rng)
 
 
 @pytest.mark.skipif("cython" not in im2col.available_backends(),
@@ -93,13 +92,7 @@ def test_conv_with_chunks_spread_over_threads(monkeypatch, workers):
                         lambda jobs: worker_counts.append(len(jobs)) or run_workers(jobs))
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((9, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
-    conv_param = {"stride": 1, "pad": 1}
-    out, cache = conv_forward_fast(x, w, b, conv_param)
-    expected, naive_cache = conv_forward_naive(x, w, b, conv_param)
-    assert rel_error(out, expected) < 1e-9
-    dout = rng.standard_normal(out.shape)
-    for fast, naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
-        assert rel_error(fast, naive) < 1e-9
+    assert_conv_matches_naive(x, w, b, {"stride": 1, "pad": 1}, rng)
     assert worker_counts == ([] if workers == 1 else [workers, workers])  # forward, backward
 
 
