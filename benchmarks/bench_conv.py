@@ -12,8 +12,11 @@ For each layer shape the table gives:
   ``torch.set_num_threads`` equal to the BLAS thread count (target: fast is faster);
   skipped, with a message, when torch is not installed.
 
-Times are the best of ``--repeats`` interleaved runs; the machine is usually shared, so
-run it twice and trust figures that agree. By default the table is printed twice: with the
+Times are the best over ``--repeats`` interleaved rounds; in each round every method is
+timed after a pause and one untimed call (see ``benchmarks.timing.interleaved_best``:
+without the pause, OpenBLAS threads left spinning by the GEMM baseline would slow down
+whatever runs next). The machine is usually shared, so run it twice and trust figures
+that agree. By default the table is printed twice: with the
 BLAS thread count as found and with one thread. One thread is the steadier measure on a
 busy machine, where every point at which two threads must meet can cost a time slice.
 """
@@ -26,7 +29,7 @@ import time
 import numpy as np
 
 from benchmarks.naive_layers import conv_backward_naive, conv_forward_naive
-from benchmarks.timing import best_time
+from benchmarks.timing import interleaved_best
 from course_lib import im2col
 from course_lib.fast_layers import conv_backward_fast, conv_forward_fast
 
@@ -129,7 +132,10 @@ def torch_conv(torch, x, w, b, dout, stride, pad):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_conv", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per method")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="rounds; each times every method 3 times")
+    parser.add_argument("--settle", type=float, default=0.2,
+                        help="pause (s) before each method's calls in a round")
     parser.add_argument("--naive-images", type=int, default=2,
                         help="images the naive loops run on (scaled per image to the batch)")
     parser.add_argument("--threads", type=int, nargs="+", default=None,
@@ -175,12 +181,7 @@ def run(args):
         candidates = {"gemm": gemm, "fast": fast}
         if torch is not None:
             candidates["torch"] = torch_conv(torch, x, w, b, dout, stride, pad)
-        for run in candidates.values():  # warm up caches, thread pools, allocators
-            run()
-        best = {name: float("inf") for name in candidates}
-        for _ in range(args.repeats):  # interleaved, so load changes hit every method
-            for name, run in candidates.items():
-                best[name] = min(best[name], best_time(run, 1))
+        best = interleaved_best(candidates, args.repeats, settle=args.settle)
 
         few = min(args.naive_images, x_shape[0])
         naive_cache = conv_forward_naive(x[:few], w, b, conv_param)[1]

@@ -8,13 +8,17 @@ these kernels trust their arguments (no bounds checks).
 Layout conventions (NCHW throughout):
 
 - An image batch ``x`` has shape (N, C, H, W), C-contiguous.
-- A column matrix ``cols`` for the images ``first_image .. first_image + nb - 1`` has
-  shape (C * field_height * field_width, nb * out_height * out_width). Row
-  ``k = (c * field_height + i) * field_width + j`` holds input channel ``c`` seen
-  through filter tap ``(i, j)``; column ``n * out_height * out_width + oh * out_width +
-  ow`` is output pixel ``(oh, ow)`` of image ``first_image + n``. Row ``k`` therefore
-  lines up with ``w.reshape(F, -1)[:, k]`` for conv weights ``w`` of shape (F, C,
-  field_height, field_width).
+- A column matrix ``cols`` for the images ``first_image .. first_image + nb - 1`` is
+  passed as a 3-D view of shape (nb, C * field_height * field_width, out_height *
+  out_width) whose last axis must be contiguous (the caller checks); the outer strides
+  are free. Entry ``[n, k,
+  oh * out_width + ow]`` is output pixel ``(oh, ow)`` of image ``first_image + n`` seen
+  through row ``k = (c * field_height + i) * field_width + j``: input channel ``c`` at
+  filter tap ``(i, j)``. Row ``k`` therefore lines up with ``w.reshape(F, -1)[:, k]`` for
+  conv weights ``w`` of shape (F, C, field_height, field_width). Two layouts use it: the
+  flat (C*field_height*field_width, nb*out_height*out_width) matrix of CS231n's im2col,
+  seen as ``cols.reshape(rows, nb, -1).transpose(1, 0, 2)``, and a stack of one
+  (rows, out_height*out_width) matrix per image.
 - Zero padding of ``padding`` pixels on every side is implicit: padded taps read as 0
   and receive no gradient.
 
@@ -76,26 +80,32 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssiz
     return last if last < count else count
 
 
-def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_image,
+def im2col_into(const real[:, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
                 Py_ssize_t padding, Py_ssize_t stride, int threads=0):
-    """Fill ``cols`` with the patches of images ``first_image ..`` (see module doc)."""
+    """Fill ``cols`` (nb, rows, out_h * out_w) with the patches of images ``first_image ..``."""
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
     cdef Py_ssize_t out_w = (W + 2 * padding - field_width) // stride + 1
-    cdef Py_ssize_t plane = out_h * out_w
-    cdef Py_ssize_t nb = cols.shape[1] // plane
+    cdef Py_ssize_t nb = cols.shape[0], rows = cols.shape[1]
+    cdef Py_ssize_t image_step = cols.strides[0] // sizeof(real)
+    cdef Py_ssize_t row_step = cols.strides[1] // sizeof(real)
+    # visit (image, row) pairs in the order they lie in memory
+    cdef bint image_major = image_step >= row_step
     cdef Py_ssize_t taps = field_height * field_width
-    cdef Py_ssize_t rows = C * taps
     cdef const real* xp = &x[0, 0, 0, 0]
-    cdef real* cp = &cols[0, 0]
+    cdef real* cp = &cols[0, 0, 0]
     cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
     cdef const real* src
     cdef real* dst
-    cdef int team = threads if threads > 0 else _threads_for(rows * nb * plane)
+    cdef int team = threads if threads > 0 else _threads_for(rows * nb * out_h * out_w)
     for task in prange(rows * nb, nogil=True, schedule="guided", num_threads=team):
-        k = task // nb
-        n = task % nb
+        if image_major:
+            n = task // rows
+            k = task % rows
+        else:
+            k = task // nb
+            n = task % nb
         c = k // taps
         i = (k // field_width) % field_height
         j = k % field_width
@@ -105,7 +115,7 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
         if hi < lo:
             hi = lo
         for oh in range(out_h):
-            dst = cp + k * cols.shape[1] + n * plane + oh * out_w
+            dst = cp + n * image_step + k * row_step + oh * out_w
             h = oh * stride - padding + i
             if h < 0 or h >= H:
                 memset(dst, 0, out_w * sizeof(real))
@@ -123,7 +133,7 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t first_
                 dst[ow] = 0
 
 
-def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first_image,
+def col2im_into(const real[:, :, :] cols, real[:, :, :, ::1] dx, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
                 Py_ssize_t padding, Py_ssize_t stride, int threads=0):
     """Overwrite images ``first_image ..`` of ``dx`` with the sum of ``cols`` scattered back.
@@ -134,15 +144,16 @@ def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first
     cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
     cdef Py_ssize_t out_w = (W + 2 * padding - field_width) // stride + 1
-    cdef Py_ssize_t plane = out_h * out_w
-    cdef Py_ssize_t nb = cols.shape[1] // plane
-    cdef const real* cp = &cols[0, 0]
+    cdef Py_ssize_t nb = cols.shape[0]
+    cdef Py_ssize_t image_step = cols.strides[0] // sizeof(real)
+    cdef Py_ssize_t row_step = cols.strides[1] // sizeof(real)
+    cdef const real* cp = &cols[0, 0, 0]
     cdef real* dp = &dx[0, 0, 0, 0]
     cdef Py_ssize_t task, k, n, c, i, j, oh, ow, h, lo, hi
     cdef const real* src
     cdef real* dst
     cdef real* image_plane
-    cdef int team = threads if threads > 0 else _threads_for(cols.shape[0] * cols.shape[1])
+    cdef int team = threads if threads > 0 else _threads_for(nb * cols.shape[1] * cols.shape[2])
     # one task per (image, channel) plane of dx: no two threads write the same pixel
     for task in prange(nb * C, nogil=True, schedule="dynamic", num_threads=team):
         n = task // C
@@ -158,7 +169,7 @@ def col2im_into(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t first
                     h = oh * stride - padding + i
                     if h < 0 or h >= H:
                         continue
-                    src = cp + k * cols.shape[1] + n * plane + oh * out_w
+                    src = cp + n * image_step + k * row_step + oh * out_w
                     dst = image_plane + h * W
                     if stride == 1:
                         for ow in range(lo, hi):

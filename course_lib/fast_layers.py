@@ -49,6 +49,17 @@ CHUNKS_PER_THREAD = 4
 # and as in benchmarks.bench_conv): OpenBLAS's idle thread keeps spinning for a while, and
 # over a call of a few milliseconds it took enough of the CPU to make the split slower.
 CHUNK_THREADS_MIN_BYTES = 16 * 1024 * 1024
+# Output planes of at least this many pixels use the stacked column layout (one GEMM per
+# image, no layout moves; see _ConvChunks). Measured with one BLAS thread, per-image GEMMs
+# ran at 0.64x the speed of one flat GEMM for 16-pixel planes, 0.81x for 64, and 1.0-1.4x
+# for 256 and more (where the flat GEMM is bound by memory traffic).
+STACKED_MIN_PIXELS = 256
+# The stacked layout never needs multi-threaded BLAS (its GEMMs are per image), so
+# threads take whole chunks from this much column matrix per layer call on.
+STACKED_CHUNK_THREADS_MIN_BYTES = 1024 * 1024
+# Stacked columns (see _ConvChunks) of a layer call up to this size are kept whole, for
+# the backward pass to reuse instead of recomputing them.
+WHOLE_BATCH_COLUMNS_BYTES = 16 * 1024 * 1024
 # Scratch buffers up to this size are kept between calls (see _flat_buffer).
 WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
 
@@ -170,6 +181,17 @@ def _flat_buffer(name, size, dtype):
 class _ConvChunks:
     """One conv layer call cut into image chunks, and the scratch buffers to run them.
 
+    Two column layouts (see ``course_lib.im2col.im2col_into``):
+
+    - stacked, one (C*HH*WW + 1, out_h*out_w) matrix per image, when output planes have
+      at least ``STACKED_MIN_PIXELS`` pixels. The extra last row is all ones, so the bias
+      rides in the GEMMs as an extra column of W: one GEMM per image then reads and
+      writes the NCHW arrays in place, ``out[n] = [W b] @ cols[n]``, ``[dW db] +=
+      dout[n] @ cols[n].T``, ``dcols[n] = W.T @ dout[n]``, with no other pass over them.
+    - flat, (C*HH*WW, count*out_h*out_w) for the whole chunk, for small planes, whose
+      per-image GEMMs would be too thin for BLAS. The GEMM's (F, count*out_h*out_w)
+      product is then moved to and from NCHW.
+
     ``threads`` workers take chunks from a shared queue; worker k uses the buffers named
     with k (kept by the calling thread, see :func:`_flat_buffer`). With one worker the
     kernels and BLAS use every thread; with several, each worker runs on one thread.
@@ -182,38 +204,119 @@ class _ConvChunks:
         out_h, out_w = conv_output_shape(x.shape, self.filter_h, self.filter_w, pad, stride)
         self.out_shape = (x.shape[0], self.num_filters, out_h, out_w)
         self.pixels = out_h * out_w
+        self.stacked = self.pixels >= STACKED_MIN_PIXELS
         column_bytes = self.w_rows.shape[1] * self.pixels * x.itemsize
-        self.threads = _chunk_threads() if column_bytes * x.shape[0] >= CHUNK_THREADS_MIN_BYTES \
-            else 1
+        split_from = STACKED_CHUNK_THREADS_MIN_BYTES if self.stacked else CHUNK_THREADS_MIN_BYTES
+        self.threads = _chunk_threads() if column_bytes * x.shape[0] >= split_from else 1
         self.chunks = _split_batch(x.shape[0], column_bytes, self.threads)[::order]
         self.threads = max(1, min(self.threads, len(self.chunks)))
         self.kernel_threads = 1 if self.threads > 1 else 0
         largest = max((count for _, count in self.chunks), default=1)
-        names = ("cols", "product", "dcols") if order < 0 else ("cols", "product")
+        if order > 0:
+            names = ("cols",) if self.stacked else ("cols", "product")
+        else:
+            names = ("cols", "dcols", "wgrads" if self.stacked else "product")
+        # Stacked columns of a small enough layer go into one buffer for the whole batch,
+        # so that the backward pass can reuse every chunk's columns, not only the last.
+        self.whole_batch_columns = self.stacked and \
+            np.prod(self._shape("cols", x.shape[0])) * x.itemsize <= WHOLE_BATCH_COLUMNS_BYTES
         # taken here, on the calling thread, whose workspace keeps them
         self._flat = {(name, worker): _flat_buffer(f"{name}{worker}",
-                                                   self._rows(name) * largest * self.pixels,
+                                                   int(np.prod(self._shape(name, largest))),
                                                    x.dtype)
-                      for name in names for worker in range(self.threads)}
+                      for name in names for worker in range(self.threads)
+                      if not (name == "cols" and self.whole_batch_columns)}
+        if self.whole_batch_columns:
+            self._flat["cols", "all"] = _flat_buffer(
+                "cols-all", int(np.prod(self._shape("cols", x.shape[0]))), x.dtype)
 
-    def _rows(self, name):
-        return self.num_filters if name == "product" else self.w_rows.shape[1]
+    def _shape(self, name, count):
+        rows = self.w_rows.shape[1]
+        if self.stacked:
+            if name == "dcols":
+                return (count, rows, self.pixels)
+            return (count, self.num_filters, rows + 1) if name == "wgrads" else \
+                (count, rows + 1, self.pixels)
+        return (self.num_filters if name == "product" else rows, count * self.pixels)
 
-    def keeps_columns(self):
-        """Whether worker 0's columns buffer outlives this call (see :func:`_flat_buffer`)."""
-        return self._flat[("cols", 0)].nbytes <= WORKSPACE_KEEP_BYTES
+    def columns_home(self):
+        """Where columns outlive this call: "whole batch", "worker 0" or None.
+
+        "whole batch": every chunk's columns, in one buffer. "worker 0": with one worker,
+        the last chunk's, in its buffer. With several workers, which buffer holds which
+        chunk is down to timing, so none count as kept.
+        """
+        if self.whole_batch_columns:
+            home, buffer = "whole batch", self._flat["cols", "all"]
+        elif self.threads == 1:
+            home, buffer = "worker 0", self._flat["cols", 0]
+        else:
+            return None
+        return home if buffer.nbytes <= WORKSPACE_KEEP_BYTES else None
+
+    def kept_chunks(self):
+        """The chunks whose columns are still in the workspace after a forward pass."""
+        home = self.columns_home()
+        if home is None:
+            return frozenset()
+        return frozenset(self.chunks if home == "whole batch" else self.chunks[-1:])
 
     def buffer(self, name, worker, count):
-        """Worker's scratch matrix ``name`` ("cols", "product", "dcols") for ``count`` images."""
-        rows = self._rows(name)
-        return self._flat[(name, worker)][:rows * count * self.pixels].reshape(rows, -1)
+        """Worker's scratch array ``name`` ("cols", "dcols", "product", "wgrads") for ``count`` images."""
+        shape = self._shape(name, count)
+        return self._flat[(name, worker)][:int(np.prod(shape))].reshape(shape)
+
+    def chunk_columns(self, worker, first, count):
+        """Where the columns of images ``first ..`` go (or are, if kept from the forward pass)."""
+        if self.whole_batch_columns:
+            return self._flat["cols", "all"].reshape(self._shape("cols", self.x.shape[0]))[
+                first:first + count]
+        return self.buffer("cols", worker, count)
 
     def columns(self, worker, first, count):
-        """im2col of the chunk into worker's "cols" buffer."""
-        cols = self.buffer("cols", worker, count)
-        _im2col.im2col_into(self.x, cols, first, self.filter_h, self.filter_w, self.pad,
+        """im2col of the chunk into its columns buffer (plus the ones row if stacked)."""
+        cols = self.chunk_columns(worker, first, count)
+        patches = cols
+        if self.stacked:
+            patches = cols[:, :-1]
+            cols[:, -1] = 1
+        _im2col.im2col_into(self.x, patches, first, self.filter_h, self.filter_w, self.pad,
                             self.stride, self.kernel_threads)
         return cols
+
+    def images(self, batch, first, count):
+        """Images ``first ..`` of an (N, F, out_h, out_w) array as (count, F, out_h*out_w)."""
+        return batch[first:first + count].reshape(count, self.num_filters, self.pixels)
+
+    def forward(self, worker, first, count, b, out):
+        """out[first : first+count] = conv of those images, bias included."""
+        cols = self.columns(worker, first, count)
+        if self.stacked:
+            np.matmul(np.column_stack((self.w_rows, b)), cols, out=self.images(out, first, count))
+        else:
+            product = self.buffer("product", worker, count)
+            np.dot(self.w_rows, cols, out=product)
+            _im2col.columns_to_images(product, b, out, first, self.kernel_threads)
+
+    def backward(self, worker, first, count, dout, cols, dx):
+        """Write dx of the chunk; return its (dW as (F, C*HH*WW), db) contributions."""
+        dcols = self.buffer("dcols", worker, count)
+        if self.stacked:
+            grad = self.images(dout, first, count)
+            per_image = self.buffer("wgrads", worker, count)
+            np.matmul(grad, cols.transpose(0, 2, 1), out=per_image)  # [dW db] of each image
+            dw_and_db = per_image.sum(axis=0)
+            dw_rows, db = dw_and_db[:, :-1], dw_and_db[:, -1]
+            np.matmul(self.w_rows.T, grad, out=dcols)
+        else:
+            grad = self.buffer("product", worker, count)  # dout of the chunk as (F, columns)
+            _im2col.images_to_columns(dout, grad, first, self.kernel_threads)
+            db = grad.sum(axis=1)
+            dw_rows = grad @ cols.T
+            np.dot(self.w_rows.T, grad, out=dcols)
+        _im2col.col2im_into(dcols, dx, first, self.filter_h, self.filter_w, self.pad,
+                            self.stride, self.kernel_threads)
+        return dw_rows, db
 
     def run(self, work):
         """Results of ``work(worker, queue)`` for every worker; queue yields (first, count)."""
@@ -256,20 +359,17 @@ def conv_forward_fast(x, w, b, conv_param):
 
     def forward(worker, queue):
         for first, count in queue:
-            cols = layer.columns(worker, first, count)
-            product = layer.buffer("product", worker, count)
-            np.dot(layer.w_rows, cols, out=product)
-            _im2col.columns_to_images(product, b, out, first, layer.kernel_threads)
+            layer.forward(worker, first, count, b, out)
 
     _workspace.cols_owner = None
     layer.run(forward)
-    # With one worker the last chunk's columns stay in the workspace; the backward pass
-    # reuses them if no other layer has overwritten them by then. The token identifies
-    # this very call.
-    kept = layer.threads == 1 and bool(layer.chunks) and layer.keeps_columns()
-    last_columns = _workspace.cols_owner = \
-        (object(), *layer.chunks[-1], _im2col.BACKEND) if kept else None
-    return out, (x, w, b, {"stride": stride, "pad": pad}, last_columns)
+    # Some chunks' columns stay in the workspace (see _ConvChunks.kept_chunks); the
+    # backward pass reuses them if no other layer has overwritten them by then. The token
+    # identifies this very call.
+    kept = layer.kept_chunks()
+    kept_columns = _workspace.cols_owner = \
+        (object(), kept, layer.columns_home(), _im2col.BACKEND) if kept else None
+    return out, (x, w, b, {"stride": stride, "pad": pad}, kept_columns)
 
 
 def conv_backward_fast(dout, cache):
@@ -289,7 +389,7 @@ def conv_backward_fast(dout, cache):
     db : ndarray, shape (F,)
         All in the forward pass's compute dtype.
     """
-    x, w, _, conv_param, last_columns = cache
+    x, w, _, conv_param, kept_columns = cache
     # last chunk first, so that the columns the forward pass left behind can be reused
     layer = _ConvChunks(x, w, conv_param["pad"], conv_param["stride"], order=-1)
     if np.shape(dout) != layer.out_shape:
@@ -297,29 +397,24 @@ def conv_backward_fast(dout, cache):
                          f"{layer.out_shape}; got {np.shape(dout)}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     dx = np.empty_like(x)
-    reusable = (layer.threads == 1 and last_columns is not None
-                and getattr(_workspace, "cols_owner", None) is last_columns)
-    if not (reusable and len(layer.chunks) == 1):
-        _workspace.cols_owner = None  # the columns buffer is about to be overwritten
+    reusable = frozenset()
+    if (kept_columns is not None and getattr(_workspace, "cols_owner", None) is kept_columns
+            and kept_columns[2:] == (layer.columns_home(), _im2col.BACKEND)):
+        reusable = kept_columns[1]
+    if not reusable.issuperset(layer.chunks):
+        _workspace.cols_owner = None  # the columns buffers are about to be overwritten
 
     def backward(worker, queue):
         dw_rows = np.zeros_like(layer.w_rows)
-        dw_part = np.empty_like(layer.w_rows)
         db = np.zeros(layer.num_filters, x.dtype)
         for first, count in queue:
-            grad = layer.buffer("product", worker, count)  # dout of the chunk as (F, columns)
-            _im2col.images_to_columns(dout, grad, first, layer.kernel_threads)
-            db += grad.sum(axis=1)
-            if reusable and last_columns[1:] == (first, count, _im2col.BACKEND):
-                cols = layer.buffer("cols", worker, count)
+            if (first, count) in reusable:
+                cols = layer.chunk_columns(worker, first, count)
             else:
                 cols = layer.columns(worker, first, count)
-            np.dot(grad, cols.T, out=dw_part)
+            dw_part, db_part = layer.backward(worker, first, count, dout, cols, dx)
             dw_rows += dw_part
-            dcols = layer.buffer("dcols", worker, count)
-            np.dot(layer.w_rows.T, grad, out=dcols)
-            _im2col.col2im_into(dcols, dx, first, layer.filter_h, layer.filter_w, layer.pad,
-                                layer.stride, layer.kernel_threads)
+            db += db_part
         return dw_rows, db
 
     parts = layer.run(backward)

@@ -165,11 +165,18 @@ def _check_batch(x, what):
 # ---------------------------------------------------------------------------------------
 # NumPy fallback kernels (same contract as the Cython ones: see _im2col_cython.pyx)
 
+def _split_view(array, shape):
+    """``array`` seen with ``shape`` without copying (raises if that needs a copy)."""
+    view = array.view()
+    view.shape = shape
+    return view
+
+
 def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding, stride,
                        threads=0):
     _, channels, _, _ = x.shape
     out_h, out_w = conv_output_shape(x.shape, field_height, field_width, padding, stride)
-    count = cols.shape[1] // (out_h * out_w)
+    count = cols.shape[0]
     images = x[first_image:first_image + count]
     if padding:
         images = np.pad(images, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
@@ -177,21 +184,20 @@ def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding,
     patches = as_strided(images, shape=(count, channels, field_height, field_width, out_h, out_w),
                          strides=(s_n, s_c, s_h, s_w, s_h * stride, s_w * stride),
                          writeable=False)
-    np.copyto(cols.reshape(channels, field_height, field_width, count, out_h, out_w),
-              patches.transpose(1, 2, 3, 0, 4, 5))
+    np.copyto(_split_view(cols, patches.shape), patches)
 
 
 def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding, stride,
                        threads=0):
     _, channels, height, width = dx.shape
     out_h, out_w = conv_output_shape(dx.shape, field_height, field_width, padding, stride)
-    count = cols.shape[1] // (out_h * out_w)
+    count = cols.shape[0]
     padded = np.zeros((count, channels, height + 2 * padding, width + 2 * padding), dx.dtype)
-    patches = cols.reshape(channels, field_height, field_width, count, out_h, out_w)
+    patches = _split_view(cols, (count, channels, field_height, field_width, out_h, out_w))
     for i in range(field_height):
         for j in range(field_width):
             padded[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += \
-                patches[:, i, j].transpose(1, 0, 2, 3)
+                patches[:, :, i, j]
     dx[first_image:first_image + count] = padded[:, :, padding:padding + height,
                                                  padding:padding + width]
 
@@ -234,8 +240,11 @@ def im2col_into(x, cols, first_image, field_height, field_width, padding, stride
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous
-    cols : ndarray, shape (C*field_height*field_width, count*out_h*out_w), x.dtype,
-        C-contiguous; overwritten.
+    cols : ndarray, x.dtype; overwritten
+        Either the flat layout, shape (C*field_height*field_width, count*out_h*out_w),
+        C-contiguous, or a stack of one such matrix per image, shape (count,
+        C*field_height*field_width, out_h*out_w), each C-contiguous (the stack may be a
+        view with a larger step between images).
     first_image : int
         Index in ``x`` of the first image to unroll; ``count`` follows from ``cols``.
     field_height, field_width, padding, stride : int
@@ -243,8 +252,8 @@ def im2col_into(x, cols, first_image, field_height, field_width, padding, stride
         OpenMP team size of the compiled kernel: 0 chooses from the work, 1 stays on the
         calling thread (the NumPy fallback ignores it). Likewise for the functions below.
     """
-    _check_chunk(x, cols, first_image, field_height, field_width, padding, stride, "x")
-    _kernels()[0](x, cols, first_image, field_height, field_width, padding, stride, threads)
+    stack = _check_chunk(x, cols, first_image, field_height, field_width, padding, stride, "x")
+    _kernels()[0](x, stack, first_image, field_height, field_width, padding, stride, threads)
 
 
 def col2im_into(cols, dx, first_image, field_height, field_width, padding, stride, threads=0):
@@ -252,14 +261,15 @@ def col2im_into(cols, dx, first_image, field_height, field_width, padding, strid
 
     Parameters
     ----------
-    cols : ndarray, shape (C*field_height*field_width, count*out_h*out_w), dx.dtype,
-        C-contiguous
+    cols : ndarray, dx.dtype, C-contiguous
+        Flat, shape (C*field_height*field_width, count*out_h*out_w), or stacked, shape
+        (count, C*field_height*field_width, out_h*out_w), as for :func:`im2col_into`.
     dx : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous; images
         ``first_image .. first_image + count - 1`` are overwritten, the others untouched.
     first_image, field_height, field_width, padding, stride, threads : int
     """
-    _check_chunk(dx, cols, first_image, field_height, field_width, padding, stride, "dx")
-    _kernels()[1](cols, dx, first_image, field_height, field_width, padding, stride, threads)
+    stack = _check_chunk(dx, cols, first_image, field_height, field_width, padding, stride, "dx")
+    _kernels()[1](stack, dx, first_image, field_height, field_width, padding, stride, threads)
 
 
 def columns_to_images(product, bias, out, first_image, threads=0):
@@ -303,23 +313,31 @@ def _check_layout(columns, images, first_image, columns_name, images_name):
 
 
 def _check_chunk(images, cols, first_image, field_height, field_width, padding, stride, name):
+    """Check a chunk's arguments; returns ``cols`` as the kernels' (count, rows, pixels) view."""
     _check_geometry(field_height, field_width, padding, stride)
     _check_batch(images, name)
     if images.dtype not in (np.float32, np.float64) or cols.dtype != images.dtype:
         raise ValueError(f"im2col: {name} and cols must share a float32 or float64 dtype; "
                          f"got {images.dtype} and {cols.dtype}")
-    if not (images.flags.c_contiguous and cols.flags.c_contiguous):
-        raise ValueError(f"im2col: {name} and cols must be C-contiguous "
-                         "(use np.ascontiguousarray)")
+    stacked_rows = cols.ndim == 3 and (cols[0].flags.c_contiguous or cols.size == 0)
+    if not (images.flags.c_contiguous and (cols.flags.c_contiguous or stacked_rows)):
+        raise ValueError(f"im2col: {name} must be C-contiguous, and cols too (a stack of "
+                         "C-contiguous matrices for 3-D cols; use np.ascontiguousarray)")
     out_h, out_w = conv_output_shape(images.shape, field_height, field_width, padding, stride,
                                      layer="im2col")
-    rows = images.shape[1] * field_height * field_width
-    count, rest = divmod(cols.shape[1], out_h * out_w) if cols.ndim == 2 else (0, 1)
-    if cols.ndim != 2 or cols.shape[0] != rows or rest or count < 1 \
-            or not 0 <= first_image <= images.shape[0] - count:
-        raise ValueError(f"im2col: cols must have shape ({rows}, count*{out_h * out_w}) for "
-                         f"1 <= count <= N - first_image = {images.shape[0] - first_image}; "
-                         f"got {cols.shape}")
+    rows, pixels = images.shape[1] * field_height * field_width, out_h * out_w
+    if cols.ndim == 3 and cols.shape[1:] == (rows, pixels):
+        count, stack = cols.shape[0], cols
+    elif cols.ndim == 2 and cols.shape[0] == rows and cols.shape[1] % pixels == 0:
+        count = cols.shape[1] // pixels
+        stack = cols.reshape(rows, count, pixels).transpose(1, 0, 2)
+    else:
+        count = 0
+    if count < 1 or not 0 <= first_image <= images.shape[0] - count:
+        raise ValueError(f"im2col: cols must have shape ({rows}, count*{pixels}) or "
+                         f"(count, {rows}, {pixels}) for 1 <= count <= N - first_image = "
+                         f"{images.shape[0] - first_image}; got {cols.shape}")
+    return stack
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,15 @@ def backend(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["flat", "stacked", "stacked-whole-batch"])
+def layout(request, monkeypatch):
+    """Run a conv test with each column layout of ``fast_layers._ConvChunks``."""
+    monkeypatch.setattr(fast_layers, "STACKED_MIN_PIXELS", 10**9 if request.param == "flat" else 1)
+    monkeypatch.setattr(fast_layers, "WHOLE_BATCH_COLUMNS_BYTES",
+                        1 << 40 if request.param == "stacked-whole-batch" else 0)
+    return request.param
+
+
 def random_conv_case(seed):
     """A random valid conv problem: rectangular filters, strides 1-3, paddings 0-2."""
     rng = np.random.default_rng(seed)
@@ -62,12 +71,12 @@ def assert_conv_matches_naive(x, w, b, conv_param, rng):
 
 
 @pytest.mark.parametrize("seed", range(25))
-def test_conv_matches_naive(backend, seed):
+def test_conv_matches_naive(backend, seed, layout):
     x, w, b, conv_param, rng = random_conv_case(seed)
     assert_conv_matches_naive(x, w, b, conv_param, rng)
 
 
-def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
+def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch, layout):
     """Chunk boundaries (including a short last chunk) do not change the result."""
     for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
         monkeypatch.setattr(fast_layers, name, 3 * 27 * 25 * 8)  # 3 images a chunk
@@ -79,10 +88,11 @@ def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch):
 @pytest.mark.skipif("cython" not in im2col.available_backends(),
                     reason="the chunk-per-thread path needs the compiled kernels")
 @pytest.mark.parametrize("workers", [1, 2])
-def test_conv_with_chunks_spread_over_threads(monkeypatch, workers):
+def test_conv_with_chunks_spread_over_threads(monkeypatch, workers, layout):
     """Big layers give each thread whole chunks; the summed dw and db stay exact."""
     monkeypatch.setattr(im2col, "BACKEND", "cython")
     monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "STACKED_CHUNK_THREADS_MIN_BYTES", 0)
     monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: workers)
     for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
         monkeypatch.setattr(fast_layers, name, 2 * 27 * 49 * 8)  # 2 images a chunk
@@ -96,8 +106,25 @@ def test_conv_with_chunks_spread_over_threads(monkeypatch, workers):
     assert worker_counts == ([] if workers == 1 else [workers, workers])  # forward, backward
 
 
+def test_backward_recomputes_only_the_columns_its_forward_pass_did_not_keep(monkeypatch, layout):
+    """One worker keeps its last chunk's columns; a small stacked layer keeps them all."""
+    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: 1)
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, 2 * 28 * 25 * 8)  # 2 images a chunk: 3 chunks
+    calls = []
+    unroll = im2col.im2col_into
+    monkeypatch.setattr(im2col, "im2col_into", lambda *args: calls.append(args[2]) or unroll(*args))
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal((6, 3, 5, 5)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    assert calls == [0, 2, 4]
+    calls.clear()
+    conv_backward_fast(np.ones_like(out), cache)
+    assert calls == ([] if layout == "stacked-whole-batch" else [2, 0])
+
+
 @pytest.mark.parametrize("chunk_bytes", [1 << 30, 2 * 27 * 25 * 8], ids=["one-chunk", "chunked"])
-def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes):
+def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes, layout):
     """Backward passes may reuse the columns their forward pass left in the workspace; a
     network runs forward A, forward B, backward B, backward A, and A's columns are gone."""
     for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
@@ -139,7 +166,7 @@ def test_max_pool_tie_goes_to_the_first_maximum_in_row_major_order(backend):
                                              [0., 0., 0.]])
 
 
-def test_conv_numeric_gradients(backend):
+def test_conv_numeric_gradients(backend, layout):
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     conv_param = {"stride": 2, "pad": 1}
@@ -164,7 +191,7 @@ def test_max_pool_numeric_gradient_with_overlapping_windows(backend):
     assert rel_error(max_pool_backward_fast(dout, cache), dx_num) < 1e-8
 
 
-def test_float32_stays_float32_and_is_accurate(backend):
+def test_float32_stays_float32_and_is_accurate(backend, layout):
     x, w, b, conv_param, rng = random_conv_case(3)
     out64, cache64 = conv_forward_fast(x, w, b, conv_param)
     out32, cache32 = conv_forward_fast(x.astype(np.float32), w.astype(np.float32),
@@ -193,7 +220,7 @@ def test_integer_input_is_computed_in_float64(backend):
     np.testing.assert_array_equal(pooled, x.reshape(2, 2, 2, 2, 2, 2).max(axis=(3, 5)))
 
 
-def test_empty_batch(backend):
+def test_empty_batch(backend, layout):
     out, cache = conv_forward_fast(np.zeros((0, 2, 5, 5)), np.ones((3, 2, 3, 3)), np.zeros(3),
                                    {"stride": 1, "pad": 1})
     assert out.shape == (0, 3, 5, 5)
@@ -203,7 +230,7 @@ def test_empty_batch(backend):
     assert max_pool_backward_fast(pooled, cache).shape == (0, 2, 4, 4)
 
 
-def test_non_contiguous_inputs(backend):
+def test_non_contiguous_inputs(backend, layout):
     rng = np.random.default_rng(13)
     x = rng.standard_normal((3, 2, 6, 8)).transpose(0, 1, 3, 2)  # (3, 2, 8, 6), strided
     w = rng.standard_normal((3, 2, 3, 3))[:, :, ::-1]

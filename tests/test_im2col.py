@@ -105,6 +105,26 @@ def test_chunk_functions_touch_only_their_images(backend):
     np.testing.assert_allclose(dx[2:4], im2col.col2im(chunk, (2, 2, 6, 6), 3, 3, 1, 1))
 
 
+def test_stacked_columns_hold_one_flat_matrix_per_image(backend):
+    """3-D cols (count, rows, pixels), also as a view with spare rows between images."""
+    x = np.random.default_rng(6).standard_normal((5, 2, 7, 6))
+    whole = im2col.im2col(x, 3, 2, 1, 2)  # (12, 5 * 16)
+    stack = np.full((3, whole.shape[0] + 1, 16), 9.0)
+    im2col.im2col_into(x, stack[:, :-1], 1, 3, 2, 1, 2)
+    for n in range(3):
+        np.testing.assert_array_equal(stack[n, :-1], whole[:, (1 + n) * 16:(2 + n) * 16])
+    np.testing.assert_array_equal(stack[:, -1], 9.0)  # the spare row is left alone
+    dx = np.full_like(x, 7.0)
+    im2col.col2im_into(stack[:, :-1], dx, 1, 3, 2, 1, 2)
+    np.testing.assert_array_equal(dx[[0, 4]], 7.0)
+    flat = np.ascontiguousarray(stack[:, :-1].transpose(1, 0, 2)).reshape(12, -1)
+    np.testing.assert_allclose(dx[1:4], im2col.col2im(flat, (3, 2, 7, 6), 3, 2, 1, 2))
+    with pytest.raises(ValueError, match=r"\(count, 12, 16\)"):
+        im2col.im2col_into(x, np.empty((3, 12, 15)), 0, 3, 2, 1, 2)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        im2col.im2col_into(x, np.empty((3, 12, 32))[:, :, ::2], 0, 3, 2, 1, 2)
+
+
 @pytest.mark.parametrize("dtype, expected", [(np.float32, np.float32), (np.float64, np.float64),
                                              (np.int64, np.float64)])
 def test_dtypes(backend, dtype, expected):
