@@ -15,6 +15,10 @@ n; row ``(c*HH + i)*WW + j`` is channel c seen through filter tap (i, j), matchi
 ``w.reshape(F, -1)``. Rectangular fields (HH != WW), any stride >= 1 and any zero
 padding >= 0 are supported, in float32 and float64.
 
+The chunk-level ``im2col_into`` and ``col2im_into`` also take a stack of one such matrix
+per image, shape (count, C*HH*WW, out_h*out_w): ``course_lib.fast_layers`` uses it for
+large output planes, where one matrix product per image writes NCHW output directly.
+
 Two backends compute the same numbers:
 
 - ``"cython"``: the compiled ``course_lib._im2col_cython`` kernels (parallel with OpenMP
