@@ -12,12 +12,12 @@ For each layer shape the table gives:
   ``torch.set_num_threads`` equal to the BLAS thread count (target: fast is faster);
   skipped, with a message, when torch is not installed.
 
-Times are the best over ``--repeats`` interleaved rounds; in each round every method is
-timed after a pause and one untimed call (see ``benchmarks.timing.interleaved_best``:
-without the pause, OpenBLAS threads left spinning by the GEMM baseline would slow down
-whatever runs next). The machine is usually shared, so run it twice and trust figures
-that agree. By default the table is printed twice: with the
-BLAS thread count as found and with one thread. One thread is the steadier measure on a
+Times are the best over ``--repeats`` interleaved rounds; in each round every method runs
+after a pause and one untimed call, then back to back for at least 0.1 s (see
+``benchmarks.timing.interleaved_best``: without the pause, OpenBLAS threads left spinning
+by the GEMM baseline would slow down whatever runs next). The machine is usually shared,
+so run it twice and trust figures that agree. By default the table is printed twice: with
+the BLAS thread count as found and with one thread. One thread is the steadier measure on a
 busy machine, where every point at which two threads must meet can cost a time slice.
 """
 import argparse
@@ -133,7 +133,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_conv", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7,
-                        help="rounds; each times every method 3 times")
+                        help="rounds; each times every method for at least 0.1 s")
     parser.add_argument("--settle", type=float, default=0.2,
                         help="pause (s) before each method's calls in a round")
     parser.add_argument("--naive-images", type=int, default=2,
