@@ -1,4 +1,6 @@
 """benchmarks.timing: the measuring protocol itself (not any speed)."""
+import pytest
+
 from benchmarks.timing import best_time, interleaved_best
 
 
@@ -36,7 +38,7 @@ def test_each_round_settles_warms_up_then_times_back_to_back():
     best = interleaved_best(candidates, rounds=2, calls_per_round=3, settle=0.5,
                             round_seconds=0.1, clock=clock, sleep=clock.sleep)
     # untimed first calls (9.0) never count; "a" needs 4 calls to fill 0.1 s, "b" 3
-    assert best == {"a": 0.01, "b": 0.1}
+    assert best == pytest.approx({"a": 0.01, "b": 0.1})
     assert clock.log[:11] == ["sleep 0.5", "a", "a", "a", "a", "a",
                               "sleep 0.5", "b", "b", "b", "b"]
     assert clock.log.count("sleep 0.5") == 4
