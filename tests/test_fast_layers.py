@@ -123,6 +123,39 @@ def test_backward_recomputes_only_the_columns_its_forward_pass_did_not_keep(monk
     assert calls == ([] if layout == "stacked-whole-batch" else [2, 0])
 
 
+@pytest.mark.skipif("cython" not in im2col.available_backends(),
+                    reason="the chunk-per-thread path needs the compiled kernels")
+def test_conv_called_from_several_threads_at_once(monkeypatch, layout):
+    """Callers in different threads keep their own workspaces and take turns at the split."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(im2col, "BACKEND", "cython")
+    monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "STACKED_CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: 2)
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, 2 * 28 * 49 * 8)
+    rng = np.random.default_rng(21)
+    problems = []
+    for channels, filters in [(3, 4), (2, 5), (4, 3)]:
+        x = rng.standard_normal((7, channels, 7, 7))
+        w, b = rng.standard_normal((filters, channels, 3, 3)), rng.standard_normal(filters)
+        out, naive_cache = conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
+        problems.append((x, w, b, rng.standard_normal(out.shape), out, naive_cache))
+
+    def run(problem):
+        x, w, b, dout, expected, naive_cache = problem
+        for _ in range(15):
+            out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+            grads = conv_backward_fast(dout, cache)
+            assert rel_error(out, expected) < 1e-9
+            for fast, naive in zip(grads, conv_backward_naive(dout, naive_cache)):
+                assert rel_error(fast, naive) < 1e-9
+        return True
+
+    with ThreadPoolExecutor(3) as pool:
+        assert all(pool.map(run, problems))
+
+
 @pytest.mark.parametrize("chunk_bytes", [1 << 30, 2 * 27 * 25 * 8], ids=["one-chunk", "chunked"])
 def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes, layout):
     """Backward passes may reuse the columns their forward pass left in the workspace; a
