@@ -23,6 +23,7 @@ windows, and overlapping pool windows (stride < window). They compute in float32
 is float32 and in float64 otherwise; outputs and gradients have that dtype. Kernels come
 from ``course_lib.im2col.BACKEND`` (compiled Cython, or the NumPy fallback).
 """
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -195,16 +196,21 @@ class _ConvChunks:
     ``threads`` workers take chunks from a shared queue; worker k uses the buffers named
     with k (kept by the calling thread, see :func:`_flat_buffer`). With one worker the
     kernels and BLAS use every thread; with several, each worker runs on one thread.
+    The bias ``b`` is needed by the forward pass only; the backward pass runs the chunks
+    in reverse (``order=-1``).
     """
 
-    def __init__(self, x, w, pad, stride, order=1):
-        self.x, self.pad, self.stride = x, pad, stride
+    def __init__(self, x, w, pad, stride, b=None, order=1):
+        self.x, self.pad, self.stride, self.b = x, pad, stride, b
         self.num_filters, _, self.filter_h, self.filter_w = w.shape
         self.w_rows = w.reshape(self.num_filters, -1)
         out_h, out_w = conv_output_shape(x.shape, self.filter_h, self.filter_w, pad, stride)
         self.out_shape = (x.shape[0], self.num_filters, out_h, out_w)
         self.pixels = out_h * out_w
         self.stacked = self.pixels >= STACKED_MIN_PIXELS
+        # [W b], for the forward pass's GEMMs against the stacked columns' ones row
+        self.w_and_b = np.column_stack((self.w_rows, b)) if self.stacked and b is not None \
+            else None
         column_bytes = self.w_rows.shape[1] * self.pixels * x.itemsize
         split_from = STACKED_CHUNK_THREADS_MIN_BYTES if self.stacked else CHUNK_THREADS_MIN_BYTES
         self.threads = _chunk_threads() if column_bytes * x.shape[0] >= split_from else 1
@@ -219,16 +225,16 @@ class _ConvChunks:
         # Stacked columns of a small enough layer go into one buffer for the whole batch,
         # so that the backward pass can reuse every chunk's columns, not only the last.
         self.whole_batch_columns = self.stacked and \
-            np.prod(self._shape("cols", x.shape[0])) * x.itemsize <= WHOLE_BATCH_COLUMNS_BYTES
+            math.prod(self._shape("cols", x.shape[0])) * x.itemsize <= WHOLE_BATCH_COLUMNS_BYTES
         # taken here, on the calling thread, whose workspace keeps them
         self._flat = {(name, worker): _flat_buffer(f"{name}{worker}",
-                                                   int(np.prod(self._shape(name, largest))),
+                                                   math.prod(self._shape(name, largest)),
                                                    x.dtype)
                       for name in names for worker in range(self.threads)
                       if not (name == "cols" and self.whole_batch_columns)}
         if self.whole_batch_columns:
             self._flat["cols", "all"] = _flat_buffer(
-                "cols-all", int(np.prod(self._shape("cols", x.shape[0]))), x.dtype)
+                "cols-all", math.prod(self._shape("cols", x.shape[0])), x.dtype)
 
     def _shape(self, name, count):
         rows = self.w_rows.shape[1]
@@ -264,7 +270,7 @@ class _ConvChunks:
     def buffer(self, name, worker, count):
         """Worker's scratch array ``name`` ("cols", "dcols", "product", "wgrads") for ``count`` images."""
         shape = self._shape(name, count)
-        return self._flat[(name, worker)][:int(np.prod(shape))].reshape(shape)
+        return self._flat[(name, worker)][:math.prod(shape)].reshape(shape)
 
     def chunk_columns(self, worker, first, count):
         """Where the columns of images ``first ..`` go (or are, if kept from the forward pass)."""
@@ -288,15 +294,15 @@ class _ConvChunks:
         """Images ``first ..`` of an (N, F, out_h, out_w) array as (count, F, out_h*out_w)."""
         return batch[first:first + count].reshape(count, self.num_filters, self.pixels)
 
-    def forward(self, worker, first, count, b, out):
+    def forward(self, worker, first, count, out):
         """out[first : first+count] = conv of those images, bias included."""
         cols = self.columns(worker, first, count)
         if self.stacked:
-            np.matmul(np.column_stack((self.w_rows, b)), cols, out=self.images(out, first, count))
+            np.matmul(self.w_and_b, cols, out=self.images(out, first, count))
         else:
             product = self.buffer("product", worker, count)
             np.dot(self.w_rows, cols, out=product)
-            _im2col.columns_to_images(product, b, out, first, self.kernel_threads)
+            _im2col.columns_to_images(product, self.b, out, first, self.kernel_threads)
 
     def backward(self, worker, first, count, dout, cols, dx):
         """Write dx of the chunk; return its (dW as (F, C*HH*WW), db) contributions."""
@@ -354,12 +360,12 @@ def conv_forward_fast(x, w, b, conv_param):
         ``(H + 2*pad - HH)`` or ``(W + 2*pad - WW)`` is not a multiple of ``stride``.
     """
     x, w, b, stride, pad = _conv_inputs(x, w, b, conv_param)
-    layer = _ConvChunks(x, w, pad, stride)
+    layer = _ConvChunks(x, w, pad, stride, b)
     out = np.empty(layer.out_shape, x.dtype)
 
     def forward(worker, queue):
         for first, count in queue:
-            layer.forward(worker, first, count, b, out)
+            layer.forward(worker, first, count, out)
 
     _workspace.cols_owner = None
     layer.run(forward)
