@@ -11,10 +11,9 @@ Layout conventions (NCHW throughout):
 - A column matrix ``cols`` for the images ``first_image .. first_image + nb - 1`` is
   passed as a 3-D view of shape (nb, C * field_height * field_width, out_height *
   out_width) whose last axis must be contiguous (the caller checks); the outer strides
-  are free. Entry ``[n, k,
-  oh * out_width + ow]`` is output pixel ``(oh, ow)`` of image ``first_image + n`` seen
-  through row ``k = (c * field_height + i) * field_width + j``: input channel ``c`` at
-  filter tap ``(i, j)``. Row ``k`` therefore lines up with ``w.reshape(F, -1)[:, k]`` for
+  are free. Entry ``[n, k, oh * out_width + ow]`` is output pixel ``(oh, ow)`` of image
+  ``first_image + n`` seen through row ``k = (c * field_height + i) * field_width + j``:
+  input channel ``c`` at filter tap ``(i, j)``. Row ``k`` therefore lines up with ``w.reshape(F, -1)[:, k]`` for
   conv weights ``w`` of shape (F, C, field_height, field_width). Two layouts use it: the
   flat (C*field_height*field_width, nb*out_height*out_width) matrix of CS231n's im2col,
   seen as ``cols.reshape(rows, nb, -1).transpose(1, 0, 2)``, and a stack of one

@@ -265,9 +265,10 @@ def col2im_into(cols, dx, first_image, field_height, field_width, padding, strid
 
     Parameters
     ----------
-    cols : ndarray, dx.dtype, C-contiguous
-        Flat, shape (C*field_height*field_width, count*out_h*out_w), or stacked, shape
-        (count, C*field_height*field_width, out_h*out_w), as for :func:`im2col_into`.
+    cols : ndarray, dx.dtype
+        Flat, shape (C*field_height*field_width, count*out_h*out_w), C-contiguous, or
+        stacked, shape (count, C*field_height*field_width, out_h*out_w), each matrix
+        C-contiguous, as for :func:`im2col_into`.
     dx : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous; images
         ``first_image .. first_image + count - 1`` are overwritten, the others untouched.
     first_image, field_height, field_width, padding, stride, threads : int
@@ -323,7 +324,7 @@ def _check_chunk(images, cols, first_image, field_height, field_width, padding, 
     if images.dtype not in (np.float32, np.float64) or cols.dtype != images.dtype:
         raise ValueError(f"im2col: {name} and cols must share a float32 or float64 dtype; "
                          f"got {images.dtype} and {cols.dtype}")
-    stacked_rows = cols.ndim == 3 and (cols[0].flags.c_contiguous or cols.size == 0)
+    stacked_rows = cols.ndim == 3 and (cols.size == 0 or cols[0].flags.c_contiguous)
     if not (images.flags.c_contiguous and (cols.flags.c_contiguous or stacked_rows)):
         raise ValueError(f"im2col: {name} must be C-contiguous, and cols too (a stack of "
                          "C-contiguous matrices for 3-D cols; use np.ascontiguousarray)")

@@ -121,6 +121,8 @@ def test_stacked_columns_hold_one_flat_matrix_per_image(backend):
     np.testing.assert_allclose(dx[1:4], im2col.col2im(flat, (3, 2, 7, 6), 3, 2, 1, 2))
     with pytest.raises(ValueError, match=r"\(count, 12, 16\)"):
         im2col.im2col_into(x, np.empty((3, 12, 15)), 0, 3, 2, 1, 2)
+    with pytest.raises(ValueError, match=r"\(count, 12, 16\)"):
+        im2col.im2col_into(x, np.empty((0, 12, 16)), 0, 3, 2, 1, 2)
     with pytest.raises(ValueError, match="C-contiguous"):
         im2col.im2col_into(x, np.empty((3, 12, 32))[:, :, ::2], 0, 3, 2, 1, 2)
 
