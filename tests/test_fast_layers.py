@@ -26,6 +26,20 @@ def layout(request, monkeypatch):
     return request.param
 
 
+def set_chunk_bytes(monkeypatch, column_bytes):
+    """Cut conv batches into chunks of at most ``column_bytes`` of columns, any thread count."""
+    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
+        monkeypatch.setattr(fast_layers, name, column_bytes)
+
+
+def split_over_threads(monkeypatch, workers):
+    """Give every conv call ``workers`` chunk workers, however small (compiled kernels)."""
+    monkeypatch.setattr(im2col, "BACKEND", "cython")
+    monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "STACKED_CHUNK_THREADS_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: workers)
+
+
 def random_conv_case(seed):
     """A random valid conv problem: rectangular filters, strides 1-3, paddings 0-2."""
     rng = np.random.default_rng(seed)
@@ -78,8 +92,7 @@ def test_conv_matches_naive(backend, seed, layout):
 
 def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch, layout):
     """Chunk boundaries (including a short last chunk) do not change the result."""
-    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
-        monkeypatch.setattr(fast_layers, name, 3 * 27 * 25 * 8)  # 3 images a chunk
+    set_chunk_bytes(monkeypatch, 3 * 27 * 25 * 8)  # 3 images a chunk
     rng = np.random.default_rng(7)
     x, w, b = rng.standard_normal((7, 3, 9, 9)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
     assert_conv_matches_naive(x, w, b, {"stride": 2, "pad": 1}, rng)
@@ -90,12 +103,8 @@ def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch, layout):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_conv_with_chunks_spread_over_threads(monkeypatch, workers, layout):
     """Big layers give each thread whole chunks; the summed dw and db stay exact."""
-    monkeypatch.setattr(im2col, "BACKEND", "cython")
-    monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
-    monkeypatch.setattr(fast_layers, "STACKED_CHUNK_THREADS_MIN_BYTES", 0)
-    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: workers)
-    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
-        monkeypatch.setattr(fast_layers, name, 2 * 27 * 49 * 8)  # 2 images a chunk
+    split_over_threads(monkeypatch, workers)
+    set_chunk_bytes(monkeypatch, 2 * 27 * 49 * 8)  # 2 images a chunk
     worker_counts = []
     run_workers = fast_layers._run_chunk_workers
     monkeypatch.setattr(fast_layers, "_run_chunk_workers",
@@ -109,8 +118,7 @@ def test_conv_with_chunks_spread_over_threads(monkeypatch, workers, layout):
 def test_backward_recomputes_only_the_columns_its_forward_pass_did_not_keep(monkeypatch, layout):
     """One worker keeps its last chunk's columns; a small stacked layer keeps them all."""
     monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: 1)
-    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
-        monkeypatch.setattr(fast_layers, name, 2 * 28 * 25 * 8)  # 2 images a chunk: 3 chunks
+    set_chunk_bytes(monkeypatch, 2 * 28 * 25 * 8)  # 2 images a chunk: 3 chunks
     calls = []
     unroll = im2col.im2col_into
     monkeypatch.setattr(im2col, "im2col_into", lambda *args: calls.append(args[2]) or unroll(*args))
@@ -128,12 +136,8 @@ def test_backward_recomputes_only_the_columns_its_forward_pass_did_not_keep(monk
 def test_conv_called_from_several_threads_at_once(monkeypatch, layout):
     """Callers in different threads keep their own workspaces and take turns at the split."""
     from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(im2col, "BACKEND", "cython")
-    monkeypatch.setattr(fast_layers, "CHUNK_THREADS_MIN_BYTES", 0)
-    monkeypatch.setattr(fast_layers, "STACKED_CHUNK_THREADS_MIN_BYTES", 0)
-    monkeypatch.setattr(fast_layers, "_chunk_threads", lambda: 2)
-    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
-        monkeypatch.setattr(fast_layers, name, 2 * 28 * 49 * 8)
+    split_over_threads(monkeypatch, 2)
+    set_chunk_bytes(monkeypatch, 2 * 28 * 49 * 8)
     rng = np.random.default_rng(21)
     problems = []
     for channels, filters in [(3, 4), (2, 5), (4, 3)]:
@@ -160,8 +164,7 @@ def test_conv_called_from_several_threads_at_once(monkeypatch, layout):
 def test_interleaved_layers_get_their_own_gradients(backend, monkeypatch, chunk_bytes, layout):
     """Backward passes may reuse the columns their forward pass left in the workspace; a
     network runs forward A, forward B, backward B, backward A, and A's columns are gone."""
-    for name in ("COLUMN_CHUNK_BYTES", "SINGLE_THREAD_CHUNK_BYTES"):
-        monkeypatch.setattr(fast_layers, name, chunk_bytes)
+    set_chunk_bytes(monkeypatch, chunk_bytes)
     rng = np.random.default_rng(8)
     layers = []
     for x_shape, w_shape, conv_param in [((5, 3, 9, 9), (2, 3, 3, 3), {"stride": 2, "pad": 1}),
