@@ -1,0 +1,4 @@
+"""Classifiers of assignment 2."""
+from nnfs.classifiers.fc_net import FullyConnectedNet
+
+__all__ = ["FullyConnectedNet"]
