@@ -216,3 +216,8 @@ def dropout_backward(dout, cache):
 # Layers of part 2 (convolution, pooling, batch normalisation), re-exported here so that
 # ``from nnfs.layers import *`` finds every layer. Part 2 adds its imports below this line.
 # ---------------------------------------------------------------------------------------
+from nnfs.conv_layers import (conv_backward_naive, conv_forward_naive,  # noqa: E402,F401
+                              max_pool_backward_naive, max_pool_forward_naive)
+from nnfs.normalization import (batchnorm_backward, batchnorm_backward_alt,  # noqa: E402,F401
+                                batchnorm_forward, spatial_batchnorm_backward,
+                                spatial_batchnorm_forward)
