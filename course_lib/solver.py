@@ -17,7 +17,16 @@ Usage::
 ``data`` holds ``X_train`` (N_train, ...), ``y_train`` (N_train,) int, ``X_val`` and
 ``y_val``. After ``train()``, ``model.params`` holds the parameters that reached the best
 validation accuracy, and ``loss_history``, ``train_acc_history``, ``val_acc_history`` tell
-the story. If the loss becomes NaN or infinite the run stops early, ``solver.diverged`` is
+the story. A learning-rate schedule can replace ``lr_decay``::
+
+    from functools import partial
+    from nnfs.optim import cosine_decay
+    solver = Solver(model, data, update_rule="adam", num_epochs=10,
+                    lr_schedule=partial(cosine_decay, 1e-3, T=4900))
+
+``lr_schedule(t)`` gives the learning rate of iteration ``t`` (from 0); the Solver writes
+it into every parameter's ``optim_config["learning_rate"]`` before that iteration's
+update and records it in ``lr_history``. If the loss becomes NaN or infinite the run stops early, ``solver.diverged`` is
 True and the histories so far are kept (a learning rate that is too large shows up this way).
 
 Update rules are looked up by name in ``optim_module``; by default that is the student's
@@ -119,6 +128,11 @@ class Solver:
         gets its own copy, in which the rule keeps its state (velocity, moments, ...).
     lr_decay : float, default 1.0
         After every epoch the learning rate is multiplied by this.
+    lr_schedule : callable or None, default None
+        ``lr_schedule(t) -> learning rate`` for iteration ``t`` (counted from 0), e.g.
+        ``functools.partial(nnfs.optim.step_decay, 1e-3, step_size=500)``. It sets
+        ``learning_rate`` in every parameter's config before each update; it cannot be
+        combined with an ``lr_decay`` other than 1.
     batch_size : int, default 100
         Minibatch size; minibatches are drawn with replacement, as in CS231n.
     num_epochs : int, default 10
@@ -151,6 +165,8 @@ class Solver:
         True when training stopped because the loss was NaN or infinite.
     diverged_at : int or None
         The (0-based) iteration whose loss was not finite.
+    lr_history : list of float
+        With ``lr_schedule``: the learning rate of every iteration (else empty).
     """
 
     def __init__(self, model, data, **kwargs):
@@ -175,6 +191,7 @@ class Solver:
         self.update_rule = kwargs.pop("update_rule", "sgd")
         self.optim_config = kwargs.pop("optim_config", {})
         self.lr_decay = kwargs.pop("lr_decay", 1.0)
+        self.lr_schedule = kwargs.pop("lr_schedule", None)
         self.batch_size = kwargs.pop("batch_size", 100)
         self.num_epochs = kwargs.pop("num_epochs", 10)
         self.num_train_samples = kwargs.pop("num_train_samples", 1000)
@@ -187,6 +204,13 @@ class Solver:
         self.seed = kwargs.pop("seed", None)
         if kwargs:
             raise TypeError(f"Solver: unrecognised arguments {', '.join(sorted(kwargs))}.")
+        if self.lr_schedule is not None:
+            if not callable(self.lr_schedule):
+                raise TypeError(f"Solver: lr_schedule must be a callable t -> learning rate, "
+                                f"got {self.lr_schedule!r}.")
+            if self.lr_decay != 1.0:
+                raise ValueError("Solver: give either lr_decay or lr_schedule, not both "
+                                 "(a schedule already decides every iteration's rate).")
         if int(self.batch_size) < 1:
             raise ValueError(f"Solver: batch_size must be at least 1, got {self.batch_size}.")
         if self.checkpoint_name is not None:
@@ -208,6 +232,7 @@ class Solver:
         self.loss_history = []
         self.train_acc_history = []
         self.val_acc_history = []
+        self.lr_history = []
         self.diverged = False
         self.diverged_at = None
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
@@ -233,6 +258,16 @@ class Solver:
             self.model.params[name] = next_value
         return loss
 
+    def _apply_schedule(self, t):
+        """Set every parameter's learning rate to ``lr_schedule(t)``."""
+        lr = float(self.lr_schedule(t))
+        if not np.isfinite(lr) or lr < 0:
+            raise ValueError(f"Solver: lr_schedule({t}) gave {lr}; a learning rate must be "
+                             f"a finite number >= 0.")
+        for config in self.optim_configs.values():
+            config["learning_rate"] = lr
+        self.lr_history.append(lr)
+
     def _save_checkpoint(self):
         """Write ``{checkpoint_name}_epoch_{epoch}.pkl`` atomically (temp file + rename)."""
         if self.checkpoint_name is None:
@@ -241,6 +276,7 @@ class Solver:
             "model": self.model,
             "update_rule": self.update_rule_name,
             "lr_decay": self.lr_decay,
+            "lr_history": self.lr_history,
             "optim_config": self.optim_config,
             "optim_configs": self.optim_configs,
             "batch_size": self.batch_size,
@@ -330,6 +366,8 @@ class Solver:
             self._bar = tqdm(total=num_iterations, desc="training", unit="it")
         try:
             for t in range(num_iterations):
+                if self.lr_schedule is not None:
+                    self._apply_schedule(t)
                 loss = self._step()
                 if not np.isfinite(loss):
                     self.diverged, self.diverged_at = True, t

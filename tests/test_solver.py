@@ -288,6 +288,58 @@ def test_check_accuracy_in_batches_and_on_a_subsample(data):
     assert 0.7 < subsample_accuracy <= 1.0
 
 
+def test_lr_schedule_sets_every_iterations_rate_and_is_recorded(data):
+    """the schedule's rate for iteration t (from 0) reaches the update rule at iteration t"""
+    seen = []
+
+    def recording_sgd(w, dw, config):
+        seen.append(config["learning_rate"])
+        return w - config["learning_rate"] * dw, config
+
+    schedule = lambda t: 0.5 * 0.1 ** (t // 4)  # noqa: E731 (step decay, 4 iterations)
+    solver = quiet_solver(TinySoftmax(), data, update_rule=recording_sgd,
+                          lr_schedule=schedule, num_epochs=2)  # 6 iterations per epoch
+    solver.train()
+    expected = [schedule(t) for t in range(12)]
+    assert solver.lr_history == pytest.approx(expected)
+    # two parameters (W, b) per iteration, each with the iteration's rate
+    assert seen == pytest.approx([lr for lr in expected for _ in range(2)])
+
+
+def test_lr_schedule_from_a_partial_of_a_schedule_function(data):
+    """a functools.partial of a schedule with the iteration as its free argument works"""
+    import functools
+    import math
+
+    def cosine(lr0, t, T):
+        return lr0 * (1 + math.cos(math.pi * t / T)) / 2
+
+    solver = quiet_solver(TinySoftmax(), data, lr_schedule=functools.partial(cosine, 0.5, T=18))
+    solver.train()
+    assert solver.lr_history[0] == pytest.approx(0.5)
+    assert solver.lr_history[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 17 / 18)) / 2)
+    assert solver.train_acc_history[-1] > 0.6
+
+
+def test_lr_schedule_excludes_lr_decay_and_must_be_callable(data):
+    with pytest.raises(ValueError, match="Solver: give either lr_decay or lr_schedule"):
+        Solver(TinySoftmax(), data, lr_decay=0.9, lr_schedule=lambda t: 0.1)
+    with pytest.raises(TypeError, match="Solver: lr_schedule must be a callable"):
+        Solver(TinySoftmax(), data, lr_schedule=0.1)
+
+
+def test_lr_schedule_with_a_bad_value_is_explained(data):
+    solver = quiet_solver(TinySoftmax(), data, lr_schedule=lambda t: float("nan"))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        solver.train()
+
+
+def test_without_a_schedule_lr_history_stays_empty(data):
+    solver = quiet_solver(TinySoftmax(), data, num_epochs=1)
+    solver.train()
+    assert solver.lr_history == []
+
+
 @pytest.mark.parametrize("bad, error", [
     ({"data": {"X_train": np.zeros((3, 2))}}, KeyError),
     ({"kwargs": {"learning_rate": 1e-3}}, TypeError),
