@@ -17,6 +17,7 @@ Steps of :func:`grade_submission`:
 Nothing from one submission survives into the next: each gets its own grading process,
 copy and sandboxed children.
 """
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -32,9 +33,10 @@ from pathlib import Path, PurePosixPath
 
 import autograder
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
+from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
+                                            submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.isolation import (SubmissionTooLarge, kill_processes_in,
-                                          running_as_root, unprivileged_ids)
+from autograder.sandbox.isolation import SubmissionTooLarge
 
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000
@@ -190,7 +192,7 @@ def unpack_submission(path, private_dir):
 
 # -- running the tests ---------------------------------------------------------------------
 def _pytest_command(course, assignment, workdir, original, results_path, ini_path, hidden,
-                    limits, interpreter):
+                    limits, interpreter, confinement):
     public = course.public_tests(assignment)
     command = [sys.executable, "-m", "pytest", "-p", "autograder.pytest_plugin",
                "-p", "no:cacheprovider", "-c", str(ini_path), "--rootdir", str(ini_path.parent),
@@ -203,6 +205,7 @@ def _pytest_command(course, assignment, workdir, original, results_path, ini_pat
                "--autograder-timeout", str(limits.timeout),
                "--autograder-memory-mb", str(limits.memory_mb),
                "--autograder-interpreter", json.dumps(interpreter),
+               "--autograder-confinement", json.dumps(dataclasses.asdict(confinement)),
                "--autograder-public-dir", str(public)]
     suites = [public]
     if hidden:
@@ -280,8 +283,8 @@ def check_notebooks(course, assignment, folder):
 
 def sandbox_interpreter():
     """(python, site dirs) for sandboxed children on this machine (probed once per process)."""
-    ids = unprivileged_ids() if running_as_root() else None
-    return child_interpreter(*(ids or (None, None)))
+    uid = UID_BASE if running_as_root() else None
+    return child_interpreter(uid, uid)
 
 
 SCRATCH_PREFIX = "autograder-grade-"
@@ -312,15 +315,34 @@ def sweep_stale_scratch(tmp_dir=None):
     """
     removed = []
     for folder in Path(tmp_dir or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
-        try:
-            pid = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue        # not ours, or still being set up: leave it alone
-        if not _process_alive(pid):
-            kill_processes_in(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+        pid = _scratch_owner(folder)
+        if pid is not None and not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)     # never follows links inside
             removed.append(folder)
     return removed
+
+
+def _scratch_owner(folder):
+    """The pid recorded in a scratch folder that this user made, or None.
+
+    Anything else in the temporary directory (a symlink, a folder or file that another user
+    made, an owner file that is a link or not a number) is not ours and is left alone. No
+    process is signalled: the student processes of a killed worker died with their sandbox.
+    """
+    try:
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return None
+        fd = os.open(folder / OWNER_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            owner = os.fstat(fd)
+            if not stat.S_ISREG(owner.st_mode) or owner.st_uid != os.geteuid():
+                return None
+            return int(os.read(fd, 32).decode("ascii"))
+        finally:
+            os.close(fd)
+    except (OSError, ValueError):
+        return None
 
 
 def grade_submission(course, assignment, submission_path, *, hidden=False, timeout=None,
@@ -367,8 +389,9 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         return _failed(result, f"the submission {submission_path} does not exist")
     result["fingerprint"] = submission_fingerprint(course, assignment, submission_path,
                                                    hidden=hidden, limits=limits)
-    if running_as_root():
-        protect_instructor_files(course)
+    confinement = choose_confinement(submission_uid() if running_as_root() else None)
+    if confinement.engine == "uid":
+        protect_instructor_files(course)    # no mount namespace: permissions must keep it out
     private = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     (private / OWNER_FILE).write_text(str(os.getpid()))
     try:
@@ -381,7 +404,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         sandbox_parent = private / "sandbox"
         sandbox_parent.mkdir(mode=0o700)
         try:
-            workdir = prepare_workdir(folder, sandbox_parent)
+            workdir = prepare_workdir(folder, sandbox_parent, owner=confinement.uid)
         except SubmissionTooLarge as exc:
             return _failed(result, str(exc))
         grading_dir = private / "grading"
@@ -390,9 +413,12 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         ini_path.write_text("[pytest]\npython_files = test_*.py\n", encoding="utf-8")
         results_path = grading_dir / "results.jsonl"
         command = _pytest_command(course, assignment, workdir, folder, results_path, ini_path,
-                                  hidden, limits, interpreter or sandbox_interpreter())
-        log, timed_out = _run_grading_process(command, grading_dir, total_timeout)
-        kill_processes_in(workdir)      # student processes that escaped their group
+                                  hidden, limits, interpreter or sandbox_interpreter(),
+                                  confinement)
+        try:
+            log, timed_out = _run_grading_process(command, grading_dir, total_timeout)
+        finally:
+            confinement.end_all_processes()     # the uid fallback; namespaces end by themselves
         records = _read_records(results_path)
         stopped = (f"grading this submission took longer than {total_timeout:g} s in total "
                    "and was stopped" if timed_out else "the grading process stopped early")

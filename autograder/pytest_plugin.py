@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import (Limits, Sandbox, SandboxError, SandboxUnavailable,
-                                StudentCrash, StudentTimeout)
+from autograder.sandbox import (Confinement, Limits, Sandbox, SandboxError,
+                                SandboxUnavailable, StudentCrash, StudentTimeout)
 from autograder.testing import Feedback
 
 OUTPUT_LIMIT = 4000
@@ -49,6 +49,8 @@ def pytest_addoption(parser):
                     help="wall-clock seconds per call into student code")
     group.addoption("--autograder-memory-mb", type=int, default=Limits.memory_mb,
                     help="memory limit of the student process")
+    group.addoption("--autograder-confinement", default=None,
+                    help="JSON of the Confinement chosen for this submission (default: choose)")
     group.addoption("--autograder-interpreter", default=None,
                     help="JSON [python, [site dirs]] for the child (default: probe)")
 
@@ -72,6 +74,8 @@ class GradingState:
                              memory_mb=option("--autograder-memory-mb"))
         interpreter = option("--autograder-interpreter")
         self.interpreter = tuple(json.loads(interpreter)) if interpreter else None
+        confinement = option("--autograder-confinement")
+        self.confinement = Confinement(**json.loads(confinement)) if confinement else None
         self.failed_imports = {}
         self.isolation = None
 
@@ -188,7 +192,8 @@ class SandboxedStudent:
 def autograder_sandbox(request):
     """One sandboxed child (restarted after failures) for the tests of one module."""
     state = _state(request.config)
-    with Sandbox(state.submission, state.limits, interpreter=state.interpreter) as sandbox:
+    with Sandbox(state.submission, state.limits, interpreter=state.interpreter,
+                 confinement=state.confinement) as sandbox:
         state.isolation = sandbox.isolation
         yield sandbox
 

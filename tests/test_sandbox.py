@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import (Limits, ProtocolError, RemoteObject, Sandbox, StudentCrash,
-                                StudentError, StudentTimeout, prepare_workdir,
-                                protect_instructor_files, running_as_root)
+                                StudentError, StudentTimeout, choose_confinement,
+                                prepare_workdir, protect_instructor_files, running_as_root)
 from autograder.sandbox.isolation import make_private_dir
 
 STUDENT_MODULE = '''
@@ -122,8 +122,10 @@ def make_box(tmp_path):
         submission.mkdir()
         (submission / "probe.py").write_text(textwrap.dedent(source))
         private = make_private_dir()
-        box = Sandbox(prepare_workdir(submission, private),
-                      Limits(**{"timeout": 5.0, **limits}), fork_server=fork_server)
+        confinement = choose_confinement()
+        box = Sandbox(prepare_workdir(submission, private, owner=confinement.uid),
+                      Limits(**{"timeout": 5.0, **limits}), fork_server=fork_server,
+                      confinement=confinement)
         boxes.append((box, private))
         return box
 
@@ -270,13 +272,25 @@ def test_sending_what_may_not_cross_is_refused_before_the_child_sees_it(make_box
         probe.echo(object())
 
 
-@pytest.mark.skipif(not running_as_root(), reason="dropping to user nobody needs root; "
-                    "without root the child shares the grader's uid (documented as weaker)")
-def test_child_runs_as_nobody_and_cannot_read_protected_files(make_box, tmp_path):
-    import pwd
-    box = make_box()
-    probe = box.import_module("probe")
-    assert probe.whoami() == pwd.getpwnam("nobody").pw_uid
+needs_root = pytest.mark.skipif(not running_as_root(), reason="a uid per submission needs the "
+                                "grader to run as root; without it the child keeps the "
+                                "grader's uid (documented as weaker)")
+
+
+@needs_root
+def test_each_sandbox_runs_as_its_own_uid(make_box):
+    first, second = make_box(), make_box()
+    uids = {first.import_module("probe").whoami(), second.import_module("probe").whoami()}
+    assert len(uids) == 2 and 0 not in uids
+    assert all(uid >= 1_000_000_000 for uid in uids)
+
+
+@needs_root
+def test_uid_fallback_protects_instructor_files(tmp_path):
+    """Without bubblewrap (the ``uid`` engine) file permissions keep the child out."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "probe.py").write_text(STUDENT_MODULE)
     secret_dir = tmp_path / "course" / "autograder" / "hidden"
     secret_dir.mkdir(parents=True)
     (tmp_path / "course" / "assignments").mkdir()
@@ -285,12 +299,24 @@ def test_child_runs_as_nobody_and_cannot_read_protected_files(make_box, tmp_path
     os.chmod(tmp_path / "course", 0o755)
 
     class FakeCourse:
+        root = tmp_path / "course"
         hidden_root = secret_dir
         nbgrader_root = tmp_path / "course" / "assignments"
 
     protect_instructor_files(FakeCourse)
-    with pytest.raises(StudentError, match="PermissionError"):
-        probe.read(str(secret_dir / "test_secret.py"))
+    confinement = choose_confinement(engine="uid")
+    private = make_private_dir()
+    try:
+        with Sandbox(prepare_workdir(submission, private, owner=confinement.uid),
+                     Limits(timeout=5), confinement=confinement) as box:
+            probe = box.import_module("probe")
+            assert probe.whoami() == confinement.uid
+            assert box.isolation.startswith("WEAKER ISOLATION")
+            with pytest.raises(StudentError, match="PermissionError"):
+                probe.read(str(secret_dir / "test_secret.py"))
+    finally:
+        import shutil
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def is_running(pid):
@@ -302,23 +328,43 @@ def is_running(pid):
         return False
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="the sweep reads /proc (Linux only)")
-def test_processes_that_escape_their_group_are_swept_up(make_box):
-    from autograder.sandbox.isolation import kill_processes_in
-    box = make_box(source="""
-import subprocess, sys
+ESCAPER = """
+import os, subprocess, sys
 def daemon():
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                            start_new_session=True).pid
-""")
-    pid = box.import_module("probe").daemon()
+    # double fork + setsid + chdir /: out of reach of any process group
+    code = "import os, time\\nos.setsid()\\nos.chdir('/')\\nif os.fork() == 0:\\n    time.sleep(120)\\n"
+    subprocess.Popen([sys.executable, "-c", code])
+    return os.getuid()
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="counting processes reads /proc (Linux)")
+def test_processes_that_escape_their_group_end_with_the_sandbox(make_box):
+    box = make_box(source=ESCAPER)
+    uid = box.import_module("probe").daemon()
+    time.sleep(0.5)
+
+    def survivors():
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and is_running(int(entry)):
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid and "time.sleep" in \
+                            open(f"/proc/{entry}/cmdline").read():
+                        found.append(int(entry))
+                except OSError:
+                    pass
+        return found
+
+    if box.confinement.engine == "none":
+        pytest.skip("without namespaces or a uid of its own the child's daemons are out of "
+                    "the grader's reach (documented)")
+    assert survivors(), "the daemon should be running while the sandbox lives"
     box.close()
-    assert is_running(pid), "a new session is out of reach of the child's process group"
-    assert pid in kill_processes_in(box.workdir)
     deadline = time.monotonic() + 5
-    while is_running(pid) and time.monotonic() < deadline:
+    while survivors() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not is_running(pid), "the escaped process survived the sweep"
+    assert not survivors(), "an escaped daemon outlived its sandbox"
 
 
 def test_without_dropping_privileges_the_weaker_isolation_is_stated(tmp_path):

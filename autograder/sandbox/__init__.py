@@ -6,8 +6,10 @@ This package is the trust boundary of the autograder:
   privilege dropping, timeouts, output capture, crash diagnosis);
 - :mod:`~autograder.sandbox.runner`: the child (a standalone script run with ``python -I -S``);
 - :mod:`~autograder.sandbox.forkserver`: fresh children forked from a prepared runner;
+- :mod:`~autograder.sandbox.confinement`: the bubblewrap sandbox, one uid per submission,
+  and the fallbacks where bubblewrap cannot run;
 - :mod:`~autograder.sandbox.interpreter`: which Python the unprivileged child can run;
-- :mod:`~autograder.sandbox.isolation`: the unprivileged user, protected files, the copy;
+- :mod:`~autograder.sandbox.isolation`: the submission's private copy, protected files;
 - :mod:`~autograder.sandbox.diagnosis`: student-facing messages for crashes and errors;
 - :mod:`~autograder.sandbox.codec`: the only way values cross (JSON + raw numeric buffers;
   no pickle, no eval);
@@ -22,13 +24,15 @@ Example
 """
 from autograder.sandbox.errors import (ProtocolError, SandboxError, StudentAttributeError,
                                        StudentCrash, StudentError, StudentTimeout)
-from autograder.sandbox.isolation import (kill_processes_in, prepare_workdir,
-                                          protect_instructor_files, running_as_root)
+from autograder.sandbox.confinement import (Confinement, choose_confinement,
+                                            running_as_root, submission_uid)
+from autograder.sandbox.isolation import prepare_workdir, protect_instructor_files
 from autograder.sandbox.process import Limits, Sandbox, SandboxUnavailable
 from autograder.sandbox.proxy import RemoteObject
 
 __all__ = [
-    "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError", "SandboxUnavailable",
+    "Confinement", "Limits", "ProtocolError", "RemoteObject", "Sandbox", "SandboxError", "SandboxUnavailable",
     "StudentAttributeError", "StudentCrash", "StudentError", "StudentTimeout",
-    "kill_processes_in", "prepare_workdir", "protect_instructor_files", "running_as_root",
+    "choose_confinement", "prepare_workdir", "protect_instructor_files", "running_as_root",
+    "submission_uid",
 ]

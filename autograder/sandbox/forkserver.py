@@ -6,8 +6,12 @@ paid again after every failed test. Instead, one runner per sandbox starts in
 ever run) and forks a child per request. The child is as fresh as a new process for the
 student's purposes: it has never imported their code.
 
-The fork server runs as the same user as the children, so student code could kill it; the
-sandbox then starts a new one. It holds no secrets, and it serves one submission only.
+The fork server runs as the same user as the children and in the same sandbox, so student
+code can kill it, or take its socket and send whatever it likes; the sandbox then starts a
+new one. It holds no secrets, it serves one submission only, and nothing it reports is
+acted on: pids and exit codes from it only shape messages. The grader ends a child by
+ending the sandbox (:meth:`ForkServer.close` kills the one process it started itself),
+never by signalling a pid that came through this socket.
 """
 import os
 import select
@@ -34,9 +38,12 @@ class ForkServer:
     popen_kwargs : dict
         Passed to :class:`subprocess.Popen` (cwd, env, user, ...).
     startup_timeout : float
+    confinement : autograder.sandbox.confinement.Confinement, optional
+        Whose processes end with the server (the ``uid`` engine kills its uid's processes).
     """
 
-    def __init__(self, command, popen_kwargs, startup_timeout):
+    def __init__(self, command, popen_kwargs, startup_timeout, confinement=None):
+        self.confinement = confinement
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
@@ -62,6 +69,8 @@ class ForkServer:
         """One message: ``(b"R", None)``, ``(b"F", (pid, fds))`` or ``(b"X", pid)`` (exit
         reports are also filed in :attr:`exits`). Returns None at ``deadline``."""
         while True:
+            if self.socket.fileno() < 0:
+                raise ForkServerGone("the fork server was stopped")
             remaining = max(deadline - time.monotonic(), 0.0)
             if not select.select([self.socket], [], [], remaining)[0]:
                 return None
@@ -112,7 +121,16 @@ class ForkServer:
         return self.exits[pid]
 
     def close(self):
-        """Stop the fork server; return whatever it printed."""
+        """Stop the fork server and everything in its sandbox; return what it printed.
+
+        The signal goes to the process group of the process this object started (its own
+        session, so the group id is that pid, which stays ours until it is reaped). Under
+        bubblewrap that process is ``bwrap``: its death ends the pid namespace and every
+        process inside. Under the ``uid`` engine, every process of the submission's uid is
+        killed as well.
+        """
+        if self.process.stdout.closed:
+            return ""                           # closed before
         try:
             self.socket.close()
         except OSError:
@@ -123,13 +141,19 @@ class ForkServer:
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
         self.process.wait()
+        if self.confinement is not None:
+            self.confinement.end_all_processes()
         output = self.process.stdout.read().decode("utf-8", errors="replace")
         self.process.stdout.close()
         return output
 
 
 class ForkedProcess:
-    """The parts of :class:`subprocess.Popen` the sandbox uses, for a forked child."""
+    """The parts of :class:`subprocess.Popen` the sandbox uses, for a forked child.
+
+    ``pid`` and the exit code are what the fork server says: they are shown in messages and
+    never used to signal anything.
+    """
 
     def __init__(self, server, pid):
         self.server = server
@@ -149,7 +173,7 @@ class ForkedProcess:
         return self.returncode
 
     def kill(self):
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """End this child by ending its whole sandbox (the fork server and all it forked)."""
+        self.server.close()
+        if self.returncode is None:
+            self.returncode = -signal.SIGKILL

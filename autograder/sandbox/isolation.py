@@ -1,58 +1,26 @@
-"""Who the student process runs as, and what it can read and leave behind.
+"""The submission's private copy, and the files a weaker confinement must protect.
 
-The choice
-----------
-Running as root, the grader starts the child as ``nobody:nogroup`` with no supplementary
-groups: ``subprocess.Popen(user=, group=, extra_groups=[])`` switches ids between fork and
-exec (what a preexec function would do, minus running Python in a forked child while
-other threads exist, which can deadlock). Then file permissions do the separating:
+:func:`prepare_workdir` copies the submission (regular files only, no symlinks, with a size
+cap) into a private folder and hands the copy to the submission's own uid. Under
+bubblewrap (:mod:`~autograder.sandbox.confinement`) that copy is all the child sees of the
+grading machine's files besides the Python runtime and ``course_lib``.
 
-- :func:`protect_instructor_files` removes the "other" permission bits (``chmod o-rwx``)
-  from the hidden suites, the instructor's sources, nbgrader's ``submitted``,
-  ``autograded`` and ``feedback`` folders and the gradebook at the start of every grading.
-  Root keeps reading them; ``nobody`` is neither owner nor group, so it cannot. This
-  needs no ACL support, no extra group and no copy of the course, and git does not
-  track the bits. ``release`` and an ``exchange`` stay readable, as students need them.
-- :func:`prepare_workdir` copies the submission (without symlinks, with a size cap) into
-  a private temporary folder and hands the copy to ``nobody``; its parent is traversable
-  but not listable, so the child reaches its own copy and nothing next to it.
-- Results folders are root-owned and not writable by others, so planted result files fail.
-- :func:`kill_processes_in` sweeps up student processes that left their process group.
-
-Without root none of this is possible: the child keeps the grader's uid and could read
-what the grader reads. The sandbox then says so (``Sandbox.isolation``), and timeouts,
-memory, CPU and file-size limits still apply.
+Without namespaces (the ``uid`` fallback), file permissions are what keep the child out:
+:func:`protect_instructor_files` removes the "other" permission bits from the hidden
+suites, the instructor's sources, the checkout's ``.git`` and project tests, nbgrader's
+``submitted``, ``autograded`` and ``feedback`` folders and the gradebook. Root keeps reading
+them; the child's uid is neither owner nor group. Git does not track these bits.
 """
 import os
 import shutil
-import signal
 import tempfile
 from pathlib import Path
 
-UNPRIVILEGED_USER = "nobody"
-UNPRIVILEGED_GROUP = "nogroup"
+from autograder.sandbox.confinement import running_as_root  # noqa: F401 - re-exported
+
 MAX_COPY_BYTES = 256 * 2**20
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
                                      ".pytest_cache")
-
-
-def running_as_root():
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def unprivileged_ids():
-    """(uid, gid) of nobody:nogroup, or None when they do not exist."""
-    import grp
-    import pwd
-    try:
-        uid = pwd.getpwnam(UNPRIVILEGED_USER).pw_uid
-        try:
-            gid = grp.getgrnam(UNPRIVILEGED_GROUP).gr_gid
-        except KeyError:
-            gid = pwd.getpwnam(UNPRIVILEGED_USER).pw_gid
-    except KeyError:
-        return None
-    return uid, gid
 
 
 class SubmissionTooLarge(ValueError):
@@ -80,75 +48,58 @@ def _copy_ignoring_links(src, dst, max_bytes):
     shutil.copytree(src, dst, ignore=ignore, copy_function=copy)
 
 
-def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES):
+def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
     """Copy ``submission`` into ``parent/student`` for the child and return the copy's path.
 
-    ``parent`` should be a private directory (e.g. from :func:`tempfile.mkdtemp`). When
-    running as root the copy is handed to ``nobody`` and ``parent`` becomes traversable
-    (0711) but not listable, so the child reaches its copy and nothing else there. The
-    ancestors of ``parent`` must be traversable by other users.
+    Parameters
+    ----------
+    submission : str or Path
+        The folder to copy (symlinks and caches are left out).
+    parent : str or Path
+        A private directory (e.g. from :func:`make_private_dir`); it becomes traversable
+        (0711) but not listable when the copy is handed to ``owner``. Its ancestors must be
+        traversable by other users.
+    max_bytes : int
+        Largest amount of data copied (:class:`SubmissionTooLarge` beyond).
+    owner : int, optional
+        The submission's uid (root only): the copy is handed to it, mode 0700 at the top.
     """
     workdir = Path(parent) / "student"
     _copy_ignoring_links(submission, workdir, max_bytes)
-    ids = unprivileged_ids() if running_as_root() else None
-    if ids:
+    if owner is not None:
         os.chmod(parent, 0o711)
         for folder, dirs, files in os.walk(workdir):
-            os.chown(folder, *ids)
+            os.chown(folder, owner, owner)
             for name in files:
-                os.chown(os.path.join(folder, name), *ids)
+                os.chown(os.path.join(folder, name), owner, owner)
+        os.chmod(workdir, 0o700)
     return workdir
 
 
 def protect_instructor_files(course):
     """Make what student code must not read unreadable to other users (``chmod o-rwx``).
 
-    That is the hidden suites, the instructor's sources (reference solutions), nbgrader's
+    That is the hidden suites, the instructor's sources (reference solutions), the
+    checkout's ``.git`` and project ``tests`` (mutants of the reference), nbgrader's
     ``submitted``/``autograded``/``feedback`` folders (other students' work) and the
-    gradebook. The grader (root) still reads them; the child (nobody) cannot. ``release``
-    and an ``exchange`` folder stay as they are, since students must reach those. Git
-    does not track these bits, so the checkout stays clean. Returns the paths changed.
+    gradebook. Needed only where the child is not in a mount namespace (the ``uid``
+    fallback). ``release`` and an ``exchange`` folder stay as they are, since students must
+    reach those. Returns the paths changed.
     """
     private = [course.hidden_root, course.nbgrader_root / "gradebook.db"]
     private += [course.nbgrader_root / name for name in ("source", "submitted", "autograded",
                                                          "feedback")]
+    root = getattr(course, "root", None)
+    if root is not None:
+        private += [Path(root) / ".git", Path(root) / "tests"]
     changed = []
     for path in private:
-        if path.exists():
+        if path.exists() and not path.is_symlink():
             mode = path.stat().st_mode
             if mode & 0o007:
                 os.chmod(path, mode & ~0o007)
                 changed.append(path)
     return changed
-
-
-def kill_processes_in(folder):
-    """Kill every process whose working directory is inside ``folder``; return their pids.
-
-    After a submission is graded this sweeps up what process groups miss: a student
-    process that escaped with ``setsid`` or outlived a killed grading process. Linux only
-    (reads ``/proc``); elsewhere it does nothing.
-    """
-    folder = os.path.realpath(folder)
-    killed = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return killed
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{entry}/cwd")
-        except OSError:
-            continue
-        if cwd == folder or cwd.startswith(folder + os.sep):
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-                killed.append(int(entry))
-            except OSError:
-                pass
-    return killed
 
 
 def make_private_dir(prefix="autograder-"):

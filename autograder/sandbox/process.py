@@ -20,7 +20,6 @@ code exists in the process. Student-facing messages for failures come from
 import json
 import os
 import selectors
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -29,12 +28,14 @@ from pathlib import Path
 from autograder.sandbox import codec
 from autograder.sandbox.diagnosis import describe_exit, student_error, text_field
 from autograder.sandbox.errors import ProtocolError, StudentCrash, StudentTimeout
+from autograder.sandbox.confinement import (RUNNER_DIR, UID_BASE, Confinement,
+                                            choose_confinement, running_as_root,
+                                            runtime_paths)
 from autograder.sandbox.forkserver import ForkServer, ForkServerGone
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.isolation import (UNPRIVILEGED_USER, running_as_root,
-                                          unprivileged_ids)
 
 RUNNER = Path(__file__).resolve().with_name("runner.py")
+CODEC = Path(__file__).resolve().with_name("codec.py")
 STARTUP_TIMEOUT = 120.0
 
 
@@ -51,8 +52,8 @@ class Limits:
     cpu_seconds : int
         CPU time over the child's whole life (it serves one test module).
     max_processes : int
-        RLIMIT_NPROC; only applied when the child runs as its own user (the limit counts
-        every process of that uid).
+        RLIMIT_NPROC; only applied when the child runs as its submission's own uid (the
+        limit counts every process of that uid).
     file_mb : int
         Largest file the child may write.
     output_kept_bytes : int
@@ -60,7 +61,8 @@ class Limits:
     output_flood_bytes : int
         Output beyond this much kills the child as a flood.
     transfer_mb : int
-        Largest total size of the arrays in one message, either way.
+        Largest total size of the arrays in one message, either way; checked against the
+        sizes a message announces before the grader allocates anything for it.
     """
 
     timeout: float = 30.0
@@ -70,7 +72,7 @@ class Limits:
     file_mb: int = 64
     output_kept_bytes: int = 16 * 1024
     output_flood_bytes: int = 8 * 2**20
-    transfer_mb: int = 512
+    transfer_mb: int = 64
 
 
 class SandboxUnavailable(RuntimeError):
@@ -93,23 +95,34 @@ class _Child:
             os.set_blocking(fd, False)
 
     def kill(self):
+        """End the child: a process the grader started is killed; a forked child's whole
+        sandbox ends (see :meth:`ForkedProcess.kill`). No pid from the child side is used."""
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
+            self.process.kill()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
 
-    def close(self):
-        self.kill()
+    def close(self, hard=True):
+        """Close the pipes; with ``hard`` also end the process (and its sandbox).
+
+        Without ``hard`` the child sees its request pipe close and leaves by itself: after an
+        ordinary failed test there is nothing to kill. Whatever it leaves running stays in
+        its own sandbox, which ends with the submission.
+        """
         for fd in (self.request_fd, self.response_fd, self.output_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        if hard:
+            self.kill()
+        elif isinstance(self.process, subprocess.Popen):
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 class _OutputBuffer:
@@ -145,7 +158,13 @@ class Sandbox:
         working directory and ``sys.path[0]``.
     limits : Limits, optional
     drop_privileges : bool, optional
-        Run the child as nobody:nogroup. Default: when the grader is root.
+        Confine the child (:mod:`~autograder.sandbox.confinement`). Default True; False runs
+        it unconfined with the grader's uid (tests of the weakest fallback only).
+    confinement : Confinement, optional
+        How to confine it; default :func:`~autograder.sandbox.confinement.choose_confinement`
+        with ``uid`` (the submission's uid, when the grader is root).
+    uid : int, optional
+        The submission's own uid (root only; default one derived from this process).
     interpreter : (str, sequence of str), optional
         The child's Python and site-packages folders; default
         :func:`~autograder.sandbox.interpreter.child_interpreter` (probed once per process).
@@ -158,17 +177,18 @@ class Sandbox:
     """
 
     def __init__(self, workdir, limits=None, drop_privileges=None, interpreter=None,
-                 fork_server=True):
+                 fork_server=True, confinement=None, uid=None):
         self.workdir = Path(workdir).resolve()
         self.interpreter = interpreter
         self.fork_server = fork_server
         self._fork_server = None
         self.limits = limits or Limits()
-        if drop_privileges is None:
-            drop_privileges = running_as_root()
-        self.ids = unprivileged_ids() if drop_privileges else None
-        if drop_privileges and self.ids is None:
-            raise RuntimeError(f"cannot drop privileges: no user {UNPRIVILEGED_USER!r}")
+        if confinement is None:
+            if drop_privileges is False:
+                confinement = Confinement("none", None, reason="confinement was turned off")
+            else:
+                confinement = choose_confinement(uid)
+        self.confinement = confinement
         self.codec_limits = codec.Limits(max_bytes=self.limits.transfer_mb * 2**20)
         self.generation = 0
         self._child = None
@@ -178,38 +198,48 @@ class Sandbox:
     @property
     def isolation(self):
         """One sentence on how strongly student code is separated from the grader."""
-        if self.ids:
-            return ("student code ran as user nobody, with no access to hidden tests or "
-                    "reference solutions, under memory/CPU/process/file-size limits")
-        return ("WEAKER ISOLATION: the grader is not root, so student code ran with the "
-                "grader's own user id (it could read files the grader can read); memory, "
-                "CPU and file-size limits and timeouts still applied")
+        return self.confinement.description
 
     # -- life cycle -------------------------------------------------------------------
     def _launch_settings(self):
         """(argv prefix, config, Popen keyword arguments) shared by both ways of starting."""
+        confinement = self.confinement
+        own_uid = confinement.uid is not None
         config = {
             "memory_bytes": self.limits.memory_mb * 2**20,
             "cpu_seconds": self.limits.cpu_seconds,
             "file_bytes": self.limits.file_mb * 2**20,
-            "max_processes": self.limits.max_processes if self.ids else None,
+            "max_processes": self.limits.max_processes if own_uid else None,
             "max_transfer_bytes": self.limits.transfer_mb * 2**20,
         }
+        inside = confinement.workdir_inside or str(self.workdir)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir),
+            "HOME": inside,
             "LANG": "C.UTF-8",
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.workdir / ".matplotlib"),
+            "MPLCONFIGDIR": f"{inside}/.matplotlib",
             # One BLAS thread: deterministic sums, and threads count against RLIMIT_NPROC.
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
-        popen_kwargs = {"cwd": self.workdir, "env": env}
-        if self.ids:
-            popen_kwargs.update(user=self.ids[0], group=self.ids[1], extra_groups=[])
-        executable, site_dirs = self.interpreter or child_interpreter(*(self.ids or (None, None)))
+        if self.interpreter:
+            executable, site_dirs = self.interpreter
+        else:
+            executable, site_dirs = child_interpreter(UID_BASE if own_uid else None,
+                                                      UID_BASE if own_uid else None)
         config["site_dirs"] = list(site_dirs)
-        return [executable, "-I", "-S", str(RUNNER), str(self.workdir)], config, popen_kwargs
+        if confinement.engine == "bubblewrap":
+            runner = f"{RUNNER_DIR}/runner.py"
+            argv = [executable, "-I", "-S", runner, inside]
+            wrapped = confinement.wrap(
+                argv, self.workdir, read_only=runtime_paths(executable, site_dirs),
+                files=[(RUNNER, runner), (CODEC, f"{RUNNER_DIR}/codec.py")], env=env)
+            popen_kwargs = {"cwd": "/", "env": env}
+        else:
+            wrapped = [executable, "-I", "-S", str(RUNNER), inside]
+            popen_kwargs = {"cwd": self.workdir, "env": env}
+        popen_kwargs.update(confinement.popen_kwargs())
+        return wrapped, config, popen_kwargs
 
     def _start(self):
         if self.fork_server:
@@ -250,7 +280,7 @@ class Sandbox:
                 try:
                     self._fork_server = ForkServer(
                         lambda fd: argv + ["--fork-server", str(fd), json.dumps(config)],
-                        popen_kwargs, STARTUP_TIMEOUT)
+                        popen_kwargs, STARTUP_TIMEOUT, self.confinement)
                 except ForkServerGone as exc:
                     raise SandboxUnavailable(str(exc)) from None
             try:
@@ -272,24 +302,37 @@ class Sandbox:
             header, _ = self._receive(time.monotonic() + STARTUP_TIMEOUT, "starting")
         except (StudentCrash, StudentTimeout, ProtocolError) as exc:
             output = self._output.take()
-            self.restart()
+            self._reset()
             raise SandboxUnavailable(f"the sandbox's Python process could not start "
                                      f"({type(exc).__name__}); its output:\n{output[-2000:]}"
                                      ) from None
         if header.get("status") != "ready":
-            self.restart()
+            self._reset()
             raise SandboxUnavailable("the sandboxed Python process did not say it was ready")
 
     def restart(self):
-        """Kill the current child (if any); the next request starts a fresh one."""
+        """Let go of the current child (if any); the next request starts a fresh one.
+
+        For use between tests: the child is told nothing but sees its request pipe close and
+        leaves. Failures that need the child gone for sure (timeouts, crashes, floods,
+        malformed answers) end the whole sandbox instead (:meth:`_reset`).
+        """
         if self._child is not None:
             self._drain_output()
-            self._child.close()
+            self._child.close(hard=not self.fork_server)
             self._child = None
 
-    def close(self):
-        self.restart()
+    def _reset(self):
+        """End the child and the sandbox it lives in; the next request builds a new one."""
+        if self._child is not None:
+            self._drain_output()
+            self._child.close(hard=True)
+            self._child = None
         self._stop_fork_server()
+
+    def close(self):
+        self._reset()
+        self.confinement.end_all_processes()
 
     def __enter__(self):
         return self
@@ -359,7 +402,7 @@ class Sandbox:
     def ensure_running(self):
         """Start a child unless one is running; return its generation number."""
         if self._child is not None and self._child.process.poll() is not None:
-            self.restart()
+            self._reset()
         if self._child is None:
             self._start()
         return self.generation
@@ -449,7 +492,7 @@ class Sandbox:
             remaining = deadline - time.monotonic()
             events = selector.select(remaining) if remaining > 0 else []
             if not events:
-                self.restart()
+                self._reset()
                 raise StudentTimeout(
                     f"{doing} did not finish within {self.limits.timeout:g} s: look for an "
                     "infinite loop, a blocking call or a far slower algorithm than needed")
@@ -488,7 +531,7 @@ class Sandbox:
 
     # -- failures ---------------------------------------------------------------------
     def _protocol_failure(self, doing, reason):
-        self.restart()
+        self._reset()
         return ProtocolError(f"the student process sent {reason} while {doing}; the grader "
                              "stopped it (did your code write to the grader's pipes?)")
 
@@ -500,9 +543,12 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             child.kill()
             returncode = child.process.returncode
+        if (self.confinement.engine == "bubblewrap" and isinstance(child.process, subprocess.Popen)
+                and returncode is not None and returncode > 128):
+            returncode = 128 - returncode       # bwrap exits 128 + N when its command got signal N
         self._drain_output()
         flooded = self._flooded
-        self.restart()
+        self._reset()
         return StudentCrash(describe_exit(returncode, doing, self.limits, flooded))
 
     def _interpret(self, header, buffers, doing, make_proxy):
@@ -516,12 +562,12 @@ class Sandbox:
         if status == "error":
             raise student_error(header, doing)
         if status == "exit":
-            self.restart()
+            self._reset()
             raise StudentCrash(f"your code called sys.exit({text_field(header.get('code'), 200)}) "
                                f"while {doing}; remove the exit call: the grader needs your "
                                "functions to return")
         if status == "memory":
-            self.restart()
+            self._reset()
             raise StudentCrash(f"your code ran out of memory (limit {self.limits.memory_mb} "
                                f"MiB) while {doing}; look for a huge intermediate array, e.g. "
                                "from broadcasting over an extra axis")

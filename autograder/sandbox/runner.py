@@ -218,7 +218,6 @@ def fork_server(codec, workdir, control_fd, max_bytes):
         if pid == 0:
             try:
                 control.close()
-                os.setsid()                     # its own process group: killpg reaches all
                 os.dup2(output_write, 1)
                 os.dup2(output_write, 2)
                 for fd in (output_read, output_write, request_write, response_read):
