@@ -28,6 +28,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -37,13 +38,19 @@ from autograder.sandbox.confinement import (UID_BASE, choose_confinement, runnin
                                             submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
 from autograder.sandbox.isolation import SubmissionTooLarge
+from autograder.safe_files import (MAX_WALK_DEPTH, Deadline, UnsafeFile, hash_regular_file,
+                                   open_regular_file, walk_regular_files)
 
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000
+MAX_ZIP_BYTES = 256 * 2**20
+# Folders a zip's members are not unpacked from (the fingerprint of a zip is its bytes, so
+# this list decides nothing the fingerprint misses).
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", "__MACOSX"}
-GRADER_SOURCES = ("sandbox/__init__.py", "sandbox/codec.py", "sandbox/errors.py",
-                  "sandbox/interpreter.py", "sandbox/process.py", "sandbox/proxy.py",
-                  "sandbox/runner.py", "pytest_plugin.py", "grading.py", "testing.py")
+# Time limits of the steps that read student files before the sandbox's limits apply.
+UNPACK_SECONDS = 120
+NOTEBOOK_CHECK_SECONDS = 60
+FINGERPRINT_SECONDS = 120
 
 
 class SubmissionError(Exception):
@@ -66,47 +73,114 @@ def submission_name(path, assignment):
     return resolved.name
 
 
-def _hash_tree(hasher, root, label):
-    root = Path(root)
-    if root.is_file():
-        hasher.update(f"{label}:{root.name}:{root.stat().st_size}\n".encode())
-        hasher.update(root.read_bytes())
-        return
-    if not root.is_dir():
+def _copied_names(folder, names):
+    """The names the sandbox copy leaves out of ``folder`` (its own ignore rule, reused so
+    that the fingerprint covers exactly what the child gets; symlinks are left out by
+    both)."""
+    from autograder.sandbox.isolation import COPY_IGNORE
+    return COPY_IGNORE(folder, names)
+
+
+def _caches(folder, names):
+    return {name for name in names if name == "__pycache__" or name.endswith(".pyc")}
+
+
+def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=MAX_UNPACKED_BYTES,
+               suffixes=None):
+    """Feed every regular file under ``root`` (or ``root`` itself, a file) to ``hasher``.
+
+    Paths, sizes and bytes are hashed in path order. Symlinks inside ``root`` are neither
+    followed nor hashed (the copy leaves them out too); FIFOs, devices and sockets are
+    hashed as a marker and never opened. ``root`` itself may be a symlink (the grader's
+    own path to the submission). Raises :class:`autograder.safe_files.UnsafeFile` for a
+    file over ``max_bytes``, too many files or an expired ``deadline``.
+    """
+    deadline = deadline or Deadline(FINGERPRINT_SECONDS, "computing the submission's fingerprint")
+    real = os.path.realpath(root)
+    try:
+        info = os.stat(real)
+    except OSError:
         hasher.update(f"{label}: missing\n".encode())
         return
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if SKIPPED_NAMES.intersection(relative.parts) or path.suffix == ".pyc":
+    if stat.S_ISREG(info.st_mode):
+        hasher.update(f"{label}:{Path(root).name}\n".encode())
+        size = hash_regular_file(hasher, real, max_bytes, deadline)
+        hasher.update(f"\n{label}:{size}\n".encode())
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFile(f"{Path(root).name} is neither a folder nor a regular file")
+    for relative, path in walk_regular_files(real, ignore=ignore, deadline=deadline):
+        if suffixes is not None and not relative.endswith(suffixes):
             continue
-        if path.is_file() and not path.is_symlink():
-            hasher.update(f"{label}:{relative.as_posix()}:{path.stat().st_size}\n".encode())
-            hasher.update(path.read_bytes())
+        if path is None:
+            hasher.update(f"{label}:{relative}:special\n".encode())
+            continue
+        hasher.update(f"{label}:{relative}\n".encode())
+        size = hash_regular_file(hasher, path, max_bytes, deadline)
+        hasher.update(f"\n{label}:{relative}:{size}\n".encode())
+
+
+def _grader_ignore(folder, names):
+    """Caches, and the hidden suites (hashed per assignment when they are used)."""
+    skipped = _caches(folder, names)
+    if Path(folder).resolve() == Path(autograder.__file__).resolve().parent:
+        skipped.add("hidden")
+    return skipped
+
+
+def _course_lib_dir():
+    import importlib.util
+    spec = importlib.util.find_spec("course_lib")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
 
 
 def grader_version():
-    """``autograder.__version__`` plus a digest of the grading engine's own source."""
+    """``autograder.__version__`` plus a digest of every module that decides a grade.
+
+    That is every ``.py`` under ``autograder/`` except the hidden suites (the fingerprint
+    hashes those per assignment), and ``course_lib``'s sources and compiled extensions,
+    which the sandboxed child imports.
+    """
     hasher = hashlib.sha256()
-    package = Path(autograder.__file__).resolve().parent
-    for relative in GRADER_SOURCES:
-        path = package / relative
-        if path.exists():
-            hasher.update(path.read_bytes())
+    _hash_tree(hasher, Path(autograder.__file__).resolve().parent, "autograder",
+               ignore=_grader_ignore, suffixes=(".py",))
+    course_lib = _course_lib_dir()
+    if course_lib is not None:
+        _hash_tree(hasher, course_lib, "course_lib", suffixes=(".py", ".pyx", ".so", ".pyd"))
     return f"{autograder.__version__}+{hasher.hexdigest()[:12]}"
+
+
+def _runtime_versions():
+    import numpy
+    import pytest
+    return (f"python={sys.version.split()[0]} {sys.implementation.cache_tag} "
+            f"numpy={numpy.__version__} pytest={pytest.__version__}")
 
 
 def submission_fingerprint(course, assignment, submission, *, hidden, limits=None):
     """sha256 of everything a result depends on.
 
-    The submission's files, the instructor's assignment folder (public tests and reference
-    solution), the hidden suite when ``hidden``, the grader version and the limits. Equal
-    fingerprints mean a regrade would give the same result.
+    The submission's files (exactly those the sandbox copy takes: the copy's own ignore
+    rule; a zip is hashed whole), the instructor's assignment folder (public tests and
+    reference solution), the hidden suite when ``hidden``, every grader module and
+    ``course_lib`` (:func:`grader_version`), the limits and the Python, NumPy and pytest
+    versions. Equal fingerprints mean a regrade would give the same result.
+
+    Raises
+    ------
+    SubmissionError
+        The submission cannot be read safely (a file too large, too many files, or it took
+        longer than FINGERPRINT_SECONDS); the message says what to do.
     """
     limits = limits or Limits()
     hasher = hashlib.sha256()
-    hasher.update(f"grader {grader_version()} hidden={bool(hidden)} "
+    hasher.update(f"grader {grader_version()} {_runtime_versions()} hidden={bool(hidden)} "
                   f"timeout={limits.timeout} memory={limits.memory_mb}\n".encode())
-    _hash_tree(hasher, submission, "submission")
+    try:
+        _hash_tree(hasher, submission, "submission", ignore=_copied_names)
+    except UnsafeFile as exc:
+        raise SubmissionError(str(exc)) from None
     _hash_tree(hasher, course.source(assignment), "source")
     if hidden:
         _hash_tree(hasher, course.hidden_tests(assignment), "hidden")
@@ -114,78 +188,163 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
 
 
 # -- unpacking ------------------------------------------------------------------------------
-def extract_zip(archive_path, dest):
+def extract_zip(archive_path, dest, deadline=None):
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
+
+    Only regular files are written (new files, never through a link); the archive itself
+    must be a regular file. Members under SKIPPED_NAMES folders (``__MACOSX/``, caches) are
+    left out.
 
     Raises
     ------
     SubmissionError
-        Not a zip, corrupt, or containing absolute paths, ``..``, links, too many members
-        or more than MAX_UNPACKED_BYTES of data.
+        With a message that says what to do, when the zip is not a regular file, corrupt,
+        encrypted, has file names that are not valid UTF-8, holds absolute paths, ``..``,
+        links, another zip, the same name twice (also when names differ only in case or
+        Unicode form), too many members, more than MAX_UNPACKED_BYTES of data, or takes
+        longer than UNPACK_SECONDS to unpack.
     """
+    name = Path(archive_path).name
+    deadline = deadline or Deadline(UNPACK_SECONDS, f"unpacking {name}")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(archive_path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ZIP_MEMBERS:
-                raise SubmissionError(f"the zip has {len(members)} entries (at most "
-                                      f"{MAX_ZIP_MEMBERS}); zip only the assignment folder")
-            budget = MAX_UNPACKED_BYTES
-            for member in members:
-                parts = _safe_parts(member.filename)
-                if not parts or SKIPPED_NAMES.intersection(parts):
-                    continue
-                if stat.S_ISLNK(member.external_attr >> 16):
-                    raise SubmissionError(f"the zip contains a symbolic link ({member.filename}); "
-                                          "zip real files only")
-                target = dest.joinpath(*parts)
-                if member.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as source, open(target, "wb") as sink:
-                    while chunk := source.read(1 << 20):
-                        budget -= len(chunk)
-                        if budget < 0:
-                            raise SubmissionError(
-                                f"the zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} "
-                                "MiB; leave datasets and outputs out of the submission")
-                        sink.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise SubmissionError(f"{Path(archive_path).name} is not a readable zip file ({exc}); "
-                              "create it again and resubmit") from None
+        fd, info = open_regular_file(os.path.realpath(archive_path))
+    except UnsafeFile as exc:
+        raise SubmissionError(f"{name} was not read: {exc}") from None
     except OSError as exc:
-        raise SubmissionError(f"could not unpack {Path(archive_path).name}: {exc}") from None
+        raise SubmissionError(f"could not read {name}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if info.st_size > MAX_ZIP_BYTES:
+                raise SubmissionError(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB; "
+                                      "leave datasets and outputs out of the submission")
+            with zipfile.ZipFile(handle) as archive:
+                _extract_members(archive, dest, deadline)
+    except SubmissionError:
+        raise
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{name} has file names that are not valid UTF-8; create the zip "
+                              "again with your system's built-in zip tool (or rename files "
+                              "with accented characters) and resubmit") from None
+    except UnsafeFile as exc:
+        raise SubmissionError(str(exc)) from None
+    except RuntimeError as exc:
+        if "encrypt" in str(exc) or "password" in str(exc):
+            raise SubmissionError(_ENCRYPTED.format(name=name)) from None
+        raise SubmissionError(_UNREADABLE.format(name=name, exc=exc)) from None
+    except OSError as exc:
+        if isinstance(exc, (zipfile.BadZipFile,)) or exc.errno is None:
+            raise SubmissionError(_UNREADABLE.format(name=name, exc=exc)) from None
+        raise SubmissionError(f"could not unpack {name}: {exc.strerror or exc}; create the zip "
+                              "again and resubmit") from None
+    except Exception as exc:    # zlib.error, lzma.LZMAError, EOFError, NotImplementedError...
+        raise SubmissionError(_UNREADABLE.format(name=name, exc=exc)) from None
     return _assignment_root(dest)
 
 
+_ENCRYPTED = ("{name} is password-protected (encrypted); the grader cannot open it. Create the "
+              "zip again without a password and resubmit")
+_UNREADABLE = ("{name} is not a readable zip file ({exc}); create it again (zip the assignment "
+               "folder) and resubmit")
+
+
+def _extract_members(archive, dest, deadline):
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise SubmissionError(f"the zip has {len(members)} entries (at most "
+                              f"{MAX_ZIP_MEMBERS}); zip only the assignment folder")
+    too_big = (f"the zip unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; leave "
+               "datasets and outputs out of the submission")
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise SubmissionError(too_big)
+    planned, seen = [], {}
+    for member in members:
+        deadline.check()
+        parts = _safe_parts(member.filename)
+        if not parts or SKIPPED_NAMES.intersection(parts):
+            continue
+        if member.flag_bits & 0x1:
+            raise SubmissionError(_ENCRYPTED.format(name="the zip"))
+        kind = stat.S_IFMT(member.external_attr >> 16)
+        if kind == stat.S_IFLNK:
+            raise SubmissionError(f"the zip contains a symbolic link ({member.filename}); "
+                                  "zip real files only")
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise SubmissionError(f"the zip contains a special file ({member.filename}); "
+                                  "zip real files only")
+        if not member.is_dir() and parts[-1].lower().endswith(".zip"):
+            raise SubmissionError(f"the zip contains another zip ({member.filename}); unzip it "
+                                  "and zip the assignment folder itself, then resubmit")
+        key = "/".join(unicodedata.normalize("NFC", part).casefold() for part in parts)
+        if key in seen and not (member.is_dir() and seen[key][1]):
+            earlier = seen[key][0]
+            same = earlier == member.filename
+            raise SubmissionError(
+                f"the zip contains {member.filename!r} twice" if same else
+                f"the zip contains {earlier!r} and {member.filename!r}, whose names differ only "
+                "in upper/lower case (or accents); they would be one file on Windows and macOS. "
+                "Rename or delete one, zip the folder again and resubmit")
+        seen[key] = (member.filename, member.is_dir())
+        planned.append((member, parts))
+    budget = MAX_UNPACKED_BYTES
+    for member, parts in planned:
+        target = dest.joinpath(*parts)
+        if member.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                      | getattr(os, "O_CLOEXEC", 0), 0o644)
+        with archive.open(member) as source, os.fdopen(out, "wb") as sink:
+            while True:
+                deadline.check()
+                chunk = source.read(1 << 20)
+                if not chunk:
+                    break
+                budget -= len(chunk)
+                if budget < 0:
+                    raise SubmissionError(too_big)
+                sink.write(chunk)
+
+
 def _safe_parts(name):
+    """The path components of a zip member name; SubmissionError for unsafe names."""
     normalized = name.replace("\\", "/")
     path = PurePosixPath(normalized)
-    if normalized.startswith("/") or (path.parts and ":" in path.parts[0]) or ".." in path.parts:
+    if normalized.startswith("/") or (path.parts and ":" in path.parts[0]) or ".." in path.parts \
+            or "\0" in normalized:
         raise SubmissionError(f"the zip contains an unsafe path ({name!r}); zip the "
                               "assignment folder with relative paths only")
     return tuple(part for part in path.parts if part not in ("", "."))
 
 
 def _assignment_root(folder):
-    """Descend through single wrapping folders (``alice.zip`` -> ``assignment0/``)."""
+    """Descend through single wrapping folders (``alice.zip`` -> ``assignment0/``).
+
+    Never follows a symlink, and stops after MAX_WALK_DEPTH levels.
+    """
     folder = Path(folder)
-    while True:
+    for _ in range(MAX_WALK_DEPTH):
         entries = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
-        if len(entries) == 1 and entries[0].is_dir() and not (folder / "nnfs").exists():
+        if len(entries) == 1 and stat.S_ISDIR(os.lstat(entries[0]).st_mode) \
+                and not os.path.lexists(folder / "nnfs"):
             folder = entries[0]
         else:
-            return folder
+            break
+    return folder
 
 
 def unpack_submission(path, private_dir):
-    """The folder to grade: ``path`` itself, or the extracted zip in ``private_dir``."""
+    """The folder to grade: ``path`` itself, or the extracted zip in ``private_dir``.
+
+    A zip is recognised by its name and must be a regular file; a folder given by the
+    grader's caller may be reached through a symlink.
+    """
     path = Path(path)
     if path.is_dir():
         return path
-    if path.is_file() and path.suffix.lower() == ".zip":
+    if path.suffix.lower() == ".zip" and os.path.lexists(path):
         return extract_zip(path, Path(private_dir) / "unzipped")
     raise SubmissionError(f"{path} is neither a folder nor a .zip file")
 
@@ -274,8 +433,11 @@ def check_notebooks(course, assignment, folder):
         from autograder.notebooks import check_submission_notebooks
     except ImportError:
         return []
+    deadline = Deadline(NOTEBOOK_CHECK_SECONDS, "checking the notebooks")
     try:
-        return check_submission_notebooks(course, assignment, Path(folder))
+        return check_submission_notebooks(course, assignment, Path(folder), deadline)
+    except UnsafeFile as exc:
+        return [{"notebook": "*", "status": "invalid", "message": str(exc)}]
     except Exception as exc:    # a checker bug must not cost the student the code grade
         return [{"notebook": "*", "status": "invalid",
                  "message": f"the notebook check could not run: {exc}"}]
@@ -387,8 +549,11 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
     }
     if not submission_path.exists():
         return _failed(result, f"the submission {submission_path} does not exist")
-    result["fingerprint"] = submission_fingerprint(course, assignment, submission_path,
-                                                   hidden=hidden, limits=limits)
+    try:
+        result["fingerprint"] = submission_fingerprint(course, assignment, submission_path,
+                                                       hidden=hidden, limits=limits)
+    except SubmissionError as exc:
+        return _failed(result, str(exc))
     confinement = choose_confinement(submission_uid() if running_as_root() else None)
     if confinement.engine == "uid":
         protect_instructor_files(course)    # no mount namespace: permissions must keep it out

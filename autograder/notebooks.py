@@ -10,19 +10,26 @@ The cells checked ("tracked") are the grade cells (autograded tests and manually
 answers), the solution cells, and the locked code cells (setup code the rest relies on).
 """
 import json
-import re
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import nbformat
 
+from autograder.safe_files import NO_DEADLINE, UnsafeFile, read_regular_file
+
 FRESH_COPY = "fetch a fresh copy of the notebook and paste your answers in"
-_HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-                           re.M | re.S)
+_BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+_END_HIDDEN = "### END HIDDEN TESTS"
+# A submitted notebook is read whole and parsed; past these it is refused before parsing,
+# so that the check takes bounded time (the notebooks of this course are well under 5 MB).
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_NOTEBOOK_CELLS = 5000
 
 
 def _nbgrader(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def _is_tracked(cell):
@@ -38,9 +45,33 @@ def _source(cell):
     return "".join(source) if isinstance(source, list) else source
 
 
+def _strip_hidden_tests(source):
+    """``source`` without its ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` blocks.
+
+    Each BEGIN line (only spaces or tabs before the marker) pairs with the next END line
+    after it; the block goes through the END line. A BEGIN with no END after it stays.
+    One pass over the lines: a cell with thousands of markers costs linear time (a regular
+    expression doing the same backtracks quadratically).
+    """
+    lines = source.split("\n")
+    next_end = [None] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        is_end = lines[index].lstrip(" \t").startswith(_END_HIDDEN)
+        next_end[index] = index if is_end else next_end[index + 1]
+    kept, index = [], 0
+    while index < len(lines):
+        line = lines[index]
+        if line.lstrip(" \t").startswith(_BEGIN_HIDDEN) and next_end[index + 1] is not None:
+            index = next_end[index + 1] + 1
+            continue
+        kept.append(line)
+        index += 1
+    return "\n".join(kept)
+
+
 def _comparable(source):
     """What students receive of a test cell, whitespace-insensitive at line ends."""
-    source = _HIDDEN_TESTS.sub("", source)
+    source = _strip_hidden_tests(source)
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
@@ -72,10 +103,10 @@ def tracked_cells(notebook_path):
     return cells
 
 
-def _load(path):
-    """Parse and validate one submitted notebook; return (notebook dict, problem or None)."""
+def _load(raw):
+    """Parse and validate one submitted notebook's bytes; return (notebook dict, problem)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None, "is not a text file; it may be damaged"
     if not text.strip():
@@ -85,8 +116,13 @@ def _load(path):
     except json.JSONDecodeError as exc:
         return None, (f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                       "it was probably cut short or edited outside Jupyter")
+    except RecursionError:
+        return None, "is not a notebook (its JSON is nested too deeply)"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "is JSON but not a notebook (no list of cells)"
+    if len(data["cells"]) > MAX_NOTEBOOK_CELLS:
+        return None, (f"has {len(data['cells'])} cells (at most {MAX_NOTEBOOK_CELLS} are "
+                      "checked)")
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
@@ -96,10 +132,13 @@ def _load(path):
     return data, None
 
 
-def _cell_problems(expected, submitted_cells):
-    """Messages for one tracked cell of the source compared with the submission."""
+def _cell_problems(expected, by_grade_id):
+    """Messages for one tracked cell of the source compared with the submission.
+
+    ``by_grade_id`` maps each grade_id to the submitted cells that carry it.
+    """
     grade_id = expected["grade_id"]
-    found = [cell for cell in submitted_cells if _nbgrader(cell).get("grade_id") == grade_id]
+    found = by_grade_id.get(grade_id, [])
     if not found:
         return [f"cell '{grade_id}' was deleted; {FRESH_COPY}"]
     if len(found) > 1:
@@ -117,22 +156,43 @@ def _cell_problems(expected, submitted_cells):
     return []
 
 
-def check_notebook(source_path, submitted_path):
-    """Check one submitted notebook against its source; return the finding dict."""
+def check_notebook(source_path, submitted_path, deadline=NO_DEADLINE):
+    """Check one submitted notebook against its source; return the finding dict.
+
+    The submitted notebook is read only if it is a regular file (not a symlink, FIFO or
+    device) of at most MAX_NOTEBOOK_BYTES; ``deadline`` (:class:`autograder.safe_files.
+    Deadline`) bounds the time spent reading it.
+    """
     name = Path(source_path).name
-    if not Path(submitted_path).is_file():
+    try:
+        raw = read_regular_file(submitted_path, MAX_NOTEBOOK_BYTES, deadline)
+    except (FileNotFoundError, NotADirectoryError):
         return {"notebook": name, "status": "missing",
                 "message": f"{name} is missing from the submission; put it back in the "
                            f"assignment folder (fetch a fresh copy if you lost it) and submit again"}
-    data, problem = _load(Path(submitted_path))
+    except UnsafeFile as exc:
+        return {"notebook": name, "status": "invalid",
+                "message": f"{name} was not read: {exc}; submit the notebook as an ordinary "
+                           f"file (or {FRESH_COPY})"}
+    except OSError as exc:
+        return {"notebook": name, "status": "invalid",
+                "message": f"{name} could not be read ({exc.strerror}); {FRESH_COPY}"}
+    data, problem = _load(raw)
     if problem:
         return {"notebook": name, "status": "invalid",
                 "message": f"{name} {problem}; if Jupyter cannot open it either, {FRESH_COPY}"}
+    deadline.check()
     expected = tracked_cells(source_path)
-    counts = Counter(_nbgrader(cell).get("grade_id") for cell in data["cells"])
+    by_grade_id = defaultdict(list)
+    for cell in data["cells"]:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if isinstance(grade_id, str):
+            by_grade_id[grade_id].append(cell)
+    counts = Counter({grade_id: len(cells) for grade_id, cells in by_grade_id.items()})
     problems = []
     for cell in expected:
-        problems += _cell_problems(cell, data["cells"])
+        deadline.check()
+        problems += _cell_problems(cell, by_grade_id)
     if problems:
         return {"notebook": name, "status": "tampered", "message": "; ".join(problems)}
     checked = sum(1 for cell in expected if counts[cell["grade_id"]])
@@ -140,7 +200,7 @@ def check_notebook(source_path, submitted_path):
             "message": f"{name}: all {checked} graded and read-only cells are in place"}
 
 
-def check_submission_notebooks(course, assignment, submission_dir):
+def check_submission_notebooks(course, assignment, submission_dir, deadline=NO_DEADLINE):
     """Check every notebook of ``assignment`` in a submission.
 
     Parameters
@@ -149,6 +209,8 @@ def check_submission_notebooks(course, assignment, submission_dir):
     assignment : str
     submission_dir : str or Path
         The submitted assignment folder (the one holding ``warmup.ipynb``, ``nnfs/``...).
+    deadline : autograder.safe_files.Deadline, optional
+        Raises :class:`autograder.safe_files.UnsafeFile` once it has passed.
 
     Returns
     -------
@@ -158,5 +220,5 @@ def check_submission_notebooks(course, assignment, submission_dir):
         tells the student what to do.
     """
     submission_dir = Path(submission_dir)
-    return [check_notebook(source, submission_dir / source.name)
+    return [check_notebook(source, submission_dir / source.name, deadline)
             for source in source_notebooks(course, assignment)]

@@ -1,0 +1,215 @@
+"""Read files a student controls: regular files only, bounded size, bounded time.
+
+Everything the grader reads from a submission before the sandbox takes over (unpacking,
+the notebook checks, the fingerprint) goes through here, in the trusted grading process
+and, for the fingerprint, in the batch's main process. A submission may hold a symlink to
+``/proc/kmsg`` or to the hidden tests, a FIFO that blocks any reader forever, a device, a
+file of many gigabytes or a folder of a million entries. So:
+
+- :func:`read_regular_file` opens with ``O_NOFOLLOW | O_NONBLOCK`` (a symlink as the last
+  component fails, a FIFO or device does not block), then ``fstat``-checks that what was
+  opened is a regular file, and reads at most ``max_bytes``;
+- :func:`walk_regular_files` walks a folder without following symlinks, yields regular
+  files only, with caps on entries and depth;
+- a :class:`Deadline` is checked between files and chunks, so the total time is bounded
+  even when each step is legal.
+
+Errors are :class:`UnsafeFile` (with a message a student can act on); callers turn them
+into a per-submission error or finding.
+"""
+import errno
+import os
+import stat
+import time
+from pathlib import Path
+
+DEFAULT_MAX_BYTES = 64 * 2**20
+MAX_WALK_ENTRIES = 20000
+MAX_WALK_DEPTH = 32
+CHUNK = 1 << 20
+
+
+class UnsafeFile(Exception):
+    """A file the grader refuses to read (link, device, FIFO, too large, too slow)."""
+
+
+class Deadline:
+    """A point in (monotonic) time after which :meth:`check` raises :class:`UnsafeFile`.
+
+    Parameters
+    ----------
+    seconds : float or None
+        Time from now; None never expires.
+    what : str
+        Words for the message, e.g. ``"checking the notebooks"``.
+    """
+
+    def __init__(self, seconds, what="reading the submission"):
+        self.seconds = seconds
+        self.what = what
+        self.expires = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self):
+        return None if self.expires is None else self.expires - time.monotonic()
+
+    def check(self):
+        if self.expires is not None and time.monotonic() > self.expires:
+            raise UnsafeFile(f"{self.what} took longer than {self.seconds:g} s and was stopped; "
+                             "remove large or unusual files (datasets, outputs, links) from the "
+                             "submission")
+
+
+NO_DEADLINE = Deadline(None)
+
+
+def open_regular_file(path):
+    """Open ``path`` for reading if it is a regular file that is not a symlink.
+
+    Returns
+    -------
+    (int, os.stat_result)
+        A file descriptor (the caller closes it) and its ``fstat``.
+
+    Raises
+    ------
+    UnsafeFile
+        A symlink, FIFO, device, socket or folder.
+    FileNotFoundError
+        No such file.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(f"{Path(path).name} is a symbolic link; submit the file itself") \
+                from None
+        if exc.errno in (errno.ENXIO, errno.EISDIR):
+            raise UnsafeFile(f"{Path(path).name} is not a regular file") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"{Path(path).name} is not a regular file (a device, pipe, socket "
+                             "or folder); submit ordinary files only")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def read_regular_file(path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEADLINE):
+    """The bytes of a regular, non-symlink file of at most ``max_bytes``.
+
+    Raises
+    ------
+    UnsafeFile
+        Not a regular file, larger than ``max_bytes``, or the deadline passed.
+    OSError
+        Missing or unreadable.
+    """
+    fd, info = open_regular_file(path)
+    try:
+        if info.st_size > max_bytes:
+            raise UnsafeFile(_too_large(path, max_bytes))
+        chunks, total = [], 0
+        while True:
+            deadline.check()
+            chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:                     # grew while we read it
+                raise UnsafeFile(_too_large(path, max_bytes))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def hash_regular_file(hasher, path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEADLINE):
+    """Feed a regular file's size and bytes to ``hasher`` chunk by chunk; return its size."""
+    fd, info = open_regular_file(path)
+    try:
+        if info.st_size > max_bytes:
+            raise UnsafeFile(_too_large(path, max_bytes))
+        total = 0
+        while True:
+            deadline.check()
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise UnsafeFile(_too_large(path, max_bytes))
+            hasher.update(chunk)
+        return total
+    finally:
+        os.close(fd)
+
+
+def _too_large(path, max_bytes):
+    return (f"{Path(path).name} is larger than {max_bytes / 2**20:.3g} MiB; leave datasets and "
+            "outputs out of the submission")
+
+
+def walk_regular_files(root, ignore=None, deadline=NO_DEADLINE, max_entries=MAX_WALK_ENTRIES,
+                       max_depth=MAX_WALK_DEPTH):
+    """The regular files under ``root``, as ``(relative posix path, Path)``, sorted by path.
+
+    Symlinks (to files or folders) are never followed nor yielded; FIFOs, devices and
+    sockets are yielded as ``(relative, None)`` so that callers can account for them
+    (the fingerprint marks them; nothing reads them).
+
+    Parameters
+    ----------
+    root : str or Path
+        A real folder (not a symlink).
+    ignore : callable, optional
+        ``ignore(folder, names) -> set of names`` as for :func:`shutil.copytree`; ignored
+        names are not descended into nor yielded.
+    deadline : Deadline
+    max_entries, max_depth : int
+        More entries or deeper nesting raise :class:`UnsafeFile`.
+    """
+    root = Path(root)
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFile(f"{root.name} is not a folder")
+    found = []
+    seen = 0
+    stack = [(root, "", 0)]
+    while stack:
+        folder, prefix, depth = stack.pop()
+        deadline.check()
+        if depth > max_depth:
+            raise UnsafeFile(f"the submission nests folders more than {max_depth} deep")
+        try:
+            with os.scandir(folder) as entries:
+                listed = []
+                for entry in entries:
+                    seen += 1
+                    if seen > max_entries:
+                        raise UnsafeFile(f"the submission holds more than {max_entries} files "
+                                         "and folders; leave datasets and outputs out of it")
+                    listed.append(entry)
+        except PermissionError:
+            continue
+        names = [entry.name for entry in listed]
+        skipped = set(ignore(str(folder), names)) if ignore else set()
+        for entry in listed:
+            if entry.name in skipped:
+                continue
+            relative = prefix + entry.name
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                continue
+            if stat.S_ISDIR(mode):
+                stack.append((Path(entry.path), relative + "/", depth + 1))
+            elif stat.S_ISREG(mode):
+                found.append((relative, Path(entry.path)))
+            else:
+                found.append((relative, None))
+    found.sort(key=lambda item: item[0])
+    return found
