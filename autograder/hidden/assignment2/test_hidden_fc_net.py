@@ -60,7 +60,7 @@ def test_initialisation(student, reference, arch):
     mine, theirs = classifiers(student, reference)
     hidden_dims, input_dim, num_classes = arch
     pooled = []
-    for dtype in (np.float32, np.float64):
+    for dtype in ("float32", "float64"):  # names: a NumPy type cannot cross to the sandbox
         net = mine.FullyConnectedNet(hidden_dims, input_dim=input_dim, num_classes=num_classes,
                                      weight_scale=0.05, dtype=dtype)
         ref = theirs.FullyConnectedNet(hidden_dims, input_dim=input_dim,
@@ -97,7 +97,7 @@ def test_loss_and_gradients(student, reference, arch, reg):
     rng = np.random.default_rng(4000 + len(hidden_dims))
     params = random_params(rng, hidden_dims, input_dim, num_classes)
     net, ref = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes, reg=reg,
-                         dtype=np.float64)
+                         dtype="float64")
     X, y = rng.normal(size=(9, input_dim)), rng.integers(num_classes, size=9)
     expect_close(net.loss(X), ref.loss(X), "the scores returned by loss(X) without labels")
     compare_loss_and_grads(net, ref, X, y, "of a net of several layers")
@@ -112,13 +112,13 @@ def test_regularisation_covers_weights_only(student, reference):
     params = random_params(rng, hidden_dims, input_dim, num_classes)
     X, y = rng.normal(size=(5, 4)), rng.integers(3, size=5)
     plain, _ = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes,
-                         dtype=np.float64)
+                         dtype="float64")
     regular, ref = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes,
-                             reg=2.5, dtype=np.float64)
+                             reg=2.5, dtype="float64")
     plain_loss, plain_grads = plain.loss(X, y)
     loss, grads = regular.loss(X, y)
     _, ref_plain = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes,
-                             dtype=np.float64)
+                             dtype="float64")
     wanted_loss, wanted_grads = ref.loss(X, y)
     wanted_plain_loss, _ = ref_plain.loss(X, y)
     expect_close(float(loss) - float(plain_loss), wanted_loss - wanted_plain_loss,
@@ -139,7 +139,7 @@ def test_float32_net(student, reference):
               for k, v in random_params(rng, hidden_dims, input_dim, num_classes, scale=0.2).items()}
     net, _ = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes, reg=0.1)
     _, ref = twin_nets(mine, theirs, {k: v.astype(np.float64) for k, v in params.items()},
-                       hidden_dims, input_dim, num_classes, reg=0.1, dtype=np.float64)
+                       hidden_dims, input_dim, num_classes, reg=0.1, dtype="float64")
     X = rng.normal(size=(16, 3, 4, 4))          # image-shaped input, flattened by the net
     y = rng.integers(10, size=16)
     compare_loss_and_grads(net, ref, X, y, "of a float32 net", rtol=1e-3, atol=1e-5)
@@ -157,7 +157,7 @@ def test_dropout_net(student, reference):
     hidden_dims, input_dim, num_classes = [8, 7], 5, 4
     params = random_params(rng, hidden_dims, input_dim, num_classes, scale=0.6)
     net, ref = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes,
-                         dropout_keep_ratio=0.5, seed=123, reg=0.2, dtype=np.float64)
+                         dropout_keep_ratio=0.5, seed=123, reg=0.2, dtype="float64")
     expect(bool(net.use_dropout), "use_dropout should be True when dropout_keep_ratio < 1")
     X, y = rng.normal(size=(6, input_dim)), rng.integers(num_classes, size=6)
     expect_close(net.loss(X), ref.loss(X),
@@ -166,7 +166,7 @@ def test_dropout_net(student, reference):
     expect(np.isfinite(float(loss)), "the training loss with dropout is not finite")
     # the training loss must differ from the same net without dropout
     plain, _ = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes, reg=0.2,
-                         dtype=np.float64)
+                         dtype="float64")
     plain_loss, _ = plain.loss(X, y)
     expect(abs(float(loss) - float(plain_loss)) > 1e-6,
            "the training loss with dropout equals the loss without dropout: "
@@ -199,9 +199,9 @@ def test_batchnorm_net(student, reference):
     rng = np.random.default_rng(4400)
     hidden_dims, input_dim, num_classes = [6, 5], 4, 3
     net = mine.FullyConnectedNet(hidden_dims, input_dim=input_dim, num_classes=num_classes,
-                                 normalization="batchnorm", dtype=np.float64)
+                                 normalization="batchnorm", dtype="float64")
     ref = theirs.FullyConnectedNet(hidden_dims, input_dim=input_dim, num_classes=num_classes,
-                                   normalization="batchnorm", dtype=np.float64)
+                                   normalization="batchnorm", dtype="float64")
     expect(sorted(net.params) == sorted(ref.params),
            "with batch normalisation params should also hold gamma1.. and beta1.. "
            "for every hidden layer")
@@ -213,7 +213,7 @@ def test_batchnorm_net(student, reference):
                      f"the initial {name}")
     params = random_params(rng, hidden_dims, input_dim, num_classes, batchnorm=True)
     net, ref = twin_nets(mine, theirs, params, hidden_dims, input_dim, num_classes,
-                         normalization="batchnorm", reg=0.3, dtype=np.float64)
+                         normalization="batchnorm", reg=0.3, dtype="float64")
     X, y = rng.normal(size=(10, input_dim)), rng.integers(num_classes, size=10)
     compare_loss_and_grads(net, ref, X, y, "of a net with batch normalisation",
                            rtol=1e-5, atol=1e-8)

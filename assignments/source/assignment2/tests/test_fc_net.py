@@ -14,7 +14,7 @@ def classifiers(student):
 def test_parameters(classifiers):
     """__init__ creates W1..WL (small Gaussian) and b1..bL (zeros) of the right shapes and dtype"""
     net = classifiers.FullyConnectedNet([20, 30], input_dim=15, num_classes=7,
-                                        weight_scale=1e-2, dtype=np.float64)
+                                        weight_scale=1e-2, dtype="float64")
     assert net.num_layers == 3
     params = net.params
     assert sorted(params) == ["W1", "W2", "W3", "b1", "b2", "b3"]
@@ -32,7 +32,7 @@ def test_initial_loss_is_about_log_10(classifiers):
     """with small weights and no regularisation the loss is close to log(10)"""
     np.random.seed(0)
     net = classifiers.FullyConnectedNet([50, 50], input_dim=30, weight_scale=1e-3,
-                                        dtype=np.float64)
+                                        dtype="float64")
     X, y = np.random.randn(40, 30), np.random.randint(10, size=40)
     loss, _ = net.loss(X, y)
     assert loss == pytest.approx(np.log(10), abs=0.05)
@@ -46,7 +46,7 @@ def test_gradients_match_numeric_gradients(classifiers, reg):
     N, D, C = 3, 15, 10
     X, y = np.random.randn(N, D), np.random.randint(C, size=N)
     net = classifiers.FullyConnectedNet([20, 30], input_dim=D, num_classes=C, reg=reg,
-                                        weight_scale=0.2, dtype=np.float64)
+                                        weight_scale=0.2, dtype="float64")
     params = net.params
     loss, grads = net.loss(X, y)
     for name in sorted(params):
@@ -61,7 +61,7 @@ def test_gradients_match_numeric_gradients(classifiers, reg):
 @pytest.mark.points(1)
 def test_scores_without_labels(classifiers):
     """loss(X) without labels returns scores of shape (N, C)"""
-    net = classifiers.FullyConnectedNet([4], input_dim=3, num_classes=2, dtype=np.float64)
+    net = classifiers.FullyConnectedNet([4], input_dim=3, num_classes=2, dtype="float64")
     net.params = {"W1": np.array([[1.0, -1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0],
                                   [0.0, 0.0, 0.0, 1.0]]), "b1": np.zeros(4),
                   "W2": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]]),

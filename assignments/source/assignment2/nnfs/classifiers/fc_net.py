@@ -26,8 +26,9 @@ class FullyConnectedNet:
         weight matrix (not the biases, not gamma or beta).
     weight_scale : float
         Standard deviation of the Gaussian the weights are drawn from (biases are 0).
-    dtype : numpy dtype
-        Every parameter has this dtype (float32 to train, float64 to check gradients).
+    dtype : numpy dtype or its name
+        Every parameter has this dtype (float32 to train, float64 to check gradients);
+        ``np.float64`` and ``"float64"`` mean the same.
     seed : int or None
         If given, the dropout layers use this seed (the same mask on every call), which
         makes gradient checks with dropout possible.
