@@ -1,7 +1,9 @@
 """Hidden tests: affine and activation layers, svm_loss and softmax_loss.
 
 Expected values come from the instructor's solution (the ``reference`` fixture), run in
-this trusted process.
+this trusted process. The numeric-gradient tests also check the student's forward pass
+(or loss) against the reference, so a pass that returns constants cannot "match" its
+own constant gradient.
 """
 import numpy as np
 import pytest
@@ -64,13 +66,18 @@ def test_affine_float32(student, reference):
 
 
 @pytest.mark.points(2)
-def test_affine_backward_numeric(student):
-    """affine_backward matches numeric gradients of affine_forward"""
+def test_affine_backward_numeric(student, reference):
+    """affine_forward is right and affine_backward matches its numeric gradients"""
     layers = student.import_module("nnfs.layers")
     rng = np.random.default_rng(320)
     x, w, b = rng.normal(size=(3, 2, 2)), rng.normal(size=(4, 3)), rng.normal(size=3)
     dout = rng.normal(size=(3, 3))
-    dx, dw, db = layers.affine_backward(dout, layers.affine_forward(x, w, b)[1])
+    # Anchored to the reference first: a forward pass that returns a constant (zeros)
+    # would otherwise have a "matching" zero gradient.
+    out, cache = layers.affine_forward(x, w, b)
+    expect_close(out, reference.import_module("nnfs.layers").affine_forward(x, w, b)[0],
+                 "affine_forward output for x of shape (3, 2, 2)")
+    dx, dw, db = layers.affine_backward(dout, cache)
     numeric = {"dx": eval_numerical_gradient_array(lambda v: layers.affine_forward(v, w, b)[0], x.copy(), dout),
                "dw": eval_numerical_gradient_array(lambda v: layers.affine_forward(x, v, b)[0], w.copy(), dout),
                "db": eval_numerical_gradient_array(lambda v: layers.affine_forward(x, w, v)[0], b.copy(), dout)}
@@ -122,14 +129,18 @@ def test_activation_float32(student, reference, forward, backward, kwargs):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("forward,backward,kwargs", ACTIVATIONS, ids=ACTIVATION_IDS)
-def test_activation_backward_numeric(student, forward, backward, kwargs):
-    """the backward pass matches the numeric gradient of the student's own forward pass"""
+def test_activation_backward_numeric(student, reference, forward, backward, kwargs):
+    """the forward pass is right and the backward pass matches its numeric gradient"""
     layers = student.import_module("nnfs.layers")
     rng = np.random.default_rng(350)
     x = away_from_zero(rng.normal(size=(4, 5)))
     dout = rng.normal(size=(4, 5))
     forward_fn = getattr(layers, forward)
-    dx = getattr(layers, backward)(dout, forward_fn(x, **kwargs)[1])
+    out, cache = forward_fn(x, **kwargs)
+    expected_out = getattr(reference.import_module("nnfs.layers"), forward)(x, **kwargs)[0]
+    expect_close(out, expected_out, f"the output of {described(forward, kwargs)}",
+                 rtol=1e-7, atol=1e-12)
+    dx = getattr(layers, backward)(dout, cache)
     numeric = eval_numerical_gradient_array(lambda v: forward_fn(v, **kwargs)[0], x.copy(), dout)
     expect(np.shape(dx) == x.shape, f"dx of {backward} should have the shape of x")
     expect(rel_error(np.asarray(dx), numeric) < 1e-7,
@@ -180,12 +191,14 @@ def test_loss_layer_float32(student, reference, name):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("name", LOSS_LAYERS)
-def test_loss_layer_gradient_numeric(student, name):
-    """dx matches the numeric gradient of the student's own loss"""
+def test_loss_layer_gradient_numeric(student, reference, name):
+    """the loss is right and dx matches the numeric gradient of the student's own loss"""
     loss_fn = getattr(student.import_module("nnfs.layers"), name)
     rng = np.random.default_rng(380)
     x, y = rng.normal(size=(5, 4)), rng.integers(0, 4, size=5)
-    _, dx = loss_fn(x, y)
+    loss, dx = loss_fn(x, y)
+    expected_loss = getattr(reference.import_module("nnfs.layers"), name)(x, y)[0]
+    expect_close(loss, expected_loss, f"the loss of {name} for N=5, C=4")
     numeric = eval_numerical_gradient(lambda v: loss_fn(v, y)[0], x.copy(), verbose=False)
     expect(np.shape(dx) == x.shape, f"dx of {name} should have the shape of the scores (N, C)")
     expect(rel_error(np.asarray(dx), numeric) < 1e-7,
@@ -211,7 +224,9 @@ def test_svm_loss_margin_exactly_one(student, reference):
     """svm_loss counts a margin of exactly 1 as satisfied and ignores the correct class"""
     mine, theirs = student.import_module("nnfs.layers"), reference.import_module("nnfs.layers")
     # Only the loss is compared: at the kink any subgradient is acceptable.
-    x = np.array([[2.0, 1.0, 1.0], [0.0, 1.0, -5.0], [3.0, 3.0, 4.0], [0.0, 0.0, 0.0]])
-    y = np.array([0, 1, 2, 1])
+    # The last two rows also violate margins, so the expected loss is not 0.
+    x = np.array([[2.0, 1.0, 1.0], [0.0, 1.0, -5.0], [3.0, 3.0, 4.0], [0.0, 0.0, 0.0],
+                  [1.0, 1.5, 0.0]])
+    y = np.array([0, 1, 2, 1, 0])
     expect_close(mine.svm_loss(x, y)[0], theirs.svm_loss(x, y)[0],
                  "the loss of svm_loss when margins are exactly met")

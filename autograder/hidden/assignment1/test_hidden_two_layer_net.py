@@ -89,14 +89,19 @@ def test_loss_and_gradients(student, reference, reg):
 
 
 @pytest.mark.points(2)
-def test_gradients_match_numeric_gradients(student):
-    """every gradient matches a numeric gradient of the student's own loss (reg=0.4)"""
+def test_gradients_match_numeric_gradients(student, reference):
+    """the loss is right and every gradient matches a numeric gradient of it (reg=0.4)"""
     classifiers = student.import_module("nnfs.classifiers")
     rng = np.random.default_rng(420)
     params = random_params(rng, 4, 5, 3)
     X, y = rng.normal(size=(5, 4)), rng.integers(0, 3, size=5)
     net = net_with(classifiers, params, reg=0.4)
-    _, grads = net.loss(X, y)
+    loss, grads = net.loss(X, y)
+    # Anchored to the reference: a constant loss would match its own zero gradients.
+    expected_loss = net_with(reference.import_module("nnfs.classifiers"), params, reg=0.4).loss(X, y)[0]
+    expect_close(loss, expected_loss, "the loss of TwoLayerNet with reg=0.4")
+    expect(isinstance(grads, dict) and sorted(grads) == PARAM_NAMES,
+           "grads should be a dict with the keys W1, b1, W2, b2")
 
     def loss_with(name, value):
         net.params = {**params, name: value}
