@@ -18,6 +18,7 @@ It provides
 Nothing the child says decides a verdict: tests run here, on values copied out of the child.
 Options are set by :mod:`autograder.grading`; they are not meant to be typed by hand.
 """
+import builtins
 import importlib
 import importlib.util
 import json
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import (Confinement, Limits, Sandbox, SandboxError,
-                                SandboxUnavailable, StudentCrash, StudentTimeout)
+                                SandboxUnavailable, StudentCrash, StudentError, StudentTimeout)
 from autograder.testing import Feedback
 
 OUTPUT_LIMIT = 4000
@@ -85,14 +86,49 @@ class GradingState:
                 handle.write(json.dumps(record) + "\n")
 
     def classify(self, item):
-        """(name, visibility) of a test item: ``tests/...`` for public, ``hidden/...``."""
+        """(name, visibility) of a test item.
+
+        A public test is named as pytest names it (``tests/test_knn.py::test_x[p]``); a
+        hidden test only by its number, ``hidden test 7`` (see :func:`hidden_test_numbers`),
+        so that no result, feedback page or export names a hidden file or test.
+        """
         path = Path(str(item.path)).resolve()
         test_part = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
         for visibility, root in self.suites.items():
             if path.is_relative_to(root):
-                prefix = "tests" if visibility == "visible" else "hidden"
-                return f"{prefix}/{path.relative_to(root).as_posix()}::{test_part}", visibility
+                if visibility == "hidden":
+                    return self.hidden_name(item), visibility
+                return f"tests/{path.relative_to(root).as_posix()}::{test_part}", visibility
         return f"{path.name}::{test_part}", "visible"
+
+    def hidden_name(self, item):
+        """``hidden test <n>``; numbers come from the collection (``pytest_collection_finish``)."""
+        numbers = self.__dict__.setdefault("hidden_numbers", {})
+        if item.nodeid not in numbers:          # not collected with the others: next number
+            numbers[item.nodeid] = max(numbers.values(), default=0) + 1
+        return hidden_test_name(numbers[item.nodeid])
+
+
+HIDDEN_TEST_NAME = "hidden test {}"
+
+
+def hidden_test_name(number):
+    """The neutral name of the hidden test with the given number (``hidden test 7``)."""
+    return HIDDEN_TEST_NAME.format(number)
+
+
+def hidden_test_numbers(items, hidden_root):
+    """``{nodeid: n}`` for the items under ``hidden_root``: 1, 2, ... in collection order.
+
+    The grader and ``autograder hidden-tests`` (:mod:`autograder.hidden_index`, the
+    instructor's private list of which number is which test) both number with this.
+    """
+    hidden_root = Path(hidden_root).resolve()
+    numbers = {}
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(hidden_root):
+            numbers.setdefault(item.nodeid, len(numbers) + 1)
+    return numbers
 
 
 def pytest_configure(config):
@@ -127,6 +163,9 @@ class ResultRecorder:
         self.collect_errors = []
 
     def pytest_collection_finish(self, session):
+        if "hidden" in self.state.suites:
+            self.state.hidden_numbers = hidden_test_numbers(session.items,
+                                                            self.state.suites["hidden"])
         tests = []
         for item in session.items:
             name, visibility = self.state.classify(item)
@@ -306,7 +345,7 @@ def result_record(item, state, report, excinfo, output):
     else:
         status = "failed"
     if visibility == "hidden":
-        text = hidden_feedback(item, report, error)
+        text = hidden_feedback(item, report, error, state.limits)
     else:
         text = visible_feedback(report, excinfo, output)
     return {"kind": "test", "name": name, "score": max_score if status == "passed" else 0.0,
@@ -339,21 +378,85 @@ def visible_feedback(report, excinfo, output):
     return "\n".join(parts)
 
 
-def hidden_feedback(item, report, error):
+#: Exception names a hidden test's feedback may show: Python's own and NumPy's. The child
+#: reports the name of a student's exception class, which the student chooses freely (it
+#: could spell out a hidden input), so any other name is shown as "an exception".
+SHOWN_EXCEPTION_NAMES = frozenset(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)) | {
+    "LinAlgError", "AxisError", "ComplexWarning", "DTypePromotionError", "TooHardError"}
+
+#: For a crash in a hidden test: a fixed sentence picked by what the grader's own message
+#: says. Nothing of the message itself is shown (it can hold text from the student's code,
+#: e.g. the argument of sys.exit).
+CRASH_HINTS = (
+    ("printed more than", "your code printed so much that the grader stopped it; remove "
+                          "prints from loops"),
+    ("out of memory", "your code ran out of memory; look for a huge intermediate array"),
+    ("SIGKILL", "your code was stopped for going over the memory or CPU time limit; look "
+                "for a huge intermediate array or a far slower algorithm than needed"),
+    ("sys.exit(", "your code called sys.exit(); your functions must return instead"),
+    ("exit status", "your code ended its process (os._exit, exit or a crash in native "
+                    "code); your functions must return instead"),
+    ("crashed with", "your code crashed (a signal such as a segmentation fault or a "
+                     "resource limit)"),
+)
+
+
+def hidden_failure_reason(error, limits=None):
+    """What went wrong in a hidden test, in the grader's words only.
+
+    Never the text of a student's exception, a crash message or a traceback: those can
+    echo the test's inputs. Only the exception's type (if it is one of Python's or
+    NumPy's) and a generic hint.
+    """
+    if isinstance(error, Feedback):
+        return _truncate(str(error))             # written by the test's author
+    if isinstance(error, StudentTimeout):
+        limit = f" ({limits.timeout:g} s per call)" if limits is not None else ""
+        return (f"your code did not finish within the time limit{limit}; look for an "
+                "infinite loop, a blocking call or a far slower algorithm than needed")
+    if isinstance(error, StudentError):
+        type_name = getattr(error, "type_name", "") or ""
+        if type_name == "NotImplementedError":
+            return ("your code raised NotImplementedError: this part is not implemented yet "
+                    "(replace `raise NotImplementedError` with your code)")
+        if type_name in ("SyntaxError", "IndentationError", "TabError"):
+            return (f"your code does not import ({type_name}); the public tests show where")
+        if isinstance(error, AttributeError):
+            return ("your code lacks a function, class or attribute this test uses (is a "
+                    "name from the assignment renamed or deleted?)")
+        shown = type_name if type_name in SHOWN_EXCEPTION_NAMES else "an exception"
+        return (f"your code raised {shown}; run your code on inputs like the ones this "
+                "test describes and check shapes, dtypes and edge cases (the message is not "
+                "shown for hidden tests)")
+    if isinstance(error, StudentCrash):
+        text = str(error)
+        for phrase, hint in CRASH_HINTS:
+            if phrase in text:
+                return hint
+        return "the process running your code stopped unexpectedly"
+    if isinstance(error, SandboxError):
+        return ("your code returned something the grader cannot use (only numbers, strings, "
+                "numeric NumPy arrays and lists, tuples and dicts of them can be returned)")
+    if isinstance(error, AssertionError):
+        return "your result is not what the test expects"
+    return (f"the test could not use your result ({type(error).__name__}); check the "
+            "return type and shape against the docstring")
+
+
+def hidden_feedback(item, report, error, limits=None):
     """For a hidden test: what was tested and what went wrong, in words only.
 
-    Never the test code, the expected values or raw assertion text: the first line of the
-    test's docstring, plus a :class:`Feedback` message or a sandbox message.
+    The first line of the test's docstring (never the test's own name), plus
+    :func:`hidden_failure_reason`. Never the test code, the inputs, the expected values,
+    raw assertion text, or anything the student's code wrote into an exception.
     """
-    doc = (getattr(item, "obj", None).__doc__ or "") if hasattr(item, "obj") else ""
-    what = doc.strip().splitlines()[0] if doc.strip() else item.name.replace("_", " ")
+    obj = getattr(item, "obj", None)
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    what = doc.splitlines()[0] if doc else "a hidden test"
     if report.passed:
         return what
     if report.skipped:
         return f"{what}: skipped by the grader"
-    if isinstance(error, (Feedback, SandboxError)):
-        return f"{what}: {_truncate(str(error))}"
-    if isinstance(error, AssertionError):
-        return f"{what}: your result is not what the test expects"
-    return (f"{what}: the test could not use your result ({type(error).__name__}); check "
-            "the return type and shape against the docstring")
+    return f"{what}: {hidden_failure_reason(error, limits)}"
