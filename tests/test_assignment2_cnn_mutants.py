@@ -1,0 +1,117 @@
+"""Assignment 2, part 2: the hidden suites for conv/pool layers, batch normalisation and
+ThreeLayerConvNet pass the reference, catch realistic bugs, let correct variants through,
+and give (almost) nothing to submissions whose functions return zeros, random values or
+their inputs.
+
+Mutants are in ``tests/mutants/assignment2_cnn.py``; the hidden suite runs on each copy
+without the sandbox, in two workers (see ``tests/mutants/runner.py``).
+"""
+import importlib.util
+
+import pytest
+
+from tests.mutants import assignment2_cnn as catalogue
+from tests.mutants.runner import Job, grade_many, make_mutant
+
+ASSIGNMENT = "assignment2"
+
+
+@pytest.fixture(scope="session")
+def hidden_dir(repo_root):
+    return repo_root / "autograder" / "hidden" / ASSIGNMENT
+
+
+@pytest.fixture(scope="session")
+def cnn_outcomes(repo_root, hidden_dir, tmp_path_factory):
+    """``{name: (outcomes, output)}`` for the reference, every mutant and every degenerate kind."""
+    source = repo_root / "assignments" / "source" / ASSIGNMENT
+    base = tmp_path_factory.mktemp("assignment2_cnn_mutants")
+    every_file = [str(hidden_dir / f) for f in catalogue.HIDDEN_FILES]
+    jobs = [Job(name="reference", student_root=str(make_mutant(source, None, base / "reference")),
+                reference_root=str(source), test_paths=every_file,
+                report=str(base / "reference.xml"))]
+    for mutant in catalogue.ALL:
+        jobs.append(Job(name=mutant.name,
+                        student_root=str(make_mutant(source, mutant, base / mutant.name)),
+                        reference_root=str(source),
+                        test_paths=[str(hidden_dir / f) for f in catalogue.HIDDEN_FILES_FOR[mutant.path]],
+                        report=str(base / f"{mutant.name}.xml")))
+    for kind in catalogue.DEGENERATE_KINDS:
+        name = f"degenerate_{kind}"
+        root = make_mutant(source, None, base / name)
+        catalogue.write_degenerate(root / "nnfs", kind)
+        jobs.append(Job(name=name, student_root=str(root), reference_root=str(source),
+                        test_paths=every_file, report=str(base / f"{name}.xml")))
+    return grade_many(jobs, base, workers=2)
+
+
+def failing(outcomes):
+    return {name for name, status in outcomes.items() if status != "passed"}
+
+
+def matches(test_id, expected):
+    """``expected`` names a test function or one parametrisation of it."""
+    return test_id == expected or ("[" not in expected and test_id.split("[")[0] == expected)
+
+
+def points_of(hidden_dir):
+    """``{test function name: points}`` from the ``points`` markers of the hidden files."""
+    points = {}
+    for file in catalogue.HIDDEN_FILES:
+        spec = importlib.util.spec_from_file_location(f"_hidden_{file[:-3]}", hidden_dir / file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name in dir(module):
+            if name.startswith("test_"):
+                marks = [m for m in getattr(getattr(module, name), "pytestmark", [])
+                         if m.name == "points"]
+                points[name] = marks[0].args[0] if marks else 1
+    return points
+
+
+def test_catalogue_is_meaningful():
+    names = [m.name for m in catalogue.ALL]
+    assert len(names) == len(set(names)), "mutant names must be unique"
+    assert all(m.must_fail for m in catalogue.BUGS)
+    assert len(catalogue.BUGS) >= 20 and len(catalogue.CORRECT_VARIANTS) >= 8
+
+
+@pytest.mark.slow
+def test_hidden_suite_passes_the_reference(cnn_outcomes):
+    outcomes, output = cnn_outcomes["reference"]
+    assert len(outcomes) >= 70, output
+    assert set(outcomes.values()) == {"passed"}, output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", catalogue.BUGS, ids=lambda m: m.name)
+def test_hidden_suite_catches_bug(cnn_outcomes, mutant):
+    outcomes, output = cnn_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    missed = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
+    assert not missed, (f"{mutant.name}: these hidden tests should fail but did not: {missed}\n"
+                        f"(failed: {sorted(failed)})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", catalogue.CORRECT_VARIANTS, ids=lambda m: m.name)
+def test_hidden_suite_accepts_correct_variant(cnn_outcomes, mutant):
+    outcomes, output = cnn_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    unexpected = sorted(t for t in failed if not any(matches(t, e) for e in mutant.must_fail))
+    assert not unexpected, f"{mutant.name} is correct but fails {unexpected}\n{output[-3000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", catalogue.DEGENERATE_KINDS)
+def test_degenerate_submission_scores_near_zero(cnn_outcomes, hidden_dir, kind):
+    """functions that return zeros, random values or their inputs earn at most 5% of the points"""
+    outcomes, output = cnn_outcomes[f"degenerate_{kind}"]
+    points = points_of(hidden_dir)
+    total = sum(points[t.split("[")[0]] for t in outcomes)
+    earned = sum(points[t.split("[")[0]] for t, status in outcomes.items() if status == "passed")
+    assert total > 0, output
+    assert earned <= 0.05 * total, (f"degenerate ({kind}) earns {earned} of {total} points: "
+                                    f"{sorted(t for t, s in outcomes.items() if s == 'passed')}")
