@@ -1,0 +1,130 @@
+"""Assignment 2, part 1: the hidden suites for gates and graph, optimizers and schedules,
+dropout and FullyConnectedNet pass the reference, catch realistic bugs, let correct variants
+through, and give (almost) nothing to submissions whose functions return zeros, random
+values or their inputs.
+
+Mutants are in ``tests/mutants/assignment2.py``; the hidden suite runs on each copy without
+the sandbox, in two workers (see ``tests/mutants/runner.py``).
+"""
+import importlib.util
+
+import pytest
+
+from tests.degenerate.generator import VARIANTS, make_degenerate_submission
+from tests.mutants import assignment2 as catalogue
+from tests.mutants.runner import Job, grade_many, make_mutant
+
+ASSIGNMENT = "assignment2"
+
+
+@pytest.fixture(scope="session")
+def hidden_dir(repo_root):
+    return repo_root / "autograder" / "hidden" / ASSIGNMENT
+
+
+@pytest.fixture(scope="session")
+def part1_outcomes(repo_root, hidden_dir, tmp_path_factory):
+    """``{name: (outcomes, output)}`` for the reference, every mutant and every degenerate kind."""
+    source = repo_root / "assignments" / "source" / ASSIGNMENT
+    base = tmp_path_factory.mktemp("assignment2_mutants")
+    every_file = [str(hidden_dir / f) for f in catalogue.HIDDEN_FILES]
+    jobs = [Job(name="reference", student_root=str(make_mutant(source, None, base / "reference")),
+                reference_root=str(source), test_paths=every_file,
+                report=str(base / "reference.xml"))]
+    for mutant in catalogue.ALL:
+        root = make_mutant(source, catalogue.patches(mutant), base / mutant.name)
+        jobs.append(Job(name=mutant.name, student_root=str(root), reference_root=str(source),
+                        test_paths=[str(hidden_dir / f)
+                                    for f in catalogue.HIDDEN_FILES_FOR[mutant.path]],
+                        report=str(base / f"{mutant.name}.xml")))
+    for kind in VARIANTS:
+        folder = base / f"degenerate_{kind}" / ASSIGNMENT
+        make_degenerate_submission(source, folder, kind)
+        jobs.append(Job(name=f"degenerate_{kind}", student_root=str(folder),
+                        reference_root=str(source), test_paths=every_file,
+                        report=str(base / f"degenerate_{kind}.xml")))
+    return grade_many(jobs, base, workers=2)
+
+
+def failing(outcomes):
+    return {name for name, status in outcomes.items() if status != "passed"}
+
+
+def matches(test_id, expected):
+    """``expected`` names a test function or one parametrisation of it."""
+    return test_id == expected or ("[" not in expected and test_id.split("[")[0] == expected)
+
+
+def points_of(hidden_dir):
+    """``{test function name: points}`` from the ``points`` markers of the hidden files."""
+    points = {}
+    for file in catalogue.HIDDEN_FILES:
+        spec = importlib.util.spec_from_file_location(f"_hidden_{file[:-3]}", hidden_dir / file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name in dir(module):
+            if name.startswith("test_"):
+                marks = [m for m in getattr(getattr(module, name), "pytestmark", [])
+                         if m.name == "points"]
+                points[name] = marks[0].args[0] if marks else 1
+    return points
+
+
+def test_catalogue_is_meaningful():
+    """unique names; every bug names the hidden tests it must fail; extra patches belong to
+    a listed mutant"""
+    names = [m.name for m in catalogue.ALL]
+    assert len(names) == len(set(names)), "mutant names must be unique"
+    assert all(m.must_fail for m in catalogue.BUGS)
+    assert set(catalogue.EXTRA_PATCHES) <= set(names)
+    assert set(catalogue.HIDDEN_FILES_FOR) == {m.path for m in catalogue.ALL}
+
+
+def test_every_mutant_applies_to_the_reference(repo_root, tmp_path):
+    """every patch's text occurs exactly once in the reference (else the reference changed)"""
+    source = repo_root / "assignments" / "source" / ASSIGNMENT
+    for mutant in catalogue.ALL:
+        make_mutant(source, catalogue.patches(mutant), tmp_path / mutant.name)
+
+
+@pytest.mark.slow
+def test_hidden_suite_passes_the_reference(part1_outcomes):
+    outcomes, output = part1_outcomes["reference"]
+    assert len(outcomes) >= 90, output
+    assert set(outcomes.values()) == {"passed"}, output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", catalogue.BUGS, ids=lambda m: m.name)
+def test_hidden_suite_catches_bug(part1_outcomes, mutant):
+    outcomes, output = part1_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    missed = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
+    assert not missed, (f"{mutant.name}: these hidden tests should fail but did not: {missed}\n"
+                        f"(failed: {sorted(failed)})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", catalogue.CORRECT_VARIANTS, ids=lambda m: m.name)
+def test_hidden_suite_accepts_correct_variant(part1_outcomes, mutant):
+    outcomes, output = part1_outcomes[mutant.name]
+    assert outcomes, output
+    failed = failing(outcomes)
+    unexpected = sorted(t for t in failed if not any(matches(t, e) for e in mutant.must_fail))
+    assert not unexpected, f"{mutant.name} is correct but fails {unexpected}\n{output[-3000:]}"
+    missing = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
+    assert not missing, f"{mutant.name} should fail {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_degenerate_submission_scores_near_zero(part1_outcomes, hidden_dir, kind):
+    """functions that return zeros, random values or their inputs earn at most 5% of the points"""
+    outcomes, output = part1_outcomes[f"degenerate_{kind}"]
+    points = points_of(hidden_dir)
+    total = sum(points[t.split("[")[0]] for t in outcomes)
+    earned = sum(points[t.split("[")[0]] for t, status in outcomes.items() if status == "passed")
+    assert total > 0, output
+    assert earned <= 0.05 * total, (f"degenerate ({kind}) earns {earned} of {total} points: "
+                                    f"{sorted(t for t, s in outcomes.items() if s == 'passed')}")
