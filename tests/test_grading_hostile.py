@@ -6,8 +6,11 @@ the tests below then check the results. Every case runs the public and the hidde
 except the infinite loop (each touched test costs the full per-call timeout; the public
 suite already shows the behaviour).
 """
+import os
 import re
 import shutil
+import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +18,9 @@ import pytest
 
 from autograder.course import Course
 from autograder.grading import grade_submission
+from autograder.hidden_index import hidden_test_index, with_test_names
 from autograder.sandbox import running_as_root
+from autograder.sandbox.confinement import UID_BASE, bwrap_path, probe_bubblewrap
 
 ASSIGNMENT = "assignment0"
 SNIPPETS = Path(__file__).resolve().parent / "submissions"
@@ -50,18 +55,23 @@ CASES = {
                         r"number or a NumPy array|not what the test expects|could not use"
                         r"|wrong values|has shape|Not equal to tolerance|should be"),
 }
-CHEATS = ("monkeypatch_helpers", "read_reference")
+CHEATS = ("monkeypatch_helpers", "read_reference", "read_git", "copy_classmate",
+          "daemon_sabotage", "steal_forkserver_socket", "planted_files")
+PLANTED = [Path(folder) / "nnfs-planted-by-student.json" for folder in ("/tmp", "/dev/shm",
+                                                                       "/var/tmp")]
+DAEMON_NAME = "nnfs-sabotage-d"     # what the daemon calls itself (/proc/PID/comm)
 WITH_HIDDEN = (set(CASES) | set(CHEATS)) - {"infinite_loop"}
 
 
-def make_submission(root, name, course, snippet=None):
+def make_submission(root, name, course, snippet=None, victim=0):
     """A reference-complete copy of assignment0 at ``root/name/assignment0`` plus ``snippet``."""
     folder = root / name / ASSIGNMENT
     shutil.copytree(course.source(ASSIGNMENT), folder,
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     if snippet is not None:
         warmup = folder / "nnfs" / "warmup.py"
-        warmup.write_text(warmup.read_text() + snippet.replace("{COURSE_ROOT}", str(course.root)))
+        snippet = snippet.replace("{COURSE_ROOT}", str(course.root))
+        warmup.write_text(warmup.read_text() + snippet.replace("{VICTIM}", str(victim)))
     return folder
 
 
@@ -75,26 +85,42 @@ def plant_fake_tests(folder):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, repo_root):
+def victim():
+    """A process of the machine (its own process group) that a forged pid points at."""
+    process = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    yield process
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, repo_root, victim):
     """name -> result for the honest submission, every hostile one and the cheats' controls."""
+    for path in PLANTED:
+        path.unlink(missing_ok=True)
     course = Course(repo_root)
     root = tmp_path_factory.mktemp("hostile")
     honest = make_submission(root, "honest", course)
     submissions = {"honest": honest, "honest_public": honest}
     for case in (*CASES, *CHEATS):
         snippet = (SNIPPETS / f"{case}.py").read_text()
-        submissions[case] = make_submission(root, case, course, snippet)
+        submissions[case] = make_submission(root, case, course, snippet, victim.pid)
         if CHEAT_MARKER in snippet:
             control = snippet.split(CHEAT_MARKER)[0]
             submissions[f"{case}_control"] = make_submission(root, f"{case}_control", course,
                                                              control)
     plant_fake_tests(submissions["monkeypatch_helpers"])
 
+    # Results name hidden tests "hidden test N"; the cases below match tests by their
+    # real names, which the instructor's private index gives.
+    index = hidden_test_index(course, ASSIGNMENT)
+
     def grade(item):
         name, folder = item
         hidden = name == "honest" or name.removesuffix("_control") in WITH_HIDDEN
-        return name, grade_submission(course, ASSIGNMENT, folder, hidden=hidden,
-                                      timeout=TIMEOUT, memory_mb=MEMORY_MB)
+        return name, with_test_names(grade_submission(course, ASSIGNMENT, folder, hidden=hidden,
+                                                      timeout=TIMEOUT, memory_mb=MEMORY_MB),
+                                     index)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(pool.map(grade, submissions.items()))
@@ -143,14 +169,17 @@ def test_cheats_score_exactly_what_the_same_wrong_code_scores_without_cheating(g
 
 def test_reading_the_reference_or_hidden_tests_is_denied_with_a_clear_message(graded):
     if not running_as_root():
-        pytest.skip("file permissions only separate the child from the grader when the "
-                    "grader runs as root (the child then runs as nobody)")
+        pytest.skip("without root and without bubblewrap the child runs as the grader's "
+                    "user and can read what the grader reads (documented as weaker)")
     softmax_tests = [t for t in graded["read_reference"]["tests"]
                      if re.search(SOFTMAX, t["name"])]
     assert softmax_tests
     for test in softmax_tests:
         assert test["status"] == "error"
-        assert "PermissionError" in test["output"] and "test_warmup_hidden.py" in test["output"]
+        # Under bubblewrap the course checkout is not in the child's view at all; under the
+        # uid fallback it is there but unreadable.
+        assert re.search("FileNotFoundError|PermissionError", test["output"]), test["output"]
+        assert "test_warmup_hidden.py" in test["output"]
 
 
 def test_hidden_feedback_never_shows_test_code_or_expected_values(graded):
@@ -169,4 +198,43 @@ def test_grader_reports_isolation_and_no_grader_errors(graded):
         assert "grader_errors" not in result, (name, result.get("grader_errors"))
         assert result["isolation"], name
         if running_as_root():
-            assert "nobody" in result["isolation"]
+            assert "its own uid" in result["isolation"]
+        if probe_bubblewrap(bwrap_path(), UID_BASE if running_as_root() else None) is None:
+            assert "bubblewrap sandbox" in result["isolation"]
+
+
+def processes_named(name):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as handle:
+                if handle.read().strip() == name:
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="looks for processes in /proc (Linux)")
+def test_no_student_process_outlives_its_grading(graded):
+    """The sabotage daemon (double fork, setsid, chdir /) ended with its sandbox, and every
+    submission graded beside it kept its score (checked above, test by test)."""
+    deadline = time.monotonic() + 5
+    while processes_named(DAEMON_NAME) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes_named(DAEMON_NAME)
+    assert graded["honest"]["score"] == graded["honest"]["max_score"]
+
+
+def test_a_forged_child_pid_is_never_signalled(graded, victim):
+    """The fork server's stolen socket reported another process as a child; the grader
+    ended the hung child's sandbox and nothing else."""
+    stolen = graded["steal_forkserver_socket"]
+    assert any(t["status"] == "timeout" for t in stolen["tests"])
+    assert victim.poll() is None, "the grader killed a process it did not start"
+
+
+def test_files_planted_by_student_code_do_not_outlive_the_sandbox(graded):
+    if not graded["planted_files"]["isolation"].startswith("student code ran in a bubblewrap"):
+        pytest.skip("without bubblewrap the child shares the machine's /tmp (documented)")
+    assert not [path for path in PLANTED if path.exists()]
