@@ -4,9 +4,17 @@ Submissions are graded in parallel, by a local process pool (default: one worker
 or by a Dask cluster (``--scheduler tcp://host:8786``; the workers need this package and
 the same paths). Each result is written to ``OUT/<submission>.json`` the moment it is
 ready, atomically (temporary file + ``os.replace``), so a killed run loses nothing that was
-finished. A re-run skips every submission whose stored result has the same fingerprint
-(the submission's files, the tests, the reference, the grader version, ``--hidden`` and the
-limits) unless ``--force``. At the end ``OUT/summary.csv`` and a grade table are written.
+finished. Each result is signed (:mod:`autograder.result_signing`). A re-run keeps a stored
+result only when its signature is valid, its fingerprint equals the submission's current
+one (:func:`autograder.grading.submission_fingerprint`: the files the sandbox gets, the
+tests, the reference, every grader module, ``--hidden``, the limits, the Python and NumPy
+versions) and the grading ended cleanly (no ``error``, no ``grader_errors``, every test
+ran); ``--force`` regrades everything. At the end ``OUT/summary.csv`` and a grade table are
+written.
+
+SIGTERM or SIGINT stops the batch: the pool workers (and, through them, the grading
+processes they started in their own sessions) are told to stop, then killed if they do
+not; Dask futures are cancelled. Results already written stay; the command exits non-zero.
 """
 import concurrent.futures
 import csv
@@ -14,12 +22,24 @@ import io
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import traceback
 from pathlib import Path
 
 from autograder.errors import UserError
 
 STATUSES = ("passed", "failed", "error", "timeout")
+# What grading.py writes as the output of a test the grading process never reported.
+NOT_RUN_PREFIX = "this test did not run"
+# Seconds pool workers get to clean up (kill their grading process, remove their scratch
+# folder) after SIGTERM before they are killed.
+STOP_GRACE_SECONDS = 10
+
+
+class GradingInterrupted(KeyboardInterrupt):
+    """The batch was stopped by SIGTERM or SIGINT (a KeyboardInterrupt, so the CLI exits 130)."""
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -62,40 +82,112 @@ def plan_submissions(assignment, paths):
 
 
 def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file whole."""
+    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file whole.
+
+    An interrupted write leaves neither a partial file nor its temporary behind."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def load_result(path):
-    """A stored result, or None when it is missing or unreadable (then it is regraded)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            result = json.load(handle)
-    except (OSError, ValueError):
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def load_result(path, key=None):
+    """A stored result, or None when it is missing, unreadable or (with ``key``) not signed
+    by the grader; then it is regraded. Reads a regular file only, at most 64 MiB."""
+    from autograder.result_signing import verify_result
+    from autograder.safe_files import UnsafeFile, read_regular_file
+    try:
+        result = json.loads(read_regular_file(path).decode("utf-8"))
+    except (OSError, UnsafeFile, ValueError, RecursionError):
         return None
-    return result if isinstance(result, dict) else None
+    if not isinstance(result, dict):
+        return None
+    if key is not None and not verify_result(result, key):
+        return None
+    return result
+
+
+def reusable(stored, fingerprint, key):
+    """Whether a stored result may stand in for grading again, and if not, why.
+
+    Returns
+    -------
+    (bool, str or None)
+        ``(True, None)``; or ``(False, reason)`` where reason is ``None`` for the ordinary
+        cases (nothing stored, or the submission/tests/grader changed) and words for the TA
+        when the stored file is not trusted (not signed by this grader).
+    """
+    from autograder.result_signing import verify_result
+    if stored is None:
+        return False, None
+    if not verify_result(stored, key):
+        return False, "its signature is missing or wrong: the grader did not write it"
+    if stored.get("fingerprint") != fingerprint or fingerprint is None:
+        return False, None
+    tests = stored.get("tests")
+    if stored.get("error") or stored.get("grader_errors") or not isinstance(tests, list) \
+            or not tests or any(not isinstance(test, dict) or
+                                str(test.get("output", "")).startswith(NOT_RUN_PREFIX)
+                                for test in tests):
+        return False, None          # the grading did not end cleanly: never cached
+    return True, None
 
 
 # -- the job a worker runs ------------------------------------------------------------------------
+class WorkerStopped(BaseException):
+    """Raised in a pool worker's grading by SIGTERM/SIGINT, so that ``finally`` blocks kill
+    the grading process and remove the scratch folder before the worker exits."""
+
+
+_grading_now = False
+
+
+def _stop_worker(signum, frame):
+    if _grading_now:
+        raise WorkerStopped(signum)
+    os._exit(128 + signum)
+
+
+def _init_pool_worker():
+    """Pool workers stop on SIGTERM/SIGINT: cleanly mid-grading, at once when idle."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, _stop_worker)
+
+
 def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
               interpreter=None):
-    """Grade one submission in a worker (process pool or Dask); never raises."""
+    """Grade one submission in a worker (process pool or Dask); never raises.
+
+    In a pool worker, SIGTERM/SIGINT unwinds the grading (its grading process is killed
+    and its scratch folder removed) and then ends the worker.
+    """
+    global _grading_now
     from autograder.course import Course
     from autograder.grading import grade_submission
+    _grading_now = True
     try:
         return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
                                 timeout=timeout, memory_mb=memory_mb, name=name,
                                 interpreter=interpreter)
+    except WorkerStopped as stopped:
+        _grading_now = False
+        os._exit(128 + stopped.args[0])
     except Exception:        # a grader bug must not stop the batch; the result says what broke
         return {"submission": name, "assignment": assignment, "score": 0.0, "max_score": 0.0,
                 "tests": [], "fingerprint": None, "graded_at": None, "notebooks": [],
                 "error": "the grader failed on this submission:\n" + traceback.format_exc()}
+    finally:
+        _grading_now = False
 
 
 class _PoolRunner:
@@ -110,8 +202,9 @@ class _PoolRunner:
             context.set_forkserver_preload(self.PRELOAD)
         else:
             context = multiprocessing.get_context("spawn")
-        self.executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers,
-                                                               mp_context=context)
+        self.forkserver = context.get_start_method() == "forkserver"
+        self.executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_pool_worker)
 
     def submit(self, *args):
         return self.executor.submit(grade_job, *args)
@@ -121,6 +214,27 @@ class _PoolRunner:
 
     def close(self):
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self):
+        """Stop every worker this pool started: SIGTERM (each kills the grading process it
+        started and removes its scratch folder), SIGKILL after STOP_GRACE_SECONDS; then the
+        fork server the pool started."""
+        workers = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            if process.is_alive():
+                process.terminate()
+        deadline = _monotonic() + STOP_GRACE_SECONDS
+        for process in workers:
+            process.join(max(0.0, deadline - _monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+        if self.forkserver:
+            from multiprocessing import forkserver
+            stop = getattr(forkserver._forkserver, "_stop", None)
+            if stop is not None:
+                stop()      # closes the pipe the fork server lives on; it exits
 
 
 class _DaskRunner:
@@ -145,6 +259,47 @@ class _DaskRunner:
 
     def close(self):
         self.client.close()
+
+    def abort(self, futures=()):
+        """Cancel the futures (a grading already running on a worker finishes there; its
+        result is dropped)."""
+        try:
+            self.client.cancel(list(futures))
+        finally:
+            self.client.close()
+
+
+def _monotonic():
+    import time
+    return time.monotonic()
+
+
+class _StopOnSignals:
+    """While active (main thread only), SIGTERM and SIGINT raise :class:`GradingInterrupted`
+    in the main thread; the previous handlers come back on exit."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise GradingInterrupted(signal.Signals(signum).name)
+
+    def hold(self):
+        """Ignore further SIGTERM/SIGINT while stopping (until exit)."""
+        for signum in self.previous:
+            signal.signal(signum, signal.SIG_IGN)
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        return False
 
 
 # -- grading many -------------------------------------------------------------------------------
@@ -180,7 +335,9 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     list of dict
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
-    from autograder.grading import sandbox_interpreter, submission_fingerprint, sweep_stale_scratch
+    from autograder.grading import (SubmissionError, sandbox_interpreter,
+                                    submission_fingerprint, sweep_stale_scratch)
+    from autograder.result_signing import load_key, sign_result
     from autograder.sandbox import Limits, running_as_root
 
     try:
@@ -200,15 +357,27 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     limits = Limits(timeout=float(timeout or defaults.timeout),
                     memory_mb=int(memory_mb or defaults.memory_mb))
 
-    results, todo = {}, []
+    key = load_key(create=True)
+    results, todo, untrusted = {}, [], []
     for name, path in plan:
+        if force:
+            todo.append((name, path))
+            continue
         stored = load_result(out / f"{name}.json")
-        fingerprint = submission_fingerprint(course, assignment, path, hidden=hidden,
-                                             limits=limits)
-        if not force and stored is not None and stored.get("fingerprint") == fingerprint:
+        try:
+            fingerprint = submission_fingerprint(course, assignment, path, hidden=hidden,
+                                                 limits=limits)
+        except SubmissionError:
+            fingerprint = None          # the worker reports what is wrong with it
+        keep, why = reusable(stored, fingerprint, key)
+        if keep:
             results[name] = stored
         else:
             todo.append((name, path))
+            if why:
+                untrusted.append(f"{out / (name + '.json')}: {why}; regrading it")
+    for line in untrusted:
+        print(f"autograder grade: warning: {line}", file=sys.stderr)
 
     bar = _progress_bar(len(plan), progress, initial=len(results))
     if todo:
@@ -218,17 +387,32 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
         else:
             runner = _PoolRunner(workers or os.cpu_count())
             interpreter = sandbox_interpreter()
+        futures = {}
         try:
-            futures = {runner.submit(str(course.root), assignment, str(path), name, hidden,
-                                     limits.timeout, limits.memory_mb, interpreter): name
-                       for name, path in todo}
-            for future in runner.as_completed(list(futures)):
-                result = future.result()
-                results[futures[future]] = result
-                write_json_atomically(out / f"{futures[future]}.json", result)
-                bar.set_postfix_str(f"{futures[future]}: {result['score']:g}/"
-                                    f"{result['max_score']:g}", refresh=False)
-                bar.update(1)
+            with _StopOnSignals() as guard:
+                try:
+                    for name, path in todo:
+                        futures[runner.submit(str(course.root), assignment, str(path), name,
+                                              hidden, limits.timeout, limits.memory_mb,
+                                              interpreter)] = name
+                    for future in runner.as_completed(list(futures)):
+                        result = sign_result(future.result(), key)
+                        results[futures[future]] = result
+                        write_json_atomically(out / f"{futures[future]}.json", result)
+                        bar.set_postfix_str(f"{futures[future]}: {result['score']:g}/"
+                                            f"{result['max_score']:g}", refresh=False)
+                        bar.update(1)
+                except GradingInterrupted as stop:
+                    guard.hold()
+                    bar.close()
+                    print(f"autograder grade: stopped by {stop.args[0]}: stopping the workers; "
+                          f"{len(results)} of {len(plan)} results are in {out} (a re-run "
+                          "grades the rest)", file=sys.stderr)
+                    if isinstance(runner, _DaskRunner):
+                        runner.abort(futures)
+                    else:
+                        runner.abort()
+                    raise
         finally:
             runner.close()
             bar.close()

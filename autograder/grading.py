@@ -395,6 +395,10 @@ def _run_grading_process(command, cwd, total_timeout):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             timed_out = True
+        except BaseException:   # the worker is being stopped (SIGTERM/SIGINT): take it along
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         log.seek(0)
         return log.read()[-4000:], timed_out
 

@@ -1,4 +1,5 @@
 """Shared fixtures for the project's own tests."""
+import os
 import sys
 from pathlib import Path
 
@@ -14,3 +15,17 @@ if str(REPO_ROOT) not in sys.path:
 def repo_root():
     """The checkout under test."""
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def results_key_file(tmp_path_factory):
+    """The tests sign and check results with their own key, never the user's
+    (``autograder.result_signing``); subprocesses inherit it through the environment."""
+    path = tmp_path_factory.mktemp("results-key") / "results.key"
+    previous = os.environ.get("AUTOGRADER_KEY_FILE")
+    os.environ["AUTOGRADER_KEY_FILE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("AUTOGRADER_KEY_FILE", None)
+    else:
+        os.environ["AUTOGRADER_KEY_FILE"] = previous

@@ -10,6 +10,7 @@ from autograder.errors import UserError
 from autograder.exporters.csv_export import FIXED_COLUMNS, csv_text, grade_rows
 from autograder.exporters.results import (MalformedResult, check_result, load_results,
                                           ordered_test_names, percent)
+from autograder.result_signing import load_key, sign_result
 from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                           PUBLIC_SQUARE, make_course, make_result, make_test,
                                           run_cli, sample_results, write_results)
@@ -56,7 +57,7 @@ def test_load_results_skips_bad_files_and_names_them(tmp_path):
     (tmp_path / "dave.json").write_text(json.dumps(sample_results()[0])[:40])  # truncated
     other = make_result("erin", [make_test(PUBLIC_SQUARE, 1.0, 1.0)], assignment="assignment1")
     write_results(tmp_path, [other])
-    duplicate = dict(sample_results()[1])
+    duplicate = sign_result(sample_results()[1], load_key())   # a copy of a real result
     (tmp_path / "bob-copy.json").write_text(json.dumps(duplicate))
     (tmp_path / ".alice.json.partial.json").write_text("{")  # an interrupted atomic write
     loaded = load_results(tmp_path, ASSIGNMENT)

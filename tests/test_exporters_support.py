@@ -12,6 +12,7 @@ import pytest
 
 from autograder import cli
 from autograder.exporters.results import STATUSES, check_result
+from autograder.result_signing import load_key, sign_result
 
 ASSIGNMENT = "assignment0"
 
@@ -55,11 +56,14 @@ def sample_results():
 
 
 def write_results(folder, results):
-    """Write each result to ``folder/<submission>.json``; return the folder."""
+    """Write each result to ``folder/<submission>.json``, signed as the grader signs it;
+    return the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    key = load_key(create=True)
     for result in results:
-        (folder / f"{result['submission']}.json").write_text(json.dumps(result), encoding="utf-8")
+        (folder / f"{result['submission']}.json").write_text(json.dumps(sign_result(result, key)),
+                                                             encoding="utf-8")
     return folder
 
 

@@ -2,6 +2,7 @@
 import json
 
 from autograder import feedback
+from autograder.result_signing import load_key, sign_result
 
 
 def make_result(submission="alice"):
@@ -37,7 +38,8 @@ def test_html_escapes_student_output():
 
 
 def test_cli_writes_pages_and_reports_unreadable_results(tmp_path, capsys):
-    (tmp_path / "alice.json").write_text(json.dumps(make_result("alice")))
+    key = load_key(create=True)     # results count only when the grader signed them
+    (tmp_path / "alice.json").write_text(json.dumps(sign_result(make_result("alice"), key)))
     (tmp_path / "broken.json").write_text("{not json")
     from autograder.cli import main
     code = main(["--course", str(tmp_path), "feedback", "assignment0", "--results", str(tmp_path)])

@@ -117,15 +117,18 @@ def read_result(path):
     MalformedResult
         If the file is not valid JSON or does not follow the schema.
     """
+    from autograder.safe_files import UnsafeFile, read_regular_file
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular_file(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError, UnsafeFile) as exc:
         raise MalformedResult(f"cannot read it ({exc})") from exc
     try:
         result = json.loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedResult(f"not valid JSON ({exc.msg} at line {exc.lineno}); "
                               "it may be truncated: grade this submission again") from exc
+    except RecursionError as exc:
+        raise MalformedResult("not a result (its JSON is nested too deeply)") from exc
     check_result(result)
     return result
 
@@ -140,7 +143,7 @@ def result_files(results_dir):
                   if p.is_file() and not p.name.startswith((".", "_")))
 
 
-def load_results(results_dir, assignment):
+def load_results(results_dir, assignment, key=None):
     """Read every result of ``assignment`` in ``results_dir``.
 
     Parameters
@@ -150,6 +153,9 @@ def load_results(results_dir, assignment):
     assignment : str
         Only results of this assignment are accepted; a result of another assignment is a
         problem (it usually means the wrong folder was given).
+    key : bytes, optional
+        The results key (default: :func:`autograder.result_signing.load_key`). A result
+        whose signature does not match is a problem: the grader did not write it.
 
     Returns
     -------
@@ -158,8 +164,10 @@ def load_results(results_dir, assignment):
     Raises
     ------
     UserError
-        If the folder does not exist or holds no result files at all.
+        If the folder does not exist or holds no result files at all, or there is no
+        usable results key.
     """
+    from autograder.result_signing import load_key, verify_result
     results_dir = Path(results_dir)
     grade_hint = f"run `autograder grade {assignment} SUBMISSION... --out {results_dir}` first"
     if not results_dir.is_dir():
@@ -168,6 +176,7 @@ def load_results(results_dir, assignment):
     if not files:
         raise UserError(f"results folder {results_dir} holds no <submission>.json files; "
                         f"{grade_hint}")
+    key = load_key() if key is None else key
     loaded = ResultSet()
     seen = {}
     for path in files:
@@ -175,6 +184,12 @@ def load_results(results_dir, assignment):
             result = read_result(path)
         except MalformedResult as exc:
             loaded.problems.append(f"{path}: {exc}; skipped")
+            continue
+        if not verify_result(result, key):
+            loaded.problems.append(
+                f"{path}: not written by the grader (its signature is missing or wrong: edited, "
+                f"planted, or signed with another key); regrade it with `autograder grade "
+                f"{assignment} SUBMISSION --force --out {results_dir}`; skipped")
             continue
         if result["assignment"] != assignment:
             loaded.problems.append(f"{path}: a result of {result['assignment']!r}, not of "
