@@ -37,7 +37,7 @@ from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
                                             submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.isolation import SubmissionTooLarge
+from autograder.sandbox.isolation import SubmissionTooLarge, copy_regular_files
 from autograder.safe_files import (MAX_WALK_DEPTH, Deadline, UnsafeFile, hash_regular_file,
                                    open_regular_file, walk_regular_files)
 
@@ -574,14 +574,17 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         sandbox_parent.mkdir(mode=0o700)
         try:
             workdir = prepare_workdir(folder, sandbox_parent, owner=confinement.uid)
-        except SubmissionTooLarge as exc:
+            # What tests read as text (e.g. an ast check for banned calls): a snapshot the
+            # child cannot rewrite while it runs, of regular files only.
+            snapshot = copy_regular_files(folder, private / "original")
+        except (SubmissionTooLarge, UnsafeFile) as exc:
             return _failed(result, str(exc))
         grading_dir = private / "grading"
         grading_dir.mkdir(mode=0o700)
         ini_path = grading_dir / "pytest.ini"
         ini_path.write_text("[pytest]\npython_files = test_*.py\n", encoding="utf-8")
         results_path = grading_dir / "results.jsonl"
-        command = _pytest_command(course, assignment, workdir, folder, results_path, ini_path,
+        command = _pytest_command(course, assignment, workdir, snapshot, results_path, ini_path,
                                   hidden, limits, interpreter or sandbox_interpreter(),
                                   confinement)
         try:

@@ -380,3 +380,72 @@ def test_without_dropping_privileges_the_weaker_isolation_is_stated(tmp_path):
     finally:
         import shutil
         shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_huge_return_value_is_refused_before_the_grader_allocates_it(make_box):
+    """A 500 MB answer is refused from its announced size: the grader does not grow."""
+    import resource
+    box = make_box(source="""
+import numpy as np
+def huge():
+    return np.ones(500 * 2**20 // 8)
+def small():
+    return np.ones(3)
+""", memory_mb=1024)
+    probe = box.import_module("probe")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ProtocolError, match="transfer limit"):
+        probe.huge()
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, f"the grader grew by {grown_mb:.0f} MiB"
+    assert list(box.import_module("probe").small()) == [1.0, 1.0, 1.0]
+
+
+def test_files_written_outside_the_copy_stay_in_the_sandbox(make_box):
+    box = make_box(source="""
+def plant():
+    written = []
+    for folder in ("/tmp", "/dev/shm", "/var/tmp"):
+        try:
+            with open(folder + "/nnfs-sandbox-test-planted", "w") as handle:
+                handle.write("x")
+            written.append(folder)
+        except OSError:
+            pass
+    return written
+""")
+    if box.confinement.engine != "bubblewrap":
+        pytest.skip("without bubblewrap the child shares the machine's /tmp (documented)")
+    planted = [f"{folder}/nnfs-sandbox-test-planted" for folder in ("/tmp", "/dev/shm",
+                                                                    "/var/tmp")]
+    for path in planted:
+        if os.path.exists(path):
+            os.unlink(path)
+    assert "/tmp" in box.import_module("probe").plant()
+    box.close()
+    assert not [path for path in planted if os.path.exists(path)]
+
+
+def test_the_child_sees_no_course_checkout_and_no_network(make_box, repo_root):
+    box = make_box(source="""
+import os, socket
+def exists(path):
+    return os.path.exists(path)
+def connect(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return type(exc).__name__
+""")
+    if box.confinement.engine != "bubblewrap":
+        pytest.skip("only bubblewrap hides the checkout and cuts the network")
+    probe = box.import_module("probe")
+    for hidden in (".git", "autograder/hidden", "assignments/source", "tests/mutants"):
+        assert not probe.exists(str(repo_root / hidden)), hidden
+    assert probe.exists(str(repo_root / "course_lib" / "__init__.py"))
+    import socket
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert probe.connect("127.0.0.1", server.getsockname()[1]) != "connected"

@@ -27,25 +27,40 @@ class SubmissionTooLarge(ValueError):
     """The submission folder holds more data than the sandbox copy may take."""
 
 
-def _copy_ignoring_links(src, dst, max_bytes):
-    """``shutil.copytree`` that drops symlinks (a link to the hidden tests must not come
-    along) and stops at ``max_bytes`` of data."""
+def copy_regular_files(src, dst, max_bytes=MAX_COPY_BYTES, deadline=None):
+    """Copy the regular files under ``src`` into a new folder ``dst``; return ``dst``.
+
+    Symlinks (a link to the hidden tests must not come along), FIFOs, devices and sockets
+    are left out, as are caches (:data:`COPY_IGNORE`); every file is opened with
+    ``O_NOFOLLOW | O_NONBLOCK`` and checked to be regular before a byte is read
+    (:mod:`autograder.safe_files`). More than ``max_bytes`` of data raises
+    :class:`SubmissionTooLarge`; a ``deadline`` bounds the time.
+    """
+    from autograder.safe_files import NO_DEADLINE, UnsafeFile, open_regular_file, \
+        walk_regular_files
+    deadline = deadline or NO_DEADLINE
+    dst = Path(dst)
+    dst.mkdir(mode=0o700)
     copied = 0
-
-    def ignore(folder, names):
-        skipped = set(COPY_IGNORE(folder, names))
-        skipped.update(name for name in names if os.path.islink(os.path.join(folder, name)))
-        return skipped
-
-    def copy(source, target):
-        nonlocal copied
-        copied += os.path.getsize(source)
-        if copied > max_bytes:
-            raise SubmissionTooLarge(f"the submission holds more than {max_bytes // 2**20} MiB; "
-                                     "leave datasets and outputs out of it")
-        return shutil.copy2(source, target)
-
-    shutil.copytree(src, dst, ignore=ignore, copy_function=copy)
+    for relative, path in walk_regular_files(src, ignore=COPY_IGNORE, deadline=deadline):
+        if path is None:
+            continue                            # not a regular file: never opened
+        try:
+            fd, _ = open_regular_file(path)
+        except (UnsafeFile, OSError):
+            continue                            # replaced by a link or vanished meanwhile
+        target = dst / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(fd, "rb") as source, open(target, "xb") as sink:
+            while chunk := source.read(1 << 20):
+                deadline.check()
+                copied += len(chunk)
+                if copied > max_bytes:
+                    raise SubmissionTooLarge(f"the submission holds more than "
+                                             f"{max_bytes // 2**20} MiB; leave datasets and "
+                                             "outputs out of it")
+                sink.write(chunk)
+    return dst
 
 
 def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
@@ -65,7 +80,7 @@ def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
         The submission's uid (root only): the copy is handed to it, mode 0700 at the top.
     """
     workdir = Path(parent) / "student"
-    _copy_ignoring_links(submission, workdir, max_bytes)
+    copy_regular_files(submission, workdir, max_bytes)
     if owner is not None:
         os.chmod(parent, 0o711)
         for folder, dirs, files in os.walk(workdir):
