@@ -189,7 +189,7 @@ def net_with_batchnorm(student, seed, momentum=None, eps=None):
     fc_net = student.import_module("nnfs.classifiers.fc_net")
     rng = np.random.default_rng(seed)
     net = fc_net.FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization="batchnorm",
-                                   weight_scale=0.5, dtype=np.float64)
+                                   weight_scale=0.5, dtype="float64")
     params = net.params
     params.update(W1=rng.normal(size=(4, 6)), b1=rng.normal(size=6))
     net.params = params

@@ -31,8 +31,11 @@ def theirs(reference):
     return reference.import_module("nnfs.classifiers.cnn")
 
 
-def make_nets(mine, theirs, geometry, seed, reg=0.0, dtype=np.float64, weight_scale=0.3):
-    """A student net and a reference net with the same random parameters."""
+def make_nets(mine, theirs, geometry, seed, reg=0.0, dtype="float64", weight_scale=0.3):
+    """A student net and a reference net with the same random parameters.
+
+    dtype is passed by name: a NumPy type object cannot cross into the sandbox.
+    """
     input_dim, num_filters, filter_size, hidden_dim, num_classes = geometry
     kwargs = dict(input_dim=input_dim, num_filters=num_filters, filter_size=filter_size,
                   hidden_dim=hidden_dim, num_classes=num_classes, reg=reg, dtype=dtype)
@@ -74,7 +77,7 @@ def test_parameter_shapes(mine, theirs, geometry):
 @pytest.mark.points(1)
 def test_initialisation(mine):
     """weights are Gaussian with standard deviation weight_scale, biases zero, in the given dtype"""
-    for dtype in (np.float32, np.float64):
+    for dtype in ("float32", "float64"):
         net = mine.ThreeLayerConvNet(input_dim=(3, 16, 16), num_filters=16, filter_size=5,
                                      hidden_dim=40, weight_scale=0.02, dtype=dtype)
         params = net.params
@@ -149,7 +152,7 @@ def test_gradients_numeric(mine, theirs):
 def test_float32_network(mine, theirs):
     """a float32 net returns float32 scores and gradients close to the float64 ones"""
     geometry = GEOMETRIES[0]
-    net, ref, params, rng = make_nets(mine, theirs, geometry, 3300, reg=0.1, dtype=np.float32)
+    net, ref, params, rng = make_nets(mine, theirs, geometry, 3300, reg=0.1, dtype="float32")
     ref.params = {name: value.astype(np.float64) for name, value in params.items()}
     ref.dtype = np.float64
     X = rng.normal(size=(5, *geometry[0])).astype(np.float32)
@@ -169,7 +172,7 @@ def test_training_overfits_a_small_batch(mine):
     """plain gradient descent on ThreeLayerConvNet's gradients fits 12 examples"""
     np.random.seed(3400)
     net = mine.ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=6, filter_size=3,
-                                 hidden_dim=30, weight_scale=0.05, dtype=np.float64)
+                                 hidden_dim=30, weight_scale=0.05, dtype="float64")
     rng = np.random.default_rng(3400)
     X, y = rng.normal(size=(12, 3, 8, 8)), rng.integers(0, 10, size=12)
     params = net.params

@@ -109,7 +109,7 @@ def test_running_averages_in_a_network(student):
     classifiers = student.import_module("nnfs.classifiers.fc_net")
     rng = np.random.default_rng(4)
     net = classifiers.FullyConnectedNet([5], input_dim=4, num_classes=3,
-                                        normalization="batchnorm", dtype=np.float64)
+                                        normalization="batchnorm", dtype="float64")
     W1 = rng.normal(size=(4, 5))
     net.params = {**net.params, "W1": W1, "b1": np.zeros(5)}
     means, variances = np.zeros(5), np.zeros(5)

@@ -41,7 +41,7 @@ def test_regularisation_raises_the_loss(cnn):
     """the loss grows by 0.5 * reg * sum(W * W) over W1, W2, W3"""
     np.random.seed(1)
     net = cnn.ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=4, filter_size=3,
-                                hidden_dim=10, weight_scale=1e-1, dtype=np.float64)
+                                hidden_dim=10, weight_scale=1e-1, dtype="float64")
     params = net.params
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(4, 3, 8, 8)), rng.integers(0, 10, size=4)
@@ -58,7 +58,7 @@ def test_gradients_numeric(cnn):
     np.random.seed(2)
     net = cnn.ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=3, filter_size=3,
                                 hidden_dim=5, num_classes=4, weight_scale=0.5, reg=0.1,
-                                dtype=np.float64)
+                                dtype="float64")
     params = net.params
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(2, 2, 6, 6)), rng.integers(0, 4, size=2)
