@@ -13,9 +13,13 @@ unpacking zips with the grader's safe extractor when it has to. The upload is th
 and the result is written as Gradescope's ``results.json``. Writing happens after grading
 and replaces the file atomically, so nothing student code writes there survives.
 
-An upload without the package gets a ``results.json`` with score 0 and a message saying
-what to upload. A failure of the grader itself exits non-zero without ``results.json``,
-so Gradescope flags the run as broken instead of recording a 0.
+An upload without the package, or with a zip that cannot be unpacked (encrypted, not
+UTF-8 names, corrupt, unsafe paths, ...), gets a ``results.json`` with score 0 and a
+message saying what to upload. A failure of the grader itself still writes a valid
+``results.json`` (score 0, a message saying that the grader, not the student, failed and
+that staff will regrade; the traceback goes to the staff-only log) and exits 0; only when
+even that cannot be written does it exit non-zero, and ``run_autograder`` then writes a
+fixed fallback ``results.json`` itself (and exits 0 so that Gradescope records it).
 """
 import argparse
 import json
@@ -24,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections import deque
 from pathlib import Path
 
@@ -201,6 +206,17 @@ def grade_upload(config, upload, results_path):
     return results
 
 
+GRADER_FAILURE = ("The autograder could not grade this submission because of a problem on the "
+                  "grader's side, not in your work ({reason}). The course staff can see the "
+                  "log and will regrade it; you do not need to resubmit.")
+
+
+def grader_failure(reason):
+    """Gradescope's ``results.json`` when grading failed as a whole (score 0, staff regrade)."""
+    return {"score": 0.0, "output": GRADER_FAILURE.format(reason=reason), "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": []}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m autograder.exporters.gradescope_run",
@@ -212,8 +228,17 @@ def main(argv=None):
     parser.add_argument("--results", type=Path, required=True,
                         help="where to write results.json (/autograder/results/results.json)")
     args = parser.parse_args(argv)
-    config = json.loads(args.config.read_text(encoding="utf-8"))
-    results = grade_upload(config, args.submission, args.results)
+    try:
+        config = json.loads(args.config.read_text(encoding="utf-8"))
+        results = grade_upload(config, args.submission, args.results)
+    except Exception as exc:        # whatever broke, the student gets a results.json
+        traceback.print_exc()
+        results = grader_failure(type(exc).__name__)
+        try:
+            write_results(results, args.results)
+        except OSError as write_error:
+            print(f"cannot write {args.results}: {write_error}", file=sys.stderr)
+            return 2
     print(results["output"])
     for test in results["tests"]:
         print(f"  {test['status']:6} {test['score']:g}/{test['max_score']:g}  {test['name']}")
