@@ -38,6 +38,37 @@ def throughput(course, submissions, out, **how):
     return 60.0 * len(submissions) / elapsed, elapsed
 
 
+def sandbox_cost(course, submission, rounds=5):
+    """Seconds per submission with bubblewrap and without namespaces (the ``uid``
+    fallback, which is how submissions were graded before the bubblewrap sandbox), in
+    interleaved rounds; prints the best of each and their difference."""
+    from autograder.sandbox.confinement import BWRAP_ENV, bwrap_path, probe_bubblewrap
+    from autograder.sandbox.confinement import UID_BASE, running_as_root
+    if probe_bubblewrap(bwrap_path(), UID_BASE if running_as_root() else None) is not None:
+        print("sandbox cost: bubblewrap is not usable here; nothing to compare")
+        return
+    settings = {"bubblewrap": None, "without namespaces": ""}
+    best = {label: float("inf") for label in settings}
+    for _ in range(rounds):
+        for label, value in settings.items():
+            saved = os.environ.pop(BWRAP_ENV, None)
+            if value is not None:
+                os.environ[BWRAP_ENV] = value
+            try:
+                start = time.perf_counter()
+                result = grade_submission(course, ASSIGNMENT, submission, hidden=True)
+                best[label] = min(best[label], time.perf_counter() - start)
+            finally:
+                os.environ.pop(BWRAP_ENV, None)
+                if saved is not None:
+                    os.environ[BWRAP_ENV] = saved
+            assert result["score"] == result["max_score"] > 0, result.get("error")
+    with_ns, without = best["bubblewrap"], best["without namespaces"]
+    print(f"sandbox cost (best of {rounds}): bubblewrap {with_ns:.2f} s, without namespaces "
+          f"{without:.2f} s per submission: {with_ns - without:+.2f} s "
+          f"({with_ns / without:.2f}x)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bench_grading", description=__doc__)
     parser.add_argument("--copies", type=int, default=8, help="submissions per batch run")
@@ -59,6 +90,8 @@ def main(argv=None):
         print(f"\none submission, public + hidden ({tests} tests): first {timings[0]:.2f} s "
               f"(includes one-off imports and the sandbox probe), then best "
               f"{min(timings[1:]):.2f} s")
+        print(f"isolation: {result['isolation']}")
+        sandbox_cost(course, submissions[0])
 
         rows = []
         for label, how in (("pool, 1 worker", {"workers": 1}),

@@ -11,6 +11,9 @@ VENV=/opt/course-venv
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-dev build-essential
+# The sandbox for student code. Where the image cannot create user namespaces, the grader
+# says so in every result and falls back to one uid per submission (see the README).
+apt-get install -y --no-install-recommends bubblewrap || echo "setup.sh: bubblewrap not installed; the grader will use its weaker fallback" >&2
 
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --upgrade pip
@@ -21,5 +24,6 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import course_lib, autograder.grading"
 
 # The hidden tests and the reference solution under $SOURCE/course stay readable by root
-# only: the sandbox runs student code as an unprivileged user, which must not read them.
+# only: bubblewrap does not show them to student code at all, and the fallback (one
+# unprivileged uid per submission) must not be able to read them either.
 chmod -R go-rwx "$SOURCE"
