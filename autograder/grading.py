@@ -51,6 +51,7 @@ SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", "
 UNPACK_SECONDS = 120
 NOTEBOOK_CHECK_SECONDS = 60
 FINGERPRINT_SECONDS = 120
+INSTRUCTOR_MAX_BYTES = 2**30        # per file of the grader's and instructor's own trees
 
 
 class SubmissionError(Exception):
@@ -85,7 +86,7 @@ def _caches(folder, names):
     return {name for name in names if name == "__pycache__" or name.endswith(".pyc")}
 
 
-def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=MAX_UNPACKED_BYTES,
+def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=None,
                suffixes=None):
     """Feed every regular file under ``root`` (or ``root`` itself, a file) to ``hasher``.
 
@@ -96,6 +97,7 @@ def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=MAX
     file over ``max_bytes``, too many files or an expired ``deadline``.
     """
     deadline = deadline or Deadline(FINGERPRINT_SECONDS, "computing the submission's fingerprint")
+    max_bytes = max_bytes or INSTRUCTOR_MAX_BYTES
     real = os.path.realpath(root)
     try:
         info = os.stat(real)
@@ -178,7 +180,8 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
     hasher.update(f"grader {grader_version()} {_runtime_versions()} hidden={bool(hidden)} "
                   f"timeout={limits.timeout} memory={limits.memory_mb}\n".encode())
     try:
-        _hash_tree(hasher, submission, "submission", ignore=_copied_names)
+        _hash_tree(hasher, submission, "submission", ignore=_copied_names,
+                   max_bytes=MAX_UNPACKED_BYTES)
     except UnsafeFile as exc:
         raise SubmissionError(str(exc)) from None
     _hash_tree(hasher, course.source(assignment), "source")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.safe_files import NO_DEADLINE, UnsafeFile, read_regular_file
+from autograder.safe_files import NO_DEADLINE, TimeLimitExceeded, UnsafeFile, read_regular_file
 
 FRESH_COPY = "fetch a fresh copy of the notebook and paste your answers in"
 _BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -170,6 +170,8 @@ def check_notebook(source_path, submitted_path, deadline=NO_DEADLINE):
         return {"notebook": name, "status": "missing",
                 "message": f"{name} is missing from the submission; put it back in the "
                            f"assignment folder (fetch a fresh copy if you lost it) and submit again"}
+    except TimeLimitExceeded:
+        raise
     except UnsafeFile as exc:
         return {"notebook": name, "status": "invalid",
                 "message": f"{name} was not read: {exc}; submit the notebook as an ordinary "
@@ -210,7 +212,7 @@ def check_submission_notebooks(course, assignment, submission_dir, deadline=NO_D
     submission_dir : str or Path
         The submitted assignment folder (the one holding ``warmup.ipynb``, ``nnfs/``...).
     deadline : autograder.safe_files.Deadline, optional
-        Raises :class:`autograder.safe_files.UnsafeFile` once it has passed.
+        Raises :class:`autograder.safe_files.TimeLimitExceeded` once it has passed.
 
     Returns
     -------

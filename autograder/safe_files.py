@@ -33,8 +33,12 @@ class UnsafeFile(Exception):
     """A file the grader refuses to read (link, device, FIFO, too large, too slow)."""
 
 
+class TimeLimitExceeded(UnsafeFile):
+    """A :class:`Deadline` passed (the whole step stops, not just one file)."""
+
+
 class Deadline:
-    """A point in (monotonic) time after which :meth:`check` raises :class:`UnsafeFile`.
+    """A point in (monotonic) time after which :meth:`check` raises :class:`TimeLimitExceeded`.
 
     Parameters
     ----------
@@ -54,7 +58,7 @@ class Deadline:
 
     def check(self):
         if self.expires is not None and time.monotonic() > self.expires:
-            raise UnsafeFile(f"{self.what} took longer than {self.seconds:g} s and was stopped; "
+            raise TimeLimitExceeded(f"{self.what} took longer than {self.seconds:g} s and was stopped; "
                              "remove large or unusual files (datasets, outputs, links) from the "
                              "submission")
 
