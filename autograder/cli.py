@@ -17,7 +17,7 @@ COMMAND_MODULES = (
     "autograder.batch",
     "autograder.exporters",
     "autograder.feedback",
-    "autograder.hidden_index",
+    "autograder.private_index",
     "autograder.demo",
 )
 

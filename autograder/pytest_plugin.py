@@ -18,10 +18,12 @@ It provides
 Nothing the child says decides a verdict: tests run here, on values copied out of the child.
 Options are set by :mod:`autograder.grading`; they are not meant to be typed by hand.
 """
+import ast
 import builtins
 import importlib
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -101,6 +103,12 @@ class GradingState:
                 return f"tests/{path.relative_to(root).as_posix()}::{test_part}", visibility
         return f"{path.name}::{test_part}", "visible"
 
+    def known_names(self):
+        """Names of the reference package (:func:`reference_names`), read once."""
+        if "_known_names" not in self.__dict__:
+            self._known_names = reference_names(self.reference_dir)
+        return self._known_names
+
     def hidden_name(self, item):
         """``hidden test <n>``; numbers come from the collection (``pytest_collection_finish``)."""
         numbers = self.__dict__.setdefault("hidden_numbers", {})
@@ -120,7 +128,7 @@ def hidden_test_name(number):
 def hidden_test_numbers(items, hidden_root):
     """``{nodeid: n}`` for the items under ``hidden_root``: 1, 2, ... in collection order.
 
-    The grader and ``autograder hidden-tests`` (:mod:`autograder.hidden_index`, the
+    The grader and ``autograder hidden-tests`` (:mod:`autograder.private_index`, the
     instructor's private list of which number is which test) both number with this.
     """
     hidden_root = Path(hidden_root).resolve()
@@ -345,7 +353,7 @@ def result_record(item, state, report, excinfo, output):
     else:
         status = "failed"
     if visibility == "hidden":
-        text = hidden_feedback(item, report, error, state.limits)
+        text = hidden_feedback(item, report, error, state.limits, state.known_names())
     else:
         text = visible_feedback(report, excinfo, output)
     return {"kind": "test", "name": name, "score": max_score if status == "passed" else 0.0,
@@ -386,66 +394,128 @@ SHOWN_EXCEPTION_NAMES = frozenset(
     if isinstance(value, type) and issubclass(value, BaseException)) | {
     "LinAlgError", "AxisError", "ComplexWarning", "DTypePromotionError", "TooHardError"}
 
-#: For a crash in a hidden test: a fixed sentence picked by what the grader's own message
-#: says. Nothing of the message itself is shown (it can hold text from the student's code,
-#: e.g. the argument of sys.exit).
-CRASH_HINTS = (
-    ("printed more than", "your code printed so much that the grader stopped it; remove "
-                          "prints from loops"),
-    ("out of memory", "your code ran out of memory; look for a huge intermediate array"),
-    ("SIGKILL", "your code was stopped for going over the memory or CPU time limit; look "
-                "for a huge intermediate array or a far slower algorithm than needed"),
-    ("sys.exit(", "your code called sys.exit(); your functions must return instead"),
-    ("exit status", "your code ended its process (os._exit, exit or a crash in native "
-                    "code); your functions must return instead"),
-    ("crashed with", "your code crashed (a signal such as a segmentation fault or a "
-                     "resource limit)"),
-)
+#: Signals a crash message may name, with what they mean.
+SIGNAL_HINTS = {
+    "SIGSEGV": "a segmentation fault (SIGSEGV), e.g. through ctypes or a native extension",
+    "SIGBUS": "a bus error (SIGBUS), e.g. through ctypes or a native extension",
+    "SIGABRT": "an abort (SIGABRT) in native code",
+    "SIGXCPU": "the CPU time limit (SIGXCPU): the code computes far too long",
+    "SIGXFSZ": "the file size limit (SIGXFSZ): the code wrote a file that is too large",
+    "SIGFPE": "a floating-point exception signal (SIGFPE) in native code",
+}
+_DOING = re.compile(r"\b(calling|importing|reading|setting) "
+                    r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 
 
-def hidden_failure_reason(error, limits=None):
+def reference_names(reference_dir):
+    """Every name the reference package defines: module paths, functions, classes, methods
+    and attributes (``self.x = ...``). A hidden test's feedback names only these."""
+    names = set()
+    root = Path(reference_dir) if reference_dir else None
+    if root is None or not root.is_dir():
+        return frozenset()
+    for path in root.rglob("*.py"):
+        if "tests" in path.relative_to(root).parts:
+            continue
+        names.update(path.relative_to(root).with_suffix("").parts)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    names.discard("__init__")
+    return frozenset(names)
+
+
+def _trusted_doing(text, known_names):
+    """``calling nnfs.layers.relu_forward``-like context from a sandbox message, or "".
+
+    Only when every dotted part is a name the reference defines: the child reports class
+    names itself, and a student could otherwise spell out a hidden input in one.
+    """
+    for match in _DOING.finditer(text):
+        if all(part in known_names for part in match.group(2).split(".")):
+            return f" while {match.group(1)} {match.group(2)}"
+    return ""
+
+
+def hidden_failure_reason(error, limits=None, known_names=frozenset()):
     """What went wrong in a hidden test, in the grader's words only.
 
     Never the text of a student's exception, a crash message or a traceback: those can
-    echo the test's inputs. Only the exception's type (if it is one of Python's or
-    NumPy's) and a generic hint.
+    echo the test's inputs. Shown are fixed sentences; the exception's type if it is one
+    of Python's or NumPy's; what the grader was doing if it names only functions, classes
+    and modules of the assignment's reference package; the limits; an exit status or
+    sys.exit code if it is a small integer; a signal's name. (A student picking among these
+    learns nothing the pass/fail verdict would not tell.)
     """
+    limits = limits or Limits()
     if isinstance(error, Feedback):
         return _truncate(str(error))             # written by the test's author
+    text = str(error) if isinstance(error, SandboxError) else ""
+    doing = _trusted_doing(text, known_names) if text else ""
     if isinstance(error, StudentTimeout):
-        limit = f" ({limits.timeout:g} s per call)" if limits is not None else ""
-        return (f"your code did not finish within the time limit{limit}; look for an "
+        return (f"your code did not finish within {limits.timeout:g} s{doing}: look for an "
                 "infinite loop, a blocking call or a far slower algorithm than needed")
     if isinstance(error, StudentError):
         type_name = getattr(error, "type_name", "") or ""
         if type_name == "NotImplementedError":
-            return ("your code raised NotImplementedError: this part is not implemented yet "
-                    "(replace `raise NotImplementedError` with your code)")
+            return (f"your code raised NotImplementedError{doing}: this part is not "
+                    "implemented yet (replace `raise NotImplementedError` with your code)")
         if type_name in ("SyntaxError", "IndentationError", "TabError"):
-            return (f"your code does not import ({type_name}); the public tests show where")
-        if isinstance(error, AttributeError):
-            return ("your code lacks a function, class or attribute this test uses (is a "
-                    "name from the assignment renamed or deleted?)")
+            where = ""
+            if doing.startswith(" while importing "):
+                module = doing.removeprefix(" while importing ")
+                where = f" (in {module.replace('.', '/')}.py)"
+            return (f"your code does not import: a {type_name}{doing}\nfix it so that the "
+                    f"file imports{where}; the public tests show the line")
+        if isinstance(error, AttributeError) and doing.startswith(" while reading "):
+            missing = doing.rsplit(".", 1)[-1]
+            return (f"your code has no attribute '{missing}'{doing} (is the name spelled "
+                    "as in the assignment, and not renamed or deleted?)")
         shown = type_name if type_name in SHOWN_EXCEPTION_NAMES else "an exception"
-        return (f"your code raised {shown}; run your code on inputs like the ones this "
-                "test describes and check shapes, dtypes and edge cases (the message is not "
-                "shown for hidden tests)")
+        return (f"your code raised {shown}{doing}; run your code on inputs like the ones "
+                "this test describes and check shapes, dtypes and edge cases (for hidden "
+                "tests the exception's message is not shown)")
     if isinstance(error, StudentCrash):
-        text = str(error)
-        for phrase, hint in CRASH_HINTS:
-            if phrase in text:
-                return hint
-        return "the process running your code stopped unexpectedly"
+        if "printed more than" in text:
+            return (f"your code printed more than {limits.output_flood_bytes // 2**20} MiB of "
+                    f"output{doing}, so the grader stopped it; remove prints from loops")
+        if "out of memory" in text:
+            return (f"your code ran out of memory (limit {limits.memory_mb} MiB){doing}; look "
+                    "for a huge intermediate array, e.g. from broadcasting over an extra axis")
+        if "SIGKILL" in text:
+            return (f"your code was killed{doing}, most likely for going over the memory "
+                    f"limit ({limits.memory_mb} MiB) or the CPU time limit")
+        code = re.search(r"sys\.exit\((-?\d{1,3})\)", text)
+        if "sys.exit(" in text:
+            return (f"your code called sys.exit({code.group(1) if code else ''}){doing}; "
+                    "remove the exit call: the grader needs your functions to return")
+        status = re.search(r"exit status (\d{1,3})\b", text)
+        if status:
+            return (f"your code ended its process (exit status {status.group(1)}, e.g. "
+                    f"os._exit or a crash in native code){doing}; your functions must return")
+        for signal_name, hint in SIGNAL_HINTS.items():
+            if f"({signal_name})" in text:
+                return f"your code crashed with {hint}{doing}"
+        return f"the process running your code stopped unexpectedly{doing}"
     if isinstance(error, SandboxError):
-        return ("your code returned something the grader cannot use (only numbers, strings, "
-                "numeric NumPy arrays and lists, tuples and dicts of them can be returned)")
+        return (f"the grader could not use what your code returned{doing} (only numbers, "
+                "strings, numeric NumPy arrays and lists, tuples and dicts of them can "
+                "cross to the grader)")
     if isinstance(error, AssertionError):
         return "your result is not what the test expects"
     return (f"the test could not use your result ({type(error).__name__}); check the "
             "return type and shape against the docstring")
 
 
-def hidden_feedback(item, report, error, limits=None):
+def hidden_feedback(item, report, error, limits=None, known_names=frozenset()):
     """For a hidden test: what was tested and what went wrong, in words only.
 
     The first line of the test's docstring (never the test's own name), plus
@@ -459,4 +529,4 @@ def hidden_feedback(item, report, error, limits=None):
         return what
     if report.skipped:
         return f"{what}: skipped by the grader"
-    return f"{what}: {hidden_failure_reason(error, limits)}"
+    return f"{what}: {hidden_failure_reason(error, limits, known_names)}"

@@ -22,11 +22,15 @@ def make_result(submission="alice"):
 
 def test_markdown_lists_every_test_and_what_to_fix():
     text = feedback.render_markdown(make_result())
-    assert "Score: 3 / 5" in text
+    # the visible summary counts public tests only; hidden ones are summed apart
+    assert "Public tests: 3 / 3 points" in text and "Hidden tests: 0 / 2 points" in text
+    assert "3 / 5" not in text and "Total" not in text
     assert "test_softmax | 3 / 3 | PASS" in text
-    assert "test_overflow (hidden) | 0 / 2 | FAIL" in text
+    public, hidden = text.split("## Hidden tests")
+    assert "test_overflow" not in public and "test_overflow | 0 / 2 | FAIL" in hidden
     assert "subtract the row maximum" in text
     assert "cell 'softmax_test' was deleted" in text
+    assert "Total: 3 / 5 points" in feedback.render_markdown(make_result(), published=True)
 
 
 def test_html_escapes_student_output():

@@ -76,7 +76,12 @@ def test_to_gradescope_keeps_scores_and_maps_statuses():
     validate_gradescope(converted)
     assert converted["score"] == 1.0 and converted["execution_time"] == 4
     assert converted["stdout_visibility"] == "hidden"
-    assert "1 / 6 points; 1 of 3 tests passed" in converted["output"]
+    # the summary students see at once counts the public tests only; the total (the
+    # grade) is shown no sooner than the hidden tests
+    assert "Public tests: 1 / 3 points; 1 of 2 tests passed" in converted["output"]
+    assert "/ 6" not in converted["output"] and "of 3 tests" not in converted["output"]
+    assert converted["visibility"] == "after_published"
+    assert converted["output_format"] == converted["test_output_format"] == "text"
     softmax, square, hidden = converted["tests"]
     assert (softmax["name"], softmax["status"], softmax["score"], softmax["max_score"]) == (
         PUBLIC_SOFTMAX, "failed", 0.0, 2.0)
@@ -94,6 +99,15 @@ def test_hidden_tests_visibility_is_configurable(visibility):
     converted = to_gradescope(sample_results()[0], hidden_visibility=visibility)
     validate_gradescope(converted)
     assert [t["visibility"] for t in converted["tests"]] == ["visible", "visible", visibility]
+    assert converted["visibility"] == visibility      # the total, with hidden points
+    assert ("Score: 6 / 6" in converted["output"]) == (visibility == "visible")
+
+
+def test_a_result_without_hidden_tests_shows_its_total_at_once():
+    converted = to_gradescope(sample_results()[2])
+    validate_gradescope(converted)
+    assert converted["visibility"] == "visible"
+    assert "Score: 2 / 3 points; 1 of 2 tests passed" in converted["output"]
 
 
 def test_an_error_without_output_still_says_what_happened():

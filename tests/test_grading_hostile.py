@@ -18,7 +18,7 @@ import pytest
 
 from autograder.course import Course
 from autograder.grading import grade_submission
-from autograder.hidden_index import hidden_test_index, with_test_names
+from autograder.private_index import hidden_test_index, with_test_names
 from autograder.sandbox import running_as_root
 from autograder.sandbox.confinement import UID_BASE, bwrap_path, probe_bubblewrap
 

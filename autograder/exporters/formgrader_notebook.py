@@ -8,31 +8,51 @@ gives each test a grade cell of the notebook ``autograder_tests``
 submission, one read-only code cell per test holding its verdict and the grader's
 feedback as output, so TAs can read why a test failed and override its score in
 formgrader, and ``nbgrader generate_feedback`` hands the same page back to the student.
+
+Test output goes into stream outputs, which nbconvert and formgrader show as escaped text;
+the Markdown summary escapes every string it takes from the result. Hidden tests appear as
+``hidden test N`` with the grader's sanitised feedback, and their points are counted apart
+from the public tests'.
 """
 import nbformat
+
+from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_inline,
+                                               one_line, public_points)
 
 NBGRADER_SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def _summary_cell(result):
-    passed = sum(test["status"] == "passed" for test in result["tests"])
-    lines = [f"# Autograder tests: {result['assignment']}",
+    """The Markdown cell on top. Every string from the result is escaped (formgrader and
+    ``nbgrader generate_feedback`` render Markdown with raw HTML allowed), and public and
+    hidden tests are counted apart: this page also becomes the student's feedback."""
+    public = [t for t in result["tests"] if t.get("visibility") != "hidden"]
+    passed = sum(test["status"] == "passed" for test in public)
+    score, max_score = public_points(result)
+    lines = [f"# Autograder tests: {markdown_inline(result['assignment'])}",
              "",
-             f"**{result['score']:g} / {result['max_score']:g} points**, {passed} of "
-             f"{len(result['tests'])} tests passed. Student code ran in the autograder's "
-             "sandbox; each cell below is one test (read-only, not meant to be run)."]
+             f"**Public tests: {score:g} / {max_score:g} points**, {passed} of {len(public)} "
+             "passed."]
+    if has_hidden(result):
+        hidden = [t for t in result["tests"] if t.get("visibility") == "hidden"]
+        score, max_score = hidden_points(result)
+        lines.append(f"**Hidden tests: {score:g} / {max_score:g} points**, "
+                     f"{sum(t['status'] == 'passed' for t in hidden)} of {len(hidden)} passed.")
+    lines.append("Student code ran in the autograder's sandbox; each cell below is one test "
+                 "(read-only, not meant to be run).")
     if result.get("graded_at"):
-        lines.append(f"Graded at {result['graded_at']}.")
+        lines.append(f"Graded at {markdown_inline(result['graded_at'])}.")
     for finding in result.get("notebooks") or []:
         if isinstance(finding, dict) and finding.get("status", "ok") != "ok":
-            lines.append(f"\n*Notebook check:* {finding.get('message', '')}")
+            lines.append(f"\n*Notebook check:* {markdown_inline(finding.get('message', ''))}")
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
 def _test_cell(test, grade_id):
     cell = nbformat.v4.new_code_cell(
-        f"# {test['name']}\n# {test['status']}: {test['score']:g} / {test['max_score']:g} points")
+        f"# {one_line(test['name'])}\n# {one_line(test['status'])}: {test['score']:g} / "
+        f"{test['max_score']:g} points")
     if test.get("output"):
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=test["output"])]
     cell.metadata["nbgrader"] = {

@@ -44,6 +44,7 @@ Order of operations and caveats
 """
 import hashlib
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -148,6 +149,26 @@ def points_per_test(results):
             points.setdefault(name, test["max_score"])
             first_seen.setdefault(name, result["submission"])
     return {name: points[name] for name in ordered_test_names(results)}
+
+
+#: Student ids the exporter writes into the gradebook and uses as folder names: what
+#: JupyterHub and nbgrader usernames look like. A submission name is chosen by whoever named
+#: the folder or zip, so anything else (HTML, ``..``, slashes) is refused.
+SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+
+
+def usable_student_ids(results):
+    """The results whose submission name is a safe student id; the others are named on
+    stderr and left out (formgrader shows ids in its pages and paths are built from them)."""
+    usable = []
+    for result in results:
+        if SAFE_STUDENT_ID.fullmatch(str(result["submission"])) and ".." not in result["submission"]:
+            usable.append(result)
+        else:
+            print(f"autograder export: submission {result['submission']!r} is not a usable "
+                  "nbgrader student id (letters, digits and . _ @ + - only); rename it and "
+                  "grade it again; skipped", file=sys.stderr)
+    return usable
 
 
 def _ensure_assignment(gradebook, assignment, source_notebooks):
@@ -282,6 +303,7 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
     """
     from nbgrader.api import Grade, Gradebook
 
+    results = usable_student_ids(results)
     points = points_per_test(results)
     _require_existing_sqlite(db_url, assignment)
     _make_alembic_findable()

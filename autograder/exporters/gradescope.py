@@ -24,6 +24,7 @@ from pathlib import Path
 
 from autograder.course import PACKAGE_ROOT
 from autograder.errors import UserError
+from autograder.exporters.student_view import has_hidden, public_points
 
 #: Visibility values Gradescope accepts for the submission, a test and stdout.
 GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -82,11 +83,21 @@ def gradescope_test(test, hidden_visibility=DEFAULT_HIDDEN_VISIBILITY):
     }
 
 
-def _summary(result):
+def _summary(result, hidden_shown):
+    """The submission-level text. Before the hidden tests are shown it counts only the
+    public ones: a total including hidden points would give their results away."""
     tests = result["tests"]
-    passed = sum(test["status"] == "passed" for test in tests)
-    lines = [f"Score: {result['score']:g} / {result['max_score']:g} points; "
-             f"{passed} of {len(tests)} tests passed."]
+    if has_hidden(result) and not hidden_shown:
+        public = [test for test in tests if test.get("visibility") != "hidden"]
+        score, max_score = public_points(result)
+        passed = sum(test["status"] == "passed" for test in public)
+        lines = [f"Public tests: {score:g} / {max_score:g} points; {passed} of {len(public)} "
+                 "tests passed. The hidden tests' results and the total appear when grades "
+                 "are published."]
+    else:
+        passed = sum(test["status"] == "passed" for test in tests)
+        lines = [f"Score: {result['score']:g} / {result['max_score']:g} points; "
+                 f"{passed} of {len(tests)} tests passed."]
     if result.get("error"):
         # Only the first line: the rest can be the grading process's log (paths, hidden test
         # names), which run_autograder prints to the staff-only stdout instead.
@@ -115,15 +126,23 @@ def to_gradescope(result, hidden_visibility=DEFAULT_HIDDEN_VISIBILITY,
     Returns
     -------
     dict
-        ``{"score", "output", "visibility", "stdout_visibility", "tests": [...]}``;
-        ``stdout_visibility`` is ``"hidden"`` because the grader's log is for staff.
+        ``{"score", "output", "visibility", "stdout_visibility", "output_format",
+        "test_output_format", "tests": [...]}``. ``score`` is the total (Gradescope's grade);
+        when the result has hidden tests that are not ``visible``, the submission-level
+        ``visibility`` is ``hidden_visibility`` too, so Gradescope shows that total no
+        sooner than the hidden tests, while every public test stays ``visible`` and the
+        ``output`` counts public tests only. ``stdout_visibility`` is ``"hidden"`` (the
+        grader's log is for staff); all text is plain (``"text"``), never HTML or Markdown.
     """
     _check_visibility(hidden_visibility, "the hidden tests' visibility")
+    hidden_shown = hidden_visibility == "visible"
     converted = {
         "score": float(result["score"]),
-        "output": _summary(result),
-        "visibility": "visible",
+        "output": _summary(result, hidden_shown),
+        "visibility": hidden_visibility if has_hidden(result) else "visible",
         "stdout_visibility": "hidden",
+        "output_format": "text",
+        "test_output_format": "text",
         "tests": [gradescope_test(test, hidden_visibility) for test in result["tests"]],
     }
     if execution_time is not None:
