@@ -449,3 +449,12 @@ def connect(host, port):
         server.bind(("127.0.0.1", 0))
         server.listen()
         assert probe.connect("127.0.0.1", server.getsockname()[1]) != "connected"
+
+
+def test_without_bubblewrap_the_grader_falls_back_loudly(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_BWRAP", "")          # as if bwrap were not installed
+    with pytest.warns(RuntimeWarning, match="bubblewrap"):
+        confinement = choose_confinement()
+    assert confinement.engine == ("uid" if running_as_root() else "none")
+    assert confinement.description.startswith("WEAKER ISOLATION")
+    assert "not installed" in confinement.description
