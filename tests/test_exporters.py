@@ -101,6 +101,29 @@ def test_grade_rows_one_row_per_submission_with_per_test_columns():
     ]
 
 
+def test_public_only_sheet_has_no_hidden_column_or_points():
+    header, rows = grade_rows(sample_results(), public_only=True)
+    assert header == [*FIXED_COLUMNS, PUBLIC_SOFTMAX, PUBLIC_SQUARE]
+    assert rows == [["alice", "3", "3", "100", "2", "1"],
+                    ["bob", "1", "3", "33.33", "0", "1"],
+                    ["carol", "2", "3", "66.67", "2", "0"]]
+
+
+def test_a_submission_name_never_becomes_a_spreadsheet_formula():
+    result = make_result('=HYPERLINK("http://x","y")', [make_test(PUBLIC_SOFTMAX, 2.0, 2.0)])
+    rows = list(csv.reader(io.StringIO(csv_text([result]))))
+    assert rows[1][0] == '\'=HYPERLINK("http://x","y")'
+
+
+def test_cli_csv_public_only(monkeypatch, tmp_path, capsys):
+    course = make_course(tmp_path / "course")
+    results = write_results(tmp_path / "out", sample_results())
+    assert run_cli(monkeypatch, course, "export", "csv", ASSIGNMENT, "--results", results,
+                   "--public-only") == 0
+    out = capsys.readouterr().out
+    assert HIDDEN_GRADIENT not in out and out.splitlines()[2].startswith("bob,1,3,33.33,")
+
+
 def test_csv_columns_do_not_depend_on_file_order(tmp_path):
     results = sample_results()
     assert csv_text(results) == csv_text(sorted(results, key=lambda r: r["submission"]))

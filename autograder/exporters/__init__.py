@@ -62,7 +62,7 @@ def run_csv(args, course):
     from autograder.exporters.csv_export import csv_text
 
     _, loaded = _load(args, course)
-    text = csv_text(loaded.results)
+    text = csv_text(loaded.results, public_only=args.public_only)
     if str(args.to) == "-":
         sys.stdout.write(text)
         where = "stdout"
@@ -131,6 +131,9 @@ def add_cli(subparsers):
     csv_parser.add_argument("--results", type=Path, required=True, metavar="DIR", help=RESULTS_HELP)
     csv_parser.add_argument("--to", type=Path, default="-", metavar="FILE",
                             help="the CSV file to write (default: standard output)")
+    csv_parser.add_argument("--public-only", action="store_true",
+                            help="a sheet students may see before hidden results are published: "
+                                 "public test columns only, totals over public tests")
     csv_parser.set_defaults(func=run_csv)
 
     gs_parser = formats.add_parser(

@@ -4,12 +4,17 @@ Columns: ``submission, score, max_score, percent``, then one column per test nam
 pytest names it (``tests/test_warmup.py::test_softmax_loss_small``), in the order
 :func:`autograder.exporters.results.ordered_test_names` gives, so the same results always
 give the same columns. A test a submission has no result for leaves its cell empty, which
-a spreadsheet tells apart from a 0.
+a spreadsheet tells apart from a 0. Hidden tests are columns ``hidden test N`` (their real names
+never leave the grader; ``autograder hidden-tests`` lists them for staff). The sheet is for
+staff; ``--public-only`` writes one students may see before the hidden results are
+published (public columns, totals over public tests only). A submission name that a
+spreadsheet would read as a formula is written with a leading ``'``.
 """
 import csv
 import io
 
 from autograder.exporters.results import ordered_test_names, percent
+from autograder.exporters.student_view import public_points
 
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
 
@@ -21,40 +26,58 @@ def _number(value):
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def grade_rows(results):
+def _cell(text):
+    """A text cell a spreadsheet will not run: a leading ``= + - @`` (or tab/CR) would make
+    a student-chosen submission name a formula, so it gets a ``'`` in front."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def grade_rows(results, public_only=False):
     """The grade sheet as a header and rows of strings.
 
     Parameters
     ----------
     results : list of dict
         Checked results of one assignment, sorted by submission.
+    public_only : bool
+        A sheet students may see before the hidden tests are published: only the public
+        tests' columns, and score / max_score / percent over the public tests alone.
 
     Returns
     -------
     header : list of str
     rows : list of list of str
     """
+    if public_only:
+        results = [dict(result, tests=[t for t in result["tests"]
+                                       if t.get("visibility") != "hidden"])
+                   for result in results]
     tests = ordered_test_names(results)
     header = [*FIXED_COLUMNS, *tests]
     rows = []
     for result in results:
         scores = {test["name"]: test["score"] for test in result["tests"]}
-        rows.append([result["submission"], _number(result["score"]), _number(result["max_score"]),
-                     _number(percent(result["score"], result["max_score"])),
+        if public_only:
+            score, max_score = public_points(result)
+        else:
+            score, max_score = result["score"], result["max_score"]
+        rows.append([_cell(result["submission"]), _number(score), _number(max_score),
+                     _number(percent(score, max_score)),
                      *(_number(scores.get(name)) for name in tests)])
     return header, rows
 
 
-def write_csv(results, stream):
+def write_csv(results, stream, public_only=False):
     """Write the grade sheet of ``results`` to the text stream ``stream``."""
-    header, rows = grade_rows(results)
+    header, rows = grade_rows(results, public_only)
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
 
 
-def csv_text(results):
+def csv_text(results, public_only=False):
     """The grade sheet of ``results`` as a string."""
     buffer = io.StringIO()
-    write_csv(results, buffer)
+    write_csv(results, buffer, public_only)
     return buffer.getvalue()
