@@ -282,12 +282,14 @@ def _extract_members(archive, dest, deadline):
         key = "/".join(unicodedata.normalize("NFC", part).casefold() for part in parts)
         if key in seen and not (member.is_dir() and seen[key][1]):
             earlier = seen[key][0]
-            same = earlier == member.filename
-            raise SubmissionError(
-                f"the zip contains {member.filename!r} twice" if same else
-                f"the zip contains {earlier!r} and {member.filename!r}, whose names differ only "
-                "in upper/lower case (or accents); they would be one file on Windows and macOS. "
-                "Rename or delete one, zip the folder again and resubmit")
+            if earlier == member.filename:
+                problem = f"the zip contains {member.filename!r} twice"
+            else:
+                problem = (f"the zip contains {earlier!r} and {member.filename!r}, whose names "
+                           "differ only in upper/lower case (or accents); they would be one file "
+                           "on Windows and macOS")
+            raise SubmissionError(problem + ". Rename or delete one, zip the folder again and "
+                                  "resubmit")
         seen[key] = (member.filename, member.is_dir())
         planned.append((member, parts))
     budget = MAX_UNPACKED_BYTES
