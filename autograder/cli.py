@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "autograder.feedback",
     "autograder.private_index",
     "autograder.demo",
+    "autograder.kernelspec",
 )
 
 

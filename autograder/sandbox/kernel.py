@@ -1,0 +1,428 @@
+"""A Jupyter kernel that runs inside the grader's sandbox (for ``nbgrader autograde``).
+
+The kernelspec ``nnfs-sandbox`` (:mod:`autograder.kernelspec`) starts this module::
+
+    python -m autograder.sandbox.kernel -f {connection_file} [kernel arguments...]
+
+This process, the *launcher*, runs as whoever runs nbgrader (the TA, root on a grading
+server) and never runs notebook code. It
+
+1. makes a private folder holding a copy of the notebook's folder (its working directory,
+   handed to the kernel's own uid) and a ``sockets`` folder owned by the launcher;
+2. binds the five channels of the connection file on TCP, as any kernel would, plus five
+   ``ipc`` endpoints in ``sockets`` (the socket files are handed to the kernel's uid, the
+   folder is not: the sandbox can connect to them but cannot replace them);
+3. starts ipykernel (:mod:`autograder.sandbox.kernel_boot`) in the same confinement as the
+   grader's runner (:mod:`autograder.sandbox.confinement`: bubblewrap, a uid of its own, no
+   network, only the Python runtime, site-packages and ``course_lib`` read-only, the copy at
+   ``/submission``, a private ``/tmp``; the runner's rlimits). Its sockets *connect* to the
+   ``ipc`` endpoints, which ``sockets`` reaches read-only inside;
+4. relays messages both ways, frame by frame, without interpreting or re-signing them:
+   ROUTER (TCP) <-> DEALER (ipc) for shell, control, stdin and heartbeat, XPUB <-> XSUB for
+   iopub. The shell and stdin DEALERs share one routing id, so ``input()`` requests reach the
+   client that asked;
+5. ends the sandbox when the kernel exits, when it is told to stop (SIGTERM, or its parent
+   dies: SIGKILL of the launcher kills bwrap through ``--die-with-parent``), and removes the
+   private folder: whatever the notebook wrote is discarded.
+
+The launcher never opens a path the sandbox can write, never reads a pid from inside and
+never signals anything but the one process it started (``bwrap``; its pid namespace ends
+with it, taking daemons along). Interrupts travel as ``interrupt_request`` messages (the
+kernelspec's ``interrupt_mode`` is ``message``): ipykernel then raises SIGINT inside the
+sandbox. A SIGINT to the launcher itself is turned into the same message.
+
+Without bubblewrap the kernel runs as its own uid (``uid`` engine, root) or as the
+launcher's user (``none``), said loudly on stderr, as for the grader.
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+KERNEL_DIR = "/opt/autograder-kernel"
+SOCKETS_INSIDE = "/run/autograder-kernel"
+BOOT = Path(__file__).resolve().with_name("kernel_boot.py")
+RUNNER = Path(__file__).resolve().with_name("runner.py")
+CHANNELS = {"shell": 1, "iopub": 2, "stdin": 3, "control": 4, "hb": 5}
+SHARED_ROUTING_ID = b"autograder-relay"
+OUTPUT_KEPT_BYTES = 64 * 1024
+MAX_FRAME_BYTES = 256 * 2**20
+MAX_QUEUED = 10000
+# Passed from nbgrader's environment into the kernel (everything else is cleared).
+PASSED_ENV = ("COURSE_FAST", "COURSE_DATASET", "COURSE_LIB_IM2COL", "NBGRADER_EXECUTION")
+DEBUG = bool(os.environ.get("AUTOGRADER_KERNEL_DEBUG"))
+LIMIT_ENV = {"memory_mb": "AUTOGRADER_KERNEL_MEMORY_MB",
+             "cpu_seconds": "AUTOGRADER_KERNEL_CPU_SECONDS",
+             "max_processes": "AUTOGRADER_KERNEL_MAX_PROCESSES",
+             "file_mb": "AUTOGRADER_KERNEL_FILE_MB"}
+
+
+def kernel_limits():
+    """The runner's :class:`~autograder.sandbox.process.Limits`, with a notebook's budget.
+
+    Memory, processes and file size are the runner's; CPU time covers the whole notebook
+    (the runner's is per test module) since nbgrader already limits each cell's wall-clock
+    time. ``AUTOGRADER_KERNEL_MEMORY_MB``, ``..._CPU_SECONDS``, ``..._MAX_PROCESSES`` and
+    ``..._FILE_MB`` override them.
+    """
+    from autograder.sandbox.process import Limits
+    limits = replace(Limits(), cpu_seconds=4 * 3600)
+    overrides = {}
+    for field, variable in LIMIT_ENV.items():
+        value = os.environ.get(variable, "").strip()
+        if value:
+            overrides[field] = int(value)
+    return replace(limits, **overrides)
+
+
+def say(message):
+    print(f"autograder sandbox kernel: {message}", file=sys.stderr, flush=True)
+
+
+class Relay:
+    """The launcher's sockets: TCP towards the Jupyter client, ``ipc`` towards the kernel.
+
+    Parameters
+    ----------
+    info : dict
+        The client's connection file (``transport`` tcp, ``ip``, the five ports).
+    socket_dir : Path
+        Where the ``ipc`` endpoints ``k-1`` ... ``k-5`` are bound.
+    owner : int, optional
+        The kernel's uid: the socket files are handed to it (mode 0600).
+    """
+
+    def __init__(self, info, socket_dir, owner=None):
+        import zmq
+        self.zmq = zmq
+        self.context = zmq.Context()
+        self.pairs = {}
+        self.queues = collections.defaultdict(collections.deque)
+        self.back = {}
+        self.names = {}
+        ip = info.get("ip") or "127.0.0.1"
+        kinds = {"iopub": (zmq.XPUB, zmq.XSUB)}
+        for channel, number in CHANNELS.items():
+            front_kind, back_kind = kinds.get(channel, (zmq.ROUTER, zmq.DEALER))
+            front = self.context.socket(front_kind)
+            back = self.context.socket(back_kind)
+            for sock in (front, back):
+                sock.linger = 1000
+            back.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+            if channel == "iopub":
+                front.setsockopt(zmq.XPUB_VERBOSE, 1)     # every subscriber's welcome
+            elif channel in ("shell", "stdin"):
+                back.setsockopt(zmq.ROUTING_ID, SHARED_ROUTING_ID)
+            front.bind(f"tcp://{ip}:{int(info[f'{channel}_port'])}")
+            path = Path(socket_dir) / f"k-{number}"
+            back.bind(f"ipc://{path}")
+            if owner is not None:
+                os.chown(path, owner, owner)
+            os.chmod(path, 0o600)
+            self.pairs[front] = back
+            self.pairs[back] = front
+            self.back[channel] = back
+            self.names[front], self.names[back] = f"{channel} from client", f"{channel} from kernel"
+        self.poller = zmq.Poller()
+        for sock in self.pairs:
+            self.poller.register(sock, zmq.POLLIN)
+
+    def send(self, sock, frames):
+        """Send now if the peer can take it, else queue (a DEALER blocks without a peer)."""
+        queue = self.queues[sock]
+        if not queue:
+            try:
+                sock.send_multipart(frames, self.zmq.NOBLOCK, copy=False)
+                return
+            except self.zmq.Again:
+                pass
+        if len(queue) < MAX_QUEUED:
+            queue.append(frames)
+
+    def flush(self):
+        """Send what was queued; return True when something is still waiting."""
+        waiting = False
+        for sock, queue in self.queues.items():
+            while queue:
+                try:
+                    sock.send_multipart(queue[0], self.zmq.NOBLOCK, copy=False)
+                except self.zmq.Again:
+                    waiting = True
+                    break
+                queue.popleft()
+        return waiting
+
+    def pump(self, timeout_ms, extra=()):
+        """Forward what arrives within ``timeout_ms``; return the ready ``extra`` fds."""
+        for fd in extra:
+            self.poller.register(fd, self.zmq.POLLIN)
+        try:
+            if self.flush():
+                timeout_ms = min(timeout_ms, 20)
+            events = self.poller.poll(timeout_ms)
+        finally:
+            for fd in extra:
+                self.poller.unregister(fd)
+        ready = []
+        for sock, _ in events:
+            if sock in self.pairs:
+                for _ in range(100):                # fair share between channels
+                    try:
+                        frames = sock.recv_multipart(self.zmq.NOBLOCK, copy=False)
+                    except self.zmq.Again:
+                        break
+                    if DEBUG:
+                        say(f"relay {self.names[sock]}: {[bytes(f)[:60] for f in frames]}")
+                    self.send(self.pairs[sock], frames)
+            else:
+                ready.append(sock)
+        return ready
+
+    def interrupt(self, info):
+        """Send the kernel a signed ``interrupt_request`` of the launcher's own."""
+        from jupyter_client.session import Session
+        session = Session(key=info.get("key", "").encode(), username="autograder-launcher",
+                          signature_scheme=info.get("signature_scheme", "hmac-sha256"))
+        message = session.msg("interrupt_request", content={})
+        self.send(self.back["control"], session.serialize(message, ident=[b"launcher"]))
+
+    def close(self):
+        self.flush()
+        for sock in self.pairs:
+            sock.close(linger=500)
+        self.context.term()
+
+
+class SandboxedKernel:
+    """One kernel in its sandbox, and the relay in front of it."""
+
+    def __init__(self, connection_file, kernel_args=(), workdir=None, confinement=None):
+        self.connection_file = Path(connection_file)
+        self.info = json.loads(self.connection_file.read_text())
+        if self.info.get("transport", "tcp") != "tcp":
+            raise SystemExit("autograder sandbox kernel: only the tcp transport is supported "
+                             "on the client side")
+        self.kernel_args = list(kernel_args)
+        self.source = Path(workdir or os.getcwd()).resolve()
+        self.confinement = confinement
+        self.process = None
+        self.relay = None
+        self.workspace = None
+        self.stopping = False
+        self._output = bytearray()
+        self._dropped = 0
+
+    # -- setting up -------------------------------------------------------------------
+    def start(self):
+        from autograder.sandbox.confinement import choose_confinement
+        from autograder.sandbox.isolation import make_private_dir, prepare_workdir
+        if self.confinement is None:
+            self.confinement = choose_confinement()
+        confinement = self.confinement
+        if confinement.engine != "bubblewrap":
+            say(f"{confinement.description}")
+        if confinement.engine == "uid":
+            self._protect_course()
+        uid = confinement.uid
+        self.workspace = make_private_dir("autograder-kernel-")
+        workdir = prepare_workdir(self.source, self.workspace, owner=uid)
+        sockets = self.workspace / "sockets"
+        sockets.mkdir()
+        os.chmod(self.workspace, 0o711)
+        os.chmod(sockets, 0o711)
+        self.relay = Relay(self.info, sockets, owner=uid)
+        inside_sockets = SOCKETS_INSIDE if confinement.engine == "bubblewrap" else str(sockets)
+        self._write_kernel_connection(sockets / "kernel.json", inside_sockets, uid)
+        argv, popen_kwargs = self._command(workdir, sockets, inside_sockets)
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        **popen_kwargs)
+        os.set_blocking(self.process.stdout.fileno(), False)
+
+    def _protect_course(self):
+        """``uid`` engine: hide the instructor's files from other users, as the grader does."""
+        from autograder.course import find_course
+        from autograder.sandbox.isolation import protect_instructor_files
+        try:
+            course = find_course(self.source)
+        except Exception:
+            return
+        protect_instructor_files(course)
+
+    def _write_kernel_connection(self, path, inside_sockets, uid):
+        info = {"transport": "ipc", "ip": f"{inside_sockets}/k",
+                **{f"{channel}_port": number for channel, number in CHANNELS.items()},
+                "key": self.info.get("key", ""),
+                "signature_scheme": self.info.get("signature_scheme", "hmac-sha256"),
+                "kernel_name": self.info.get("kernel_name", "")}
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        with os.fdopen(descriptor, "w") as f:
+            json.dump(info, f)
+        if uid is not None:
+            os.chown(path, uid, uid)
+
+    def _command(self, workdir, sockets, inside_sockets):
+        from autograder.sandbox.confinement import UID_BASE, runtime_paths
+        from autograder.sandbox.interpreter import child_interpreter
+        confinement = self.confinement
+        limits = kernel_limits()
+        own_uid = confinement.uid is not None
+        executable, site_dirs = child_interpreter(UID_BASE if own_uid else None,
+                                                  UID_BASE if own_uid else None)
+        bubblewrap = confinement.engine == "bubblewrap"
+        inside = confinement.workdir_inside if bubblewrap else str(workdir)
+        config = {
+            "memory_bytes": limits.memory_mb * 2**20,
+            "cpu_seconds": limits.cpu_seconds,
+            "file_bytes": limits.file_mb * 2**20,
+            "max_processes": limits.max_processes if own_uid else None,
+            "site_dirs": list(site_dirs),
+            "workdir": inside,
+        }
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": inside,
+            "LANG": "C.UTF-8",
+            "TMPDIR": "/tmp",
+            "MPLCONFIGDIR": f"{inside}/.matplotlib",
+            "IPYTHONDIR": f"{inside}/.ipython",
+            "JUPYTER_RUNTIME_DIR": f"{inside}/.jupyter-runtime",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # The kernel's parent inside the pid namespace is bwrap's init (pid 1): no
+            # parent polling, and no "Ctrl-C will not work" note. Outside, see below.
+            "JPY_PARENT_PID": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        env.update({name: os.environ[name] for name in PASSED_ENV if name in os.environ})
+        read_only = runtime_paths(executable, site_dirs)
+        data_dir = os.environ.get("COURSE_DATA_DIR")
+        if data_dir and os.path.isdir(data_dir):
+            env["COURSE_DATA_DIR"] = os.path.realpath(data_dir)
+            read_only.append(os.path.realpath(data_dir))
+        connection = f"{inside_sockets}/kernel.json"
+        if bubblewrap:
+            boot = f"{KERNEL_DIR}/kernel_boot.py"
+            argv = [executable, "-I", "-S", boot, json.dumps(config), "-f", connection,
+                    *self.kernel_args]
+            wrapped = confinement.wrap(
+                argv, workdir, read_only=read_only, env=env,
+                files=[(BOOT, boot), (RUNNER, f"{KERNEL_DIR}/runner.py"),
+                       (sockets, SOCKETS_INSIDE)])
+            popen_kwargs = {"cwd": "/", "env": env}
+        else:
+            # ipykernel leaves when this launcher does (its parent poller).
+            env["JPY_PARENT_PID"] = str(os.getpid())
+            wrapped = [executable, "-I", "-S", str(BOOT), json.dumps(config), "-f", connection,
+                       *self.kernel_args]
+            popen_kwargs = {"cwd": str(workdir), "env": env}
+        popen_kwargs.update(confinement.popen_kwargs())
+        return wrapped, popen_kwargs
+
+    # -- running ----------------------------------------------------------------------
+    def run(self):
+        """Relay until the kernel exits or the launcher is told to stop; return the exit code."""
+        parent = os.getppid()
+        output = self.process.stdout.fileno()
+        while not self.stopping:
+            ready = self.relay.pump(200, extra=(output,) if output is not None else ())
+            if output in ready and not self._read_output():
+                output = None
+            if self.process.poll() is not None:
+                break
+            if os.getppid() != parent:
+                say("the Jupyter client is gone; ending the kernel")
+                break
+        for _ in range(5):                           # the kernel's last words
+            self.relay.pump(20)
+        return self.process.poll()
+
+    def _read_output(self):
+        """Forward the kernel's own stdout/stderr (not the notebook's) up to a limit."""
+        try:
+            chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        room = max(OUTPUT_KEPT_BYTES - len(self._output), 0)
+        kept = chunk[:room]
+        self._output += kept
+        if kept:
+            sys.stderr.buffer.write(kept)
+            sys.stderr.flush()
+        if len(chunk) > room:
+            if not self._dropped:
+                say("the kernel's console output is over the limit; the rest is dropped")
+            self._dropped += len(chunk) - room
+        return True
+
+    def request_stop(self, *_):
+        self.stopping = True
+
+    def request_interrupt(self, *_):
+        if self.relay is not None:
+            self.relay.interrupt(self.info)
+
+    def stop(self):
+        """End the sandbox (killing the process the launcher started) and clean up."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.process.stdout.close()
+        if self.confinement is not None:
+            self.confinement.end_all_processes()
+        if self.relay is not None:
+            self.relay.close()
+            self.relay = None
+        if self.workspace is not None:
+            shutil.rmtree(self.workspace, ignore_errors=True)
+            self.workspace = None
+
+
+def _die_with_parent():
+    """Ask Linux to SIGTERM this launcher when the Jupyter client dies (best effort)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.sandbox.kernel",
+        description="Run an IPython kernel inside the autograder's sandbox.")
+    parser.add_argument("-f", dest="connection_file", required=True,
+                        help="the Jupyter connection file (written by the client)")
+    args, kernel_args = parser.parse_known_args(argv)
+    _die_with_parent()
+    kernel = SandboxedKernel(args.connection_file, kernel_args)
+    signal.signal(signal.SIGTERM, kernel.request_stop)
+    signal.signal(signal.SIGHUP, kernel.request_stop)
+    signal.signal(signal.SIGINT, kernel.request_interrupt)
+    code = 1
+    try:
+        kernel.start()
+        code = kernel.run()
+    finally:
+        kernel.stop()
+    if code is None:
+        return 0
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
