@@ -212,3 +212,23 @@ def test_grader_version_covers_every_grader_module_and_course_lib(tmp_path, monk
     assert grading.grader_version() == changed
     (fake_lib / "im2col.py").write_text("# the child imports this\n")
     assert grading.grader_version() != changed
+
+
+def test_a_notebook_of_many_tiny_outputs_is_checked_in_bounded_time(course, tmp_path):
+    # 200 000 outputs within the size cap took the schema check over a minute
+    folder = copy_assignment(course, tmp_path / "outputs" / ASSIGNMENT)
+    nb = json.loads((course.source(ASSIGNMENT) / "warmup.ipynb").read_text(encoding="utf-8"))
+    output = {"output_type": "stream", "name": "stdout", "text": "x"}
+    nb["cells"] += [{"cell_type": "code", "execution_count": None, "id": f"extra-{i}",
+                     "metadata": {}, "outputs": [output] * 100, "source": "print('x')"}
+                    for i in range(1900)]
+    _write_notebook(folder / "warmup.ipynb", nb)
+    started = time.monotonic()
+    findings = grading.check_notebooks(course, ASSIGNMENT, folder)
+    assert time.monotonic() - started < 15
+    assert {f["notebook"]: f["status"] for f in findings}["warmup.ipynb"] == "ok"
+    nb["cells"] += [dict(nb["cells"][-1]) for _ in range(notebooks.MAX_NOTEBOOK_CELLS)]
+    _write_notebook(folder / "warmup.ipynb", nb)
+    [finding] = [f for f in grading.check_notebooks(course, ASSIGNMENT, folder)
+                 if f["notebook"] == "warmup.ipynb"]
+    assert finding["status"] == "invalid" and "cells (at most" in finding["message"]
