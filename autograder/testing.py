@@ -29,14 +29,20 @@ def expect_close(actual, expected, what, rtol=1e-6, atol=1e-8):
         Tolerances as in :func:`numpy.allclose`.
 
     The message names ``what`` and whether the shape, finiteness or values are off; it
-    never contains the expected numbers.
+    never contains the expected numbers, nor the student's shape: a student picks that
+    freely and could spell a hidden input in it (``np.zeros(int(x[0, 0] * 1000))``), so
+    only the number of dimensions is shown.
     """
     actual = np.asarray(actual)
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
-        raise Feedback(f"{what} has shape {actual.shape}, which is not the expected shape")
+        if actual.ndim != expected.ndim:
+            raise Feedback(f"{what} has the wrong shape: {min(actual.ndim, 33)} dimensions "
+                           f"where {expected.ndim} are expected")
+        raise Feedback(f"{what} has the wrong shape (the right number of dimensions, "
+                       f"{expected.ndim}, but not the expected sizes)")
     if actual.dtype.kind not in "biufc":
-        raise Feedback(f"{what} is not numeric (dtype {actual.dtype})")
+        raise Feedback(f"{what} is not numeric (a NumPy array of numbers is expected)")
     if not np.all(np.isfinite(actual)):
         raise Feedback(f"{what} contains NaN or inf")
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):

@@ -1,6 +1,8 @@
 """Every page made from a result escapes what students control; hidden feedback says
 nothing the student's code wrote (fast unit tests; tests/test_grading_leaks.py grades the
 same attacks end to end)."""
+import re
+
 import pytest
 
 from autograder.exporters.formgrader_notebook import autograder_notebook
@@ -104,3 +106,17 @@ KNOWN = reference_names(__import__("pathlib").Path(__file__).resolve().parents[1
 def test_hidden_failure_reason_shows_only_grader_words(error, shown, hidden):
     reason = hidden_failure_reason(error, Limits(), KNOWN)
     assert shown in reason and hidden not in reason, reason
+
+
+def test_expect_close_never_shows_a_student_chosen_shape_or_dtype():
+    import numpy as np
+
+    from autograder.testing import expect_close
+    messages = []
+    for actual in (np.zeros(123457), np.zeros((2, 98765)), np.array(["x" * 4321])):
+        with pytest.raises(Feedback) as caught:
+            expect_close(actual, np.zeros((2, 3)) if actual.ndim == 2 else np.zeros(3), "dW")
+        messages.append(str(caught.value))
+    assert messages[0] == "dW has the wrong shape (the right number of dimensions, 1, but not " \
+                          "the expected sizes)"
+    assert not [m for m in messages if re.search(r"123457|98765|4321", m)]
