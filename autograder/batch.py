@@ -154,6 +154,10 @@ _grading_now = False
 
 def _stop_worker(signum, frame):
     if _grading_now:
+        # once: a second signal (Ctrl-C reaches the workers and the batch's SIGTERM follows)
+        # must not interrupt the cleanup this one starts
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise WorkerStopped(signum)
     os._exit(128 + signum)
 

@@ -275,9 +275,10 @@ def _processes_mentioning(marker):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_stops_every_worker_and_grading_process_and_keeps_finished_results(course,
-                                                                                  signum):
+@pytest.mark.parametrize("signum, to_group", [(signal.SIGTERM, False), (signal.SIGINT, True)])
+def test_sigterm_stops_every_worker_and_grading_process_and_keeps_finished_results(course, signum,
+                                                                                  to_group):
+    """SIGTERM to the grader; SIGINT to its whole process group, as Ctrl-C in a terminal."""
     # scratch folders go to a TMPDIR of our own (other users must be able to enter it)
     base = Path(tempfile.mkdtemp(prefix="autograder-sigterm-"))
     try:
@@ -294,14 +295,17 @@ def test_sigterm_stops_every_worker_and_grading_process_and_keeps_finished_resul
                    ASSIGNMENT, str(honest), *map(str, hangs), "--out", str(out),
                    "--workers", "2", "--timeout", "60"]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, text=True)
+                                   env=env, text=True, start_new_session=True)
         deadline = time.monotonic() + 240
         while not (out / "honest.json").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert (out / "honest.json").exists(), "the honest result should come first"
         time.sleep(2)       # the hanging submissions are being graded now
         assert _processes_mentioning(str(base / "hang")), "grading of the hanging ones runs"
-        process.send_signal(signum)
+        if to_group:
+            os.killpg(process.pid, signum)      # the group this test started
+        else:
+            process.send_signal(signum)
         try:
             _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
