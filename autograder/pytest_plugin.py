@@ -103,6 +103,12 @@ class GradingState:
                 return f"tests/{path.relative_to(root).as_posix()}::{test_part}", visibility
         return f"{path.name}::{test_part}", "visible"
 
+    def classify_visibility(self, item):
+        """``"hidden"`` for an item of the hidden suite, else ``"visible"``."""
+        hidden = self.suites.get("hidden")
+        path = Path(str(item.path)).resolve()
+        return "hidden" if hidden is not None and path.is_relative_to(hidden) else "visible"
+
     def known_names(self):
         """Names of the reference package (:func:`reference_names`), read once."""
         if "_known_names" not in self.__dict__:
@@ -169,6 +175,12 @@ class ResultRecorder:
     def __init__(self, state):
         self.state = state
         self.collect_errors = []
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        # Every public test runs before every hidden one: student code can leave files in
+        # its copy, and what it prints in a public test is shown, so nothing it saw in a
+        # hidden test may come before a public test.
+        items.sort(key=lambda item: self.state.classify_visibility(item) == "hidden")
 
     def pytest_collection_finish(self, session):
         if "hidden" in self.state.suites:
