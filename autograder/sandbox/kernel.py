@@ -42,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,6 +55,11 @@ SHARED_ROUTING_ID = b"autograder-relay"
 OUTPUT_KEPT_BYTES = 64 * 1024
 MAX_FRAME_BYTES = 256 * 2**20
 MAX_QUEUED = 10000
+# nbclient gives an interrupted cell 4 s (iopub_timeout) to go idle before it fails the
+# whole notebook; a kernel still busy this long after an interrupt is replaced before that.
+INTERRUPT_GRACE_SECONDS = 2.5
+MAX_PARSED_BYTES = 64 * 1024
+DELIMITER = b"<IDS|MSG>"
 # Passed from nbgrader's environment into the kernel (everything else is cleared).
 PASSED_ENV = ("COURSE_FAST", "COURSE_DATASET", "COURSE_LIB_IM2COL", "NBGRADER_EXECUTION")
 DEBUG = bool(os.environ.get("AUTOGRADER_KERNEL_DEBUG"))
@@ -85,6 +91,24 @@ def say(message):
     print(f"autograder sandbox kernel: {message}", file=sys.stderr, flush=True)
 
 
+def _json_frame(frames, offset):
+    """Part ``offset`` after the signature of a Jupyter message (0 header, 1 parent header,
+    2 metadata, 3 content) as a dict; ``{}`` when absent, too large or not a JSON object."""
+    try:
+        index = next(i for i, frame in enumerate(frames) 
+                     if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER)
+        frame = frames[index + 2 + offset]
+    except (StopIteration, IndexError):
+        return {}
+    if len(frame) > MAX_PARSED_BYTES:
+        return {}
+    try:
+        value = json.loads(frame.bytes)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 class Relay:
     """The launcher's sockets: TCP towards the Jupyter client, ``ipc`` towards the kernel.
 
@@ -105,7 +129,13 @@ class Relay:
         self.pairs = {}
         self.queues = collections.defaultdict(collections.deque)
         self.back = {}
+        self.front = {}
         self.names = {}
+        self.info = info
+        self.session = None
+        self.executing = None        # header of the execute_request not yet answered by idle
+        self.interrupted_at = None   # when an interrupt of that execution was sent
+        self.shutdown_requested_at = None
         ip = info.get("ip") or "127.0.0.1"
         kinds = {"iopub": (zmq.XPUB, zmq.XSUB)}
         for channel, number in CHANNELS.items():
@@ -128,6 +158,7 @@ class Relay:
             self.pairs[front] = back
             self.pairs[back] = front
             self.back[channel] = back
+            self.front[channel] = front
             self.names[front], self.names[back] = f"{channel} from client", f"{channel} from kernel"
         self.poller = zmq.Poller()
         for sock in self.pairs:
@@ -179,18 +210,71 @@ class Relay:
                         break
                     if DEBUG:
                         say(f"relay {self.names[sock]}: {[bytes(f)[:60] for f in frames]}")
+                    self._observe(self.names[sock], frames)
                     self.send(self.pairs[sock], frames)
             else:
                 ready.append(sock)
         return ready
 
-    def interrupt(self, info):
+    # -- watching executions (only to replace a kernel that ignores interrupts) ----------
+    def _observe(self, name, frames):
+        if name not in ("shell from client", "control from client", "iopub from kernel"):
+            return
+        header = _json_frame(frames, 0)
+        msg_type = header.get("msg_type")
+        if name == "shell from client" and msg_type == "execute_request":
+            self.executing, self.interrupted_at = header, None
+        elif name == "control from client" and msg_type == "interrupt_request":
+            self.note_interrupt()
+        elif name == "control from client" and msg_type == "shutdown_request":
+            self.shutdown_requested_at = self.shutdown_requested_at or time.monotonic()
+        elif (name == "iopub from kernel" and msg_type == "status" and self.executing
+              and _json_frame(frames, 1).get("msg_id") == self.executing.get("msg_id")
+              and _json_frame(frames, 3).get("execution_state") == "idle"):
+            self.executing, self.interrupted_at = None, None
+
+    def note_interrupt(self):
+        if self.executing is not None and self.interrupted_at is None:
+            self.interrupted_at = time.monotonic()
+
+    def interrupt_ignored(self):
+        """True when the running execution was interrupted and is still busy after the grace
+        (and the client is not shutting the kernel down anyway)."""
+        return (self.interrupted_at is not None and self.shutdown_requested_at is None
+                and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE_SECONDS)
+
+    def shutdown_ignored(self):
+        """True when the client asked for a shutdown and the grace has passed."""
+        return (self.shutdown_requested_at is not None
+                and time.monotonic() - self.shutdown_requested_at > INTERRUPT_GRACE_SECONDS)
+
+    def _session(self):
+        if self.session is None:
+            from jupyter_client.session import Session
+            self.session = Session(key=self.info.get("key", "").encode(),
+                                   username="autograder-launcher",
+                                   signature_scheme=self.info.get("signature_scheme",
+                                                                  "hmac-sha256"))
+        return self.session
+
+    def interrupt(self):
         """Send the kernel a signed ``interrupt_request`` of the launcher's own."""
-        from jupyter_client.session import Session
-        session = Session(key=info.get("key", "").encode(), username="autograder-launcher",
-                          signature_scheme=info.get("signature_scheme", "hmac-sha256"))
-        message = session.msg("interrupt_request", content={})
-        self.send(self.back["control"], session.serialize(message, ident=[b"launcher"]))
+        message = self._session().msg("interrupt_request", content={})
+        self.send(self.back["control"], self._session().serialize(message, ident=[b"launcher"]))
+        self.note_interrupt()
+
+    def abandon_execution(self, note):
+        """Tell the client the interrupted execution is over: ``note`` on its stderr, then
+        ``idle``, as the kernel would have (the client already failed the cell)."""
+        parent, self.executing, self.interrupted_at = self.executing, None, None
+        if parent is None:
+            return
+        session = self._session()
+        for msg_type, content in (("stream", {"name": "stderr", "text": note}),
+                                  ("status", {"execution_state": "idle"})):
+            message = session.msg(msg_type, content=content, parent=parent)
+            self.send(self.front["iopub"], session.serialize(
+                message, ident=[f"kernel.autograder-launcher.{msg_type}".encode()]))
 
     def close(self):
         self.flush()
@@ -214,6 +298,10 @@ class SandboxedKernel:
         self.process = None
         self.relay = None
         self.workspace = None
+        self.sockets = None
+        self.inside_sockets = None
+        self.run_dir = None
+        self.generation = 0
         self.stopping = False
         self._output = bytearray()
         self._dropped = 0
@@ -221,7 +309,7 @@ class SandboxedKernel:
     # -- setting up -------------------------------------------------------------------
     def start(self):
         from autograder.sandbox.confinement import choose_confinement
-        from autograder.sandbox.isolation import make_private_dir, prepare_workdir
+        from autograder.sandbox.isolation import make_private_dir
         if self.confinement is None:
             self.confinement = choose_confinement()
         confinement = self.confinement
@@ -231,19 +319,57 @@ class SandboxedKernel:
             self._protect_course()
         uid = confinement.uid
         self.workspace = make_private_dir("autograder-kernel-")
-        workdir = prepare_workdir(self.source, self.workspace, owner=uid)
-        sockets = self.workspace / "sockets"
-        sockets.mkdir()
         os.chmod(self.workspace, 0o711)
-        os.chmod(sockets, 0o711)
-        self.relay = Relay(self.info, sockets, owner=uid)
-        inside_sockets = SOCKETS_INSIDE if confinement.engine == "bubblewrap" else str(sockets)
-        self._write_kernel_connection(sockets / "kernel.json", inside_sockets, uid)
-        argv, popen_kwargs = self._command(workdir, sockets, inside_sockets)
+        self.sockets = self.workspace / "sockets"
+        self.sockets.mkdir()
+        os.chmod(self.sockets, 0o711)
+        self.relay = Relay(self.info, self.sockets, owner=uid)
+        self.inside_sockets = (SOCKETS_INSIDE if confinement.engine == "bubblewrap"
+                               else str(self.sockets))
+        self._write_kernel_connection(self.sockets / "kernel.json", self.inside_sockets, uid)
+        self._launch()
+
+    def _launch(self):
+        """Start a kernel in a fresh sandbox, on a fresh copy of the notebook's folder."""
+        from autograder.sandbox.isolation import prepare_workdir
+        self.generation += 1
+        run_dir = self.workspace / f"run-{self.generation}"
+        run_dir.mkdir()
+        workdir = prepare_workdir(self.source, run_dir, owner=self.confinement.uid)
+        argv, popen_kwargs = self._command(workdir, self.sockets, self.inside_sockets)
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, start_new_session=True,
                                         **popen_kwargs)
         os.set_blocking(self.process.stdout.fileno(), False)
+        self.run_dir = run_dir
+
+    def _end_kernel(self):
+        """End the running kernel's sandbox and discard its copy."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.process.stdout.close()
+        if self.confinement is not None:
+            self.confinement.end_all_processes()
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
+
+    def _replace_kernel(self):
+        """The kernel ignored an interrupt: replace it, so the notebook goes on (without
+        the state the old kernel had) instead of hanging or failing as a whole."""
+        note = ("\n[autograder] the kernel ignored the interrupt after the cell timed out; it "
+                "was replaced by a fresh kernel, so variables and imports from earlier cells "
+                "are gone for the rest of the notebook.\n")
+        say("the kernel ignored an interrupt for "
+            f"{INTERRUPT_GRACE_SECONDS:g} s; starting a fresh one")
+        self.relay.abandon_execution(note)
+        self._end_kernel()
+        self._launch()
 
     def _protect_course(self):
         """``uid`` engine: hide the instructor's files from other users, as the grader does."""
@@ -333,7 +459,14 @@ class SandboxedKernel:
             ready = self.relay.pump(200, extra=(output,) if output is not None else ())
             if output in ready and not self._read_output():
                 output = None
+            if self.relay.interrupt_ignored():
+                self._replace_kernel()
+                output = self.process.stdout.fileno()
+                continue
             if self.process.poll() is not None:
+                break
+            if self.relay.shutdown_ignored():
+                say("the kernel did not shut down when asked; ending its sandbox")
                 break
             if os.getppid() != parent:
                 say("the Jupyter client is gone; ending the kernel")
@@ -369,20 +502,11 @@ class SandboxedKernel:
 
     def request_interrupt(self, *_):
         if self.relay is not None:
-            self.relay.interrupt(self.info)
+            self.relay.interrupt()
 
     def stop(self):
         """End the sandbox (killing the process the launcher started) and clean up."""
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-            self.process.stdout.close()
-        if self.confinement is not None:
-            self.confinement.end_all_processes()
+        self._end_kernel()
         if self.relay is not None:
             self.relay.close()
             self.relay = None

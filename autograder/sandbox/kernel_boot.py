@@ -75,6 +75,9 @@ def main(argv):
     if hasattr(site, "setquit"):
         site.setquit()
     os.chdir(config["workdir"])
+    # As under `python -m ipykernel_launcher`: the notebook's folder comes first (``-I``
+    # left it out), so the notebook imports the student's package from its copy.
+    sys.path.insert(0, config["workdir"])
     app_class = connecting_kernel_app()
     sys.argv = ["ipykernel_launcher", *argv[2:]]
     app_class.launch_instance()
