@@ -195,7 +195,7 @@ def extract_zip(archive_path, dest, deadline=None):
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
 
     Only regular files are written (new files, never through a link); the archive itself
-    must be a regular file. Members under SKIPPED_NAMES folders (``__MACOSX/``, caches) are
+    must be a regular file, not a symlink. Members under SKIPPED_NAMES folders (``__MACOSX/``, caches) are
     left out.
 
     Raises
@@ -212,7 +212,8 @@ def extract_zip(archive_path, dest, deadline=None):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        fd, info = open_regular_file(os.path.realpath(archive_path))
+        # never through a symlink: an upload may hold a link named x.zip to any file root reads
+        fd, info = open_regular_file(archive_path)
     except UnsafeFile as exc:
         raise SubmissionError(f"{name} was not read: {exc}") from None
     except OSError as exc:

@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,17 @@ def test_a_notebook_of_many_tiny_outputs_is_checked_in_bounded_time(course, tmp_
     [finding] = [f for f in grading.check_notebooks(course, ASSIGNMENT, folder)
                  if f["notebook"] == "warmup.ipynb"]
     assert finding["status"] == "invalid" and "cells (at most" in finding["message"]
+
+
+def test_a_zip_that_is_a_symlink_or_not_a_regular_file_is_refused(tmp_path):
+    real = tmp_path / "real.zip"
+    with zipfile.ZipFile(real, "w") as archive:
+        archive.writestr("assignment0/nnfs/__init__.py", "")
+    (tmp_path / "link.zip").symlink_to(real)
+    (tmp_path / "kmsg.zip").symlink_to("/proc/kmsg")
+    os.mkfifo(tmp_path / "fifo.zip")
+    for name, words in [("link.zip", "symbolic link"), ("kmsg.zip", "symbolic link"),
+                        ("fifo.zip", "not a regular file")]:
+        with pytest.raises(grading.SubmissionError, match=words):
+            within(10, grading.extract_zip, tmp_path / name, tmp_path / "out" / name)
+    assert (grading.extract_zip(real, tmp_path / "out" / "real") / "nnfs").is_dir()
