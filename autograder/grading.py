@@ -195,8 +195,8 @@ def extract_zip(archive_path, dest, deadline=None):
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
 
     Only regular files are written (new files, never through a link); the archive itself
-    must be a regular file, not a symlink. Members under SKIPPED_NAMES folders (``__MACOSX/``, caches) are
-    left out.
+    must be a regular file, not a symlink. Members under SKIPPED_NAMES folders
+    (``__MACOSX/``, caches) are left out.
 
     Raises
     ------

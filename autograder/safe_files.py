@@ -58,9 +58,9 @@ class Deadline:
 
     def check(self):
         if self.expires is not None and time.monotonic() > self.expires:
-            raise TimeLimitExceeded(f"{self.what} took longer than {self.seconds:g} s and was stopped; "
-                             "remove large or unusual files (datasets, outputs, links) from the "
-                             "submission")
+            raise TimeLimitExceeded(f"{self.what} took longer than {self.seconds:g} s and was "
+                                    "stopped; remove large or unusual files (datasets, outputs, "
+                                    "links) from the submission")
 
 
 NO_DEADLINE = Deadline(None)

@@ -160,7 +160,8 @@ def test_fingerprint_never_opens_links_or_fifos_and_names_oversized_submissions(
     base = grading.submission_fingerprint(course, ASSIGNMENT, folder, hidden=False)
     (folder / "kmsg").symlink_to("/proc/kmsg")
     os.mkfifo(folder / "pipe")
-    fingerprint = within(30, grading.submission_fingerprint, course, ASSIGNMENT, folder, hidden=False)
+    fingerprint = within(30, grading.submission_fingerprint, course, ASSIGNMENT, folder,
+                         hidden=False)
     assert fingerprint != base      # the FIFO is marked (the copy cannot take it either)
     (folder / "pipe").unlink()
     assert grading.submission_fingerprint(course, ASSIGNMENT, folder, hidden=False) == base
