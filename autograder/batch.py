@@ -117,8 +117,11 @@ def load_result(path, key=None):
     return result
 
 
-def reusable(stored, fingerprint, key):
+def reusable(stored, fingerprint, key, name=None):
     """Whether a stored result may stand in for grading again, and if not, why.
+
+    ``name``, when given, must be the stored result's ``submission`` (a signed result
+    copied over another submission's file is not that submission's result).
 
     Returns
     -------
@@ -134,6 +137,8 @@ def reusable(stored, fingerprint, key):
         return False, "its signature is missing or wrong: the grader did not write it"
     if stored.get("fingerprint") != fingerprint or fingerprint is None:
         return False, None
+    if name is not None and stored.get("submission") != name:
+        return False, f"it is the result of {stored.get('submission')!r}, not of {name!r}"
     tests = stored.get("tests")
     if stored.get("error") or stored.get("grader_errors") or not isinstance(tests, list) \
             or not tests or any(not isinstance(test, dict) or
@@ -373,7 +378,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
                                                  limits=limits)
         except SubmissionError:
             fingerprint = None          # the worker reports what is wrong with it
-        keep, why = reusable(stored, fingerprint, key)
+        keep, why = reusable(stored, fingerprint, key, name)
         if keep:
             results[name] = stored
         else:

@@ -324,3 +324,20 @@ def test_sigterm_stops_every_worker_and_grading_process_and_keeps_finished_resul
     finally:
         import shutil
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_signed_result_copied_over_another_submission_is_not_kept(course, tmp_path, capsys):
+    # carol hands in exactly alice's files: same fingerprint, but alice's signed result
+    # copied to carol.json is still not carol's
+    alice = copy_assignment(course, tmp_path / "alice" / ASSIGNMENT)
+    carol = copy_assignment(course, tmp_path / "carol" / ASSIGNMENT)
+    out = tmp_path / "grades"
+    [first] = grade_submissions(course, ASSIGNMENT, [alice], workers=1, out=out, progress=False,
+                                timeout=10)
+    (out / "carol.json").write_text((out / "alice.json").read_text())
+    capsys.readouterr()
+    again = grade_submissions(course, ASSIGNMENT, [alice, carol], workers=1, out=out,
+                              progress=False, timeout=10)
+    assert "carol.json: it is the result of 'alice'" in capsys.readouterr().err
+    assert again[0] == first and again[1]["submission"] == "carol"
+    assert again[1]["score"] == again[1]["max_score"]
