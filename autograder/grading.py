@@ -262,7 +262,7 @@ def _extract_members(archive, dest, deadline):
                "datasets and outputs out of the submission")
     if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
         raise SubmissionError(too_big)
-    planned, seen = [], {}
+    planned, spelled, files = [], {}, set()
     for member in members:
         deadline.check()
         parts = _safe_parts(member.filename)
@@ -280,18 +280,21 @@ def _extract_members(archive, dest, deadline):
         if not member.is_dir() and parts[-1].lower().endswith(".zip"):
             raise SubmissionError(f"the zip contains another zip ({member.filename}); unzip it "
                                   "and zip the assignment folder itself, then resubmit")
-        key = "/".join(unicodedata.normalize("NFC", part).casefold() for part in parts)
-        if key in seen and not (member.is_dir() and seen[key][1]):
-            earlier = seen[key][0]
-            if earlier == member.filename:
-                problem = f"the zip contains {member.filename!r} twice"
-            else:
-                problem = (f"the zip contains {earlier!r} and {member.filename!r}, whose names "
-                           "differ only in upper/lower case (or accents); they would be one file "
-                           "on Windows and macOS")
-            raise SubmissionError(problem + ". Rename or delete one, zip the folder again and "
-                                  "resubmit")
-        seen[key] = (member.filename, member.is_dir())
+        # every folder and file name must have one spelling up to case and Unicode form
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            earlier = spelled.setdefault(
+                unicodedata.normalize("NFC", prefix).casefold(), prefix)
+            if earlier != prefix:
+                raise SubmissionError(
+                    f"the zip contains {earlier!r} and {prefix!r}, whose names differ only in "
+                    "upper/lower case (or accents); they would be one on Windows and macOS. "
+                    "Rename or delete one, zip the folder again and resubmit")
+        if not member.is_dir():
+            if "/".join(parts) in files:
+                raise SubmissionError(f"the zip contains {member.filename!r} twice. Delete one, "
+                                      "zip the folder again and resubmit")
+            files.add("/".join(parts))
         planned.append((member, parts))
     budget = MAX_UNPACKED_BYTES
     for member, parts in planned:

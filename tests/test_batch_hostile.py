@@ -107,6 +107,8 @@ def broken_zips(honest, where):
                                        members + [(f"{ASSIGNMENT}/nnfs/warmup.py", b"x = 1\n")])
     zips["case"] = _write_zip(where / "case.zip",
                               members + [(f"{ASSIGNMENT}/nnfs/Warmup.py", b"x = 1\n")])
+    zips["case_folder"] = _write_zip(where / "case_folder.zip",
+                                     members + [(f"{ASSIGNMENT}/NNFS/extra.py", b"x = 1\n")])
     zips["absolute"] = _write_zip(where / "absolute.zip", members + [("/etc/evil.py", b"x")])
     zips["dotdot"] = _write_zip(where / "dotdot.zip",
                                 members + [(f"{ASSIGNMENT}/../../evil.py", b"x")])
@@ -125,6 +127,7 @@ ZIP_ERRORS = {
     "bomb": ("unpacks to more than", "leave datasets and outputs out"),
     "nested": ("contains another zip", "zip the assignment folder itself"),
     "duplicate": ("twice", "resubmit"),
+    "case_folder": ("differ only in upper/lower case", "Rename or delete one"),
     "case": ("differ only in upper/lower case", "Rename or delete one"),
     "absolute": ("unsafe path", "relative paths only"),
     "dotdot": ("unsafe path", "relative paths only"),
