@@ -30,6 +30,7 @@ import sys
 import tempfile
 import unicodedata
 import zipfile
+from struct import error as struct_error
 from pathlib import Path, PurePosixPath
 
 import autograder
@@ -223,6 +224,7 @@ def extract_zip(archive_path, dest, deadline=None):
             if info.st_size > MAX_ZIP_BYTES:
                 raise SubmissionError(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB; "
                                       "leave datasets and outputs out of the submission")
+            _check_directory_size(handle)
             with zipfile.ZipFile(handle) as archive:
                 _extract_members(archive, dest, deadline)
     except SubmissionError:
@@ -251,6 +253,26 @@ _ENCRYPTED = ("{name} is password-protected (encrypted); the grader cannot open 
               "zip again without a password and resubmit")
 _UNREADABLE = ("{name} is not a readable zip file ({exc}); create it again (zip the assignment "
                "folder) and resubmit")
+
+
+def _check_directory_size(handle):
+    """Refuse a zip whose central directory lists more than MAX_ZIP_MEMBERS entries, before
+    :class:`zipfile.ZipFile` builds an object for each (millions of tiny entries fit in the
+    size cap and would take gigabytes of the grader's memory)."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:
+        return                          # ZipFile's own parse, then the count check, remain
+    try:
+        record = end_record(handle)
+    except (OSError, ValueError, struct_error):
+        record = None
+    handle.seek(0)
+    if not record:
+        return                          # ZipFile reports the zip as unreadable
+    entries, directory_bytes = record[zipfile._ECD_ENTRIES_TOTAL], record[zipfile._ECD_SIZE]
+    if entries > MAX_ZIP_MEMBERS or directory_bytes > MAX_ZIP_MEMBERS * 1024:
+        raise SubmissionError(f"the zip has {entries} entries (at most {MAX_ZIP_MEMBERS}); zip "
+                              "only the assignment folder")
 
 
 def _extract_members(archive, dest, deadline):

@@ -248,3 +248,17 @@ def test_a_zip_that_is_a_symlink_or_not_a_regular_file_is_refused(tmp_path):
         with pytest.raises(grading.SubmissionError, match=words):
             within(10, grading.extract_zip, tmp_path / name, tmp_path / "out" / name)
     assert (grading.extract_zip(real, tmp_path / "out" / "real") / "nnfs").is_dir()
+
+
+def test_a_zip_listing_too_many_entries_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for index in range(60):
+            handle.writestr(f"assignment0/f{index}", b"")
+    monkeypatch.setattr(grading, "MAX_ZIP_MEMBERS", 50)
+    built = []
+    monkeypatch.setattr(grading.zipfile, "ZipFile",
+                        lambda *a, **k: built.append(a) or pytest.fail("parsed anyway"))
+    with pytest.raises(grading.SubmissionError, match="60 entries .at most 50.; zip only"):
+        grading.extract_zip(archive, tmp_path / "out")
+    assert built == []
