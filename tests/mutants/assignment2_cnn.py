@@ -112,8 +112,8 @@ BUGS = [
             "test_batchnorm_backward_numeric[batchnorm_backward]",
             "test_batchnorm_backward_when_all_inputs_shift_together[batchnorm_backward]")),
     Mutant("batchnorm_backward_alt_missing_the_mean_term", NORM,
-           "dx = (g - np.mean(g, axis=0) - x_hat * np.mean(g * x_hat, axis=0)) / std",
-           "dx = (g - x_hat * np.mean(g * x_hat, axis=0)) / std",
+           "dx = (gamma / std) * (dout - (dbeta + x_hat * dgamma) / N)",
+           "dx = (gamma / std) * (dout - x_hat * dgamma / N)",
            ("test_batchnorm_backward[N8-D3-eps1e-05-batchnorm_backward_alt]",
             "test_batchnorm_backward_numeric[batchnorm_backward_alt]",
             "test_spatial_batchnorm")),
@@ -121,10 +121,8 @@ BUGS = [
            "    dxc += 2.0 * xc * dvar / N\n", "",
            ("test_batchnorm_backward_numeric[batchnorm_backward]",)),
     Mutant("batchnorm_dgamma_not_summed", NORM,
-           "    dbeta = np.sum(dout, axis=0)\n    dgamma = np.sum(dout * x_hat, axis=0)\n"
-           "    g = dout * gamma\n",
-           "    dbeta = np.sum(dout, axis=0)\n    dgamma = np.mean(dout * x_hat, axis=0)\n"
-           "    g = dout * gamma\n",
+           "    dgamma = np.sum(dout * x_hat, axis=0)\n    dx = (gamma / std)",
+           "    dgamma = np.mean(dout * x_hat, axis=0)\n    dx = (gamma / std)",
            ("test_batchnorm_backward_numeric[batchnorm_backward_alt]", "test_spatial_batchnorm")),
     Mutant("spatial_batchnorm_reshapes_without_transposing", NORM,
            "    rows = x.transpose(0, 2, 3, 1).reshape(-1, C)\n",

@@ -124,12 +124,12 @@ def batchnorm_backward(dout, cache):
 def batchnorm_backward_alt(dout, cache):
     """Batch normalisation backward pass, simplified on paper to a single expression.
 
-    With ``g = dout * gamma`` (the gradient with respect to x_hat) the chain rule
-    through mean and variance collapses to
+    The gradient with respect to x_hat is ``gamma * dout``; the chain rule through the
+    mean and the variance collapses to (means over the batch axis)
 
-        dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
+        dx = gamma / sqrt(var + eps) * (dout - mean(dout) - x_hat * mean(dout * x_hat))
 
-    (means over the batch axis).
+    where ``sum(dout)`` is dbeta and ``sum(dout * x_hat)`` is dgamma, already computed.
 
     Parameters
     ----------
@@ -146,10 +146,10 @@ def batchnorm_backward_alt(dout, cache):
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
     x_hat, _, std, gamma = cache
+    N = dout.shape[0]
     dbeta = np.sum(dout, axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
-    g = dout * gamma
-    dx = (g - np.mean(g, axis=0) - x_hat * np.mean(g * x_hat, axis=0)) / std
+    dx = (gamma / std) * (dout - (dbeta + x_hat * dgamma) / N)
     ### END SOLUTION
     return dx, dgamma, dbeta
 
