@@ -17,6 +17,7 @@ $(VENV)/.installed: requirements.txt setup.py pyproject.toml course_lib/_im2col_
 		|| { echo "make install: dependencies did not install; see the pip output above" >&2; exit 1; }
 	$(PIP) install --no-build-isolation -e .
 	$(BIN)/python -c "import course_lib.im2col as m; print('course_lib im2col backend:', m.BACKEND)"
+	$(BIN)/autograder kernel install
 	touch $@
 
 demo: install

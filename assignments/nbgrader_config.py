@@ -11,7 +11,9 @@ that nbgrader does not do by default is set here:
   ``nbgrader autograde`` grades the student's ``nnfs/*.py`` instead of swapping in the
   instructor's copies (nbgrader issue #940). The list is derived from ``source/``;
 * the solution markers and the stub that replaces them;
-* warnings on stderr do not cost a test cell its points (see ``IgnorePattern`` below).
+* warnings on stderr do not cost a test cell its points (see ``IgnorePattern`` below);
+* ``nbgrader autograde`` (only autograde) executes notebooks in the sandbox kernel
+  ``nnfs-sandbox`` (see the end of this file and ``autograder kernel install``).
 
 Environment variables
 ---------------------
@@ -117,3 +119,23 @@ c.IgnorePattern.pattern = r"(?m)^.*:\d+: (?:\w+\.)*\w*Warning: "
 # hyperparameter search takes over ten minutes on two cores; `COURSE_FAST=1 nbgrader
 # autograde ...` shrinks every experiment when only the test cells' checks matter.
 c.Execute.timeout = int(os.environ.get("NBGRADER_CELL_TIMEOUT", "1800"))
+
+# `nbgrader autograde` runs student notebooks; as the TA's user (root on a grading server)
+# a solution cell could write results, read the reference solutions or leave a process
+# behind. Autograde therefore executes every notebook in the sandbox kernel `nnfs-sandbox`
+# (autograder.sandbox.kernel: the grader's bubblewrap sandbox, its own uid, no network, a
+# throw-away copy of the notebook's folder), whatever kernel the notebook names. Only
+# autograde's own Execute step is swapped: `nbgrader validate` and the notebooks' kernelspec
+# metadata keep the ordinary python3 kernel. When the kernel is missing, autograde stops
+# with a message saying to run `autograder kernel install` (`make install` does).
+from nbgrader.converters.autograde import Autograde as _Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute as _Execute  # noqa: E402
+
+_autograde_steps = _Autograde.class_traits()["autograde_preprocessors"].default()
+if _Execute not in _autograde_steps:
+    raise RuntimeError("nbgrader_config.py: this nbgrader's autograde has no Execute step to "
+                       "run in the sandbox kernel; update the course's nbgrader config")
+c.Autograde.autograde_preprocessors = [
+    "autograder.kernelspec.SandboxedExecute" if step is _Execute else step
+    for step in _autograde_steps
+]

@@ -47,7 +47,7 @@ def install(prefix=None, executable=None):
         (Path(folder) / "kernel.json").write_text(json.dumps(kernel_json(executable), indent=1)
                                                   + "\n")
         return KernelSpecManager().install_kernel_spec(
-            folder, KERNEL_NAME, prefix=prefix or sys.prefix, replace=True)
+            folder, KERNEL_NAME, prefix=prefix or sys.prefix)
 
 
 def check_installed(name=KERNEL_NAME):
