@@ -87,6 +87,28 @@ def kernel_limits():
     return replace(limits, **overrides)
 
 
+def dataset_folder():
+    """The course's dataset folder, to bind read-only into the sandbox, or None.
+
+    ``$COURSE_DATA_DIR``, else ``~/.cache/nnfs-course`` (as ``course_lib.datasets``), if it
+    exists and other users can read it (the kernel's uid is not the launcher's); otherwise
+    the notebooks fall back to their synthetic data, and this says why on stderr.
+    """
+    configured = os.environ.get("COURSE_DATA_DIR", "").strip()
+    folder = Path(configured).expanduser() if configured else Path.home() / ".cache" / "nnfs-course"
+    if not folder.is_dir():
+        return None
+    folder = folder.resolve()
+    readable = all(os.stat(parent).st_mode & 0o001 for parent in folder.parents) and \
+        (os.stat(folder).st_mode & 0o005) == 0o005
+    if not readable:
+        say(f"the dataset folder {folder} is not readable by other users, so notebooks in the "
+            "sandbox cannot load it (they use their synthetic data); set COURSE_DATA_DIR to "
+            "a world-readable copy")
+        return None
+    return str(folder)
+
+
 def say(message):
     print(f"autograder sandbox kernel: {message}", file=sys.stderr, flush=True)
 
@@ -347,6 +369,13 @@ class SandboxedKernel:
         """End the running kernel's sandbox and discard its copy."""
         if self.process is not None:
             if self.process.poll() is None:
+                if self.confinement.engine == "none":
+                    # No namespace and no uid of its own: at least its process group (the
+                    # session this launcher gave it; its leader is not reaped yet).
+                    try:
+                        os.killpg(self.process.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                 self.process.kill()
             try:
                 self.process.wait(timeout=30)
@@ -372,14 +401,15 @@ class SandboxedKernel:
         self._launch()
 
     def _protect_course(self):
-        """``uid`` engine: hide the instructor's files from other users, as the grader does."""
-        from autograder.course import find_course
+        """``uid`` engine: hide the instructor's files of the course this notebook folder is
+        in (nbgrader's ``autograded/<student>/<assignment>``) from other users, as the grader
+        does. Outside a course checkout nothing is changed."""
+        from autograder.course import Course
         from autograder.sandbox.isolation import protect_instructor_files
-        try:
-            course = find_course(self.source)
-        except Exception:
-            return
-        protect_instructor_files(course)
+        for folder in (self.source, *self.source.parents):
+            if (folder / "assignments" / "source").is_dir():
+                protect_instructor_files(Course(folder))
+                return
 
     def _write_kernel_connection(self, path, inside_sockets, uid):
         info = {"transport": "ipc", "ip": f"{inside_sockets}/k",
@@ -427,10 +457,10 @@ class SandboxedKernel:
         }
         env.update({name: os.environ[name] for name in PASSED_ENV if name in os.environ})
         read_only = runtime_paths(executable, site_dirs)
-        data_dir = os.environ.get("COURSE_DATA_DIR")
-        if data_dir and os.path.isdir(data_dir):
-            env["COURSE_DATA_DIR"] = os.path.realpath(data_dir)
-            read_only.append(os.path.realpath(data_dir))
+        data_dir = dataset_folder()
+        if data_dir is not None:
+            env["COURSE_DATA_DIR"] = data_dir
+            read_only.append(data_dir)
         connection = f"{inside_sockets}/kernel.json"
         if bubblewrap:
             boot = f"{KERNEL_DIR}/kernel_boot.py"
