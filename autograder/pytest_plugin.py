@@ -464,8 +464,10 @@ def hidden_failure_reason(error, limits=None, known_names=frozenset()):
     echo the test's inputs. Shown are fixed sentences; the exception's type if it is one
     of Python's or NumPy's; what the grader was doing if it names only functions, classes
     and modules of the assignment's reference package; the limits; an exit status or
-    sys.exit code if it is a small integer; a signal's name. (A student picking among these
-    learns nothing the pass/fail verdict would not tell.)
+    sys.exit code if it is a small integer; a signal's name. (Code that picks among these
+    on purpose can signal a few bits per test, as the verdict and status already can; it
+    cannot copy an input out.) A :class:`Feedback` message is shown as written, so test
+    authors must not put student values in it (``expect_close`` does not).
     """
     limits = limits or Limits()
     if isinstance(error, Feedback):

@@ -12,6 +12,7 @@ import pytest
 
 from autograder.course import Course
 from autograder.grading import grade_submission
+from autograder.private_index import hidden_test_index, with_test_names
 from autograder.stripping import strip_tree
 from tests.mutants import assignment1
 from tests.mutants.runner import Job, grade_many, make_mutant
@@ -97,7 +98,8 @@ def test_real_grader_passes_the_reference_and_catches_mutants(repo_root, source,
     assert {t["visibility"] for t in reference["tests"]} == {"visible", "hidden"}
     assert reference["score"] == reference["max_score"] > 0
 
-    buggy = results["bugs"]
+    # results name hidden tests "hidden test N"; the staff's private index names them
+    buggy = with_test_names(results["bugs"], hidden_test_index(course, ASSIGNMENT))
     failed = {t["name"].split("::")[-1]: t for t in buggy["tests"] if t["status"] != "passed"}
     for mutant in bugs:
         for expected in mutant.must_fail:

@@ -1,4 +1,4 @@
-"""Degenerate submissions of assignment 1 score (almost) nothing on the hidden suite.
+"""Degenerate submissions score (almost) nothing on the hidden suites (assignments 0 and 1).
 
 Issue #8: a submission whose functions all returned zeros scored 82/225, because several
 hidden tests compared the student's output only with itself (a gradient with the
@@ -21,7 +21,8 @@ from tests.degenerate import runtime
 from tests.degenerate.generator import (VARIANTS, degenerate_source,
                                         make_degenerate_submissions, student_functions)
 
-ASSIGNMENT = "assignment1"
+#: Assignments whose hidden suite is checked here (assignment 2 adds itself when ready).
+ASSIGNMENTS = ("assignment0", "assignment1")
 #: A degenerate submission may keep at most this share of the hidden suite's points.
 MAX_HIDDEN_SHARE = 0.10
 
@@ -31,20 +32,21 @@ def hidden_points(result):
     return sum(test["score"] for test in hidden), sum(test["max_score"] for test in hidden)
 
 
-@pytest.fixture(scope="module")
-def graded(repo_root, tmp_path_factory):
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, repo_root, tmp_path_factory):
     """variant -> result, plus "reference" for the complete reference submission."""
     course = Course(repo_root)
-    source = course.source(ASSIGNMENT)
+    assignment = request.param
+    source = course.source(assignment)
     root = tmp_path_factory.mktemp("degenerate")
     submissions = make_degenerate_submissions(source, root)
-    reference = root / "reference" / ASSIGNMENT
+    reference = root / "reference" / assignment
     shutil.copytree(source, reference, ignore=shutil.ignore_patterns("__pycache__"))
     submissions["reference"] = reference
 
     def grade(item):
         name, folder = item
-        return name, grade_submission(course, ASSIGNMENT, folder, hidden=True)
+        return name, grade_submission(course, assignment, folder, hidden=True)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(grade, submissions.items()))

@@ -179,7 +179,10 @@ def test_reading_the_reference_or_hidden_tests_is_denied_with_a_clear_message(gr
         # Under bubblewrap the course checkout is not in the child's view at all; under the
         # uid fallback it is there but unreadable.
         assert re.search("FileNotFoundError|PermissionError", test["output"]), test["output"]
-        assert "test_warmup_hidden.py" in test["output"]
+        if test["visibility"] == "visible":
+            assert "test_warmup_hidden.py" in test["output"]
+        else:   # hidden tests never show the student's exception text, only its type
+            assert "test_warmup_hidden.py" not in test["output"]
 
 
 def test_hidden_feedback_never_shows_test_code_or_expected_values(graded):

@@ -66,6 +66,10 @@ def test_l2_distances_never_nan_for_identical_points(warmup):
     expect(np.all(dists >= 0), "l2_distances returns negative distances")
     expect(np.allclose(np.diagonal(dists), 0.0, atol=1e-3),
            "the distance of a point to itself should be (close to) 0")
+    # ... and the right distance to every other point (all zeros has a zero diagonal too)
+    exact = np.sqrt(np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=2))
+    expect_close(dists, exact, "l2_distances(X, X) for points far from the origin",
+                 rtol=1e-6, atol=1e-3)
 
 
 @pytest.mark.points(1)
@@ -141,12 +145,14 @@ def test_softmax_loss_random(warmup, solution, seed):
 
 
 @pytest.mark.points(3)
-def test_softmax_loss_gradient_check(warmup):
-    """dscores of softmax_loss matches a numeric gradient of its own loss"""
+def test_softmax_loss_gradient_check(warmup, solution):
+    """softmax_loss: the loss is right and dscores matches a numeric gradient of it"""
     rng = np.random.default_rng(17)
     scores = random_scores(rng, 7, 4, scale=1.0)
     y = rng.integers(0, 4, size=7)
-    _, dscores = warmup.softmax_loss(scores, y)
+    loss, dscores = warmup.softmax_loss(scores, y)
+    # Anchored to the reference: a constant loss would match its own zero gradient.
+    expect_close(loss, solution.softmax_loss(scores, y)[0], "the loss of softmax_loss")
     numeric = eval_numerical_gradient(lambda s: float(warmup.softmax_loss(s, y)[0]),
                                       scores, verbose=False)
     expect(np.shape(dscores) == scores.shape, "dscores should have the shape of scores")
