@@ -1,4 +1,4 @@
-"""Fast convolution (forward + backward, float64) against baselines measured in the same run.
+"""Fast convolution (forward + backward, float64 and float32) against baselines measured in the same run.
 
 For each layer shape the table gives:
 
@@ -91,23 +91,23 @@ def print_machine(blas_threads, pools):
         pass
 
 
-def conv_case(x_shape, w_shape, stride, pad, rng):
-    x = rng.standard_normal(x_shape)
-    w = rng.standard_normal(w_shape)
-    b = rng.standard_normal(w_shape[0])
+def conv_case(x_shape, w_shape, stride, pad, rng, dtype=np.float64):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
     out_h = (x_shape[2] + 2 * pad - w_shape[2]) // stride + 1
     out_w = (x_shape[3] + 2 * pad - w_shape[3]) // stride + 1
-    dout = rng.standard_normal((x_shape[0], w_shape[0], out_h, out_w))
+    dout = rng.standard_normal((x_shape[0], w_shape[0], out_h, out_w)).astype(dtype)
     return x, w, b, dout
 
 
-def gemm_baseline(x_shape, w_shape, out_pixels, rng):
+def gemm_baseline(x_shape, w_shape, out_pixels, rng, dtype=np.float64):
     """The three conv GEMMs on preallocated arrays; returns a callable running them."""
     rows = w_shape[1] * w_shape[2] * w_shape[3]
     columns = x_shape[0] * out_pixels
-    w_rows = rng.standard_normal((w_shape[0], rows))
-    cols = rng.standard_normal((rows, columns))
-    dout = rng.standard_normal((w_shape[0], columns))
+    w_rows = rng.standard_normal((w_shape[0], rows)).astype(dtype)
+    cols = rng.standard_normal((rows, columns)).astype(dtype)
+    dout = rng.standard_normal((w_shape[0], columns)).astype(dtype)
     out, dw, dcols = np.empty_like(dout), np.empty_like(w_rows), np.empty_like(cols)
 
     def run():
@@ -138,15 +138,18 @@ def main(argv=None):
                         help="pause (s) before each method's calls in a round")
     parser.add_argument("--naive-images", type=int, default=2,
                         help="images the naive loops run on (scaled per image to the batch)")
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"],
+                        choices=["float64", "float32"], help="one table per dtype")
     parser.add_argument("--threads", type=int, nargs="+", default=None,
                         help="run once per thread count, limiting BLAS, OpenMP and torch to it "
                              "(default: the BLAS thread count as found, then 1)")
     args = parser.parse_args(argv)
     found, _ = thread_pools()
     for threads in args.threads or sorted({found, 1}, reverse=True):
-        print(f"\n--- {threads} thread(s) ---")
-        with limited_threads(threads):
-            run(args)
+        for dtype in args.dtypes:
+            print(f"\n--- {threads} thread(s), {dtype} ---")
+            with limited_threads(threads):
+                run(args, np.dtype(dtype))
 
 
 def limited_threads(threads):
@@ -157,7 +160,7 @@ def limited_threads(threads):
     return threadpool_limits(limits=threads)
 
 
-def run(args):
+def run(args, dtype=np.dtype(np.float64)):
     blas_threads, pools = thread_pools()
     torch = load_torch(blas_threads)
     print_machine(blas_threads, pools)
@@ -171,9 +174,9 @@ def run(args):
     print("-" * len(header))
     rng = np.random.default_rng(0)
     for label, x_shape, w_shape, stride, pad in SHAPES:
-        x, w, b, dout = conv_case(x_shape, w_shape, stride, pad, rng)
+        x, w, b, dout = conv_case(x_shape, w_shape, stride, pad, rng, dtype)
         conv_param = {"stride": stride, "pad": pad}
-        gemm = gemm_baseline(x_shape, w_shape, dout.shape[2] * dout.shape[3], rng)
+        gemm = gemm_baseline(x_shape, w_shape, dout.shape[2] * dout.shape[3], rng, dtype)
 
         def fast():
             _, cache = conv_forward_fast(x, w, b, conv_param)
