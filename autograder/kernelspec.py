@@ -70,7 +70,7 @@ def check_installed(name=KERNEL_NAME):
 
 def _sandboxed_execute_class():
     from nbgrader.preprocessors import Execute
-    from traitlets import Unicode
+    from traitlets import Integer, Unicode
 
     class SandboxedExecute(Execute):
         """nbgrader's ``Execute``, in the sandbox kernel whatever the notebook names.
@@ -82,6 +82,11 @@ def _sandboxed_execute_class():
 
         kernel_name = Unicode(KERNEL_NAME, help="The sandbox kernel (see `autograder kernel "
                                                 "install`).").tag(config=True)
+        # After a timed-out cell is interrupted, nbclient waits this long for the kernel to
+        # go idle, else it fails the whole notebook; the launcher replaces a kernel that
+        # ignores the interrupt after INTERRUPT_GRACE_SECONDS (5), well within it.
+        iopub_timeout = Integer(10, help="Seconds to wait for a cell's last outputs after its "
+                                         "reply or its timeout.").tag(config=True)
 
         def preprocess(self, nb, resources=None, km=None):
             check_installed(self.kernel_name)

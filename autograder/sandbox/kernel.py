@@ -55,9 +55,10 @@ SHARED_ROUTING_ID = b"autograder-relay"
 OUTPUT_KEPT_BYTES = 64 * 1024
 MAX_FRAME_BYTES = 256 * 2**20
 MAX_QUEUED = 10000
-# nbclient gives an interrupted cell 4 s (iopub_timeout) to go idle before it fails the
-# whole notebook; a kernel still busy this long after an interrupt is replaced before that.
-INTERRUPT_GRACE_SECONDS = 2.5
+# nbclient gives an interrupted cell ``iopub_timeout`` seconds to go idle before it fails
+# the whole notebook (autograder.kernelspec.SandboxedExecute sets 10); a kernel still busy
+# this long after an interrupt is replaced before that.
+INTERRUPT_GRACE_SECONDS = 5.0
 MAX_PARSED_BYTES = 64 * 1024
 DELIMITER = b"<IDS|MSG>"
 # Passed from nbgrader's environment into the kernel (everything else is cleared).
@@ -158,33 +159,54 @@ class Relay:
         self.executing = None        # header of the execute_request not yet answered by idle
         self.interrupted_at = None   # when an interrupt of that execution was sent
         self.shutdown_requested_at = None
+        self.socket_dir = Path(socket_dir)
+        self.owner = owner
+        self.poller = zmq.Poller()
         ip = info.get("ip") or "127.0.0.1"
-        kinds = {"iopub": (zmq.XPUB, zmq.XSUB)}
-        for channel, number in CHANNELS.items():
-            front_kind, back_kind = kinds.get(channel, (zmq.ROUTER, zmq.DEALER))
-            front = self.context.socket(front_kind)
-            back = self.context.socket(back_kind)
-            for sock in (front, back):
-                sock.linger = 1000
-            back.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+        for channel in CHANNELS:
+            front = self.context.socket(zmq.XPUB if channel == "iopub" else zmq.ROUTER)
+            front.linger = 1000
             if channel == "iopub":
                 front.setsockopt(zmq.XPUB_VERBOSE, 1)     # every subscriber's welcome
-            elif channel in ("shell", "stdin"):
-                back.setsockopt(zmq.ROUTING_ID, SHARED_ROUTING_ID)
             front.bind(f"tcp://{ip}:{int(info[f'{channel}_port'])}")
-            path = Path(socket_dir) / f"k-{number}"
-            back.bind(f"ipc://{path}")
-            if owner is not None:
-                os.chown(path, owner, owner)
-            os.chmod(path, 0o600)
-            self.pairs[front] = back
-            self.pairs[back] = front
-            self.back[channel] = back
             self.front[channel] = front
-            self.names[front], self.names[back] = f"{channel} from client", f"{channel} from kernel"
-        self.poller = zmq.Poller()
-        for sock in self.pairs:
-            self.poller.register(sock, zmq.POLLIN)
+            self.names[front] = f"{channel} from client"
+            self.poller.register(front, zmq.POLLIN)
+            self._bind_kernel_side(channel)
+
+    def _bind_kernel_side(self, channel):
+        """A fresh socket for the kernel's end of ``channel``, bound at ``k-N``."""
+        zmq = self.zmq
+        back = self.context.socket(zmq.XSUB if channel == "iopub" else zmq.DEALER)
+        back.linger = 0
+        back.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+        if channel in ("shell", "stdin"):
+            back.setsockopt(zmq.ROUTING_ID, SHARED_ROUTING_ID)
+        path = self.socket_dir / f"k-{CHANNELS[channel]}"
+        back.bind(f"ipc://{path}")
+        if self.owner is not None:
+            os.chown(path, self.owner, self.owner)
+        os.chmod(path, 0o600)
+        if channel == "iopub":
+            back.send(b"\x01")        # whatever a client subscribed to, the kernel publishes
+        front = self.front[channel]
+        self.pairs[front], self.pairs[back] = back, front
+        self.back[channel] = back
+        self.names[back] = f"{channel} from kernel"
+        self.poller.register(back, zmq.POLLIN)
+
+    def renew_kernel_side(self):
+        """Drop the kernel-side sockets (with whatever a dead kernel's connections still
+        held or queued) and bind fresh ones for the next kernel at the same paths."""
+        for channel in CHANNELS:
+            old = self.back.pop(channel)
+            self.poller.unregister(old)
+            self.queues.pop(old, None)
+            self.pairs.pop(old, None)
+            self.names.pop(old, None)
+            old.close(linger=0)
+            (self.socket_dir / f"k-{CHANNELS[channel]}").unlink(missing_ok=True)
+            self._bind_kernel_side(channel)
 
     def send(self, sock, frames):
         """Send now if the peer can take it, else queue (a DEALER blocks without a peer)."""
@@ -396,8 +418,9 @@ class SandboxedKernel:
                 "are gone for the rest of the notebook.\n")
         say("the kernel ignored an interrupt for "
             f"{INTERRUPT_GRACE_SECONDS:g} s; starting a fresh one")
-        self.relay.abandon_execution(note)
         self._end_kernel()
+        self.relay.renew_kernel_side()
+        self.relay.abandon_execution(note)
         self._launch()
 
     def _protect_course(self):
