@@ -349,13 +349,38 @@ def test_autograde_without_the_kernel_fails_loudly(autograded):
 
 
 # -- the kernel alone ---------------------------------------------------------------------
-@pytest.fixture
-def sandbox_kernel(tmp_path):
+def start_sandbox_kernel(folder, **kwargs):
     from jupyter_client.manager import KernelManager
     kernelspec.check_installed()
-    (tmp_path / "data.txt").write_text("hello from the notebook folder\n")
     manager = KernelManager(kernel_name=kernelspec.KERNEL_NAME)
-    manager.start_kernel(cwd=str(tmp_path))
+    manager.start_kernel(cwd=str(folder), **kwargs)
+    return manager
+
+
+def workspace_of(manager):
+    """The launcher's private folder: the one whose kernel-side connection file has this
+    kernel's key."""
+    key = manager.session.key.decode()
+    for connection in Path("/tmp").glob("autograder-kernel-*/sockets/kernel.json"):
+        try:
+            if json.loads(connection.read_text()).get("key") == key:
+                return connection.parent.parent
+        except (OSError, ValueError):
+            pass
+    return None
+
+
+def gone_within(path, seconds):
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not path.exists()
+
+
+@pytest.fixture
+def sandbox_kernel(tmp_path):
+    (tmp_path / "data.txt").write_text("hello from the notebook folder\n")
+    manager = start_sandbox_kernel(tmp_path)
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=120)
@@ -381,7 +406,7 @@ def execute(client, code, timeout=60):
 @pytest.mark.slow
 @needs_sandbox_kernel
 def test_kernel_runs_confined_in_a_copy_of_the_notebook_folder(sandbox_kernel, tmp_path):
-    _, client = sandbox_kernel
+    manager, client = sandbox_kernel
     status, out = execute(client, textwrap.dedent(f"""\
         import os
         print(os.getuid(), os.getcwd(), open("data.txt").read().strip())
@@ -392,6 +417,9 @@ def test_kernel_runs_confined_in_a_copy_of_the_notebook_folder(sandbox_kernel, t
     assert status == "ok" and int(uid) not in (0, os.getuid()) and cwd == "/submission"
     assert out.splitlines()[1] == "False False"
     assert (tmp_path / "data.txt").read_text() == "hello from the notebook folder\n"
+    workspace = workspace_of(manager)
+    manager.shutdown_kernel()
+    assert gone_within(workspace, 20)
 
 
 @pytest.mark.slow
@@ -428,8 +456,37 @@ def test_killing_the_launcher_ends_the_sandbox(sandbox_kernel):
     while not processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_with(token), "the daemon should be running before the launcher dies"
+    workspace = workspace_of(manager)
+    assert workspace is not None and workspace.is_dir()
     os.kill(manager.provisioner.process.pid, signal.SIGKILL)
     deadline = time.monotonic() + 20
     while processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_with(token) == []
+    assert gone_within(workspace, 20), "the launcher's helper removes its private folder"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not running_as_root(), reason="the uid fallback needs root")
+def test_without_bubblewrap_the_kernel_says_so_and_keeps_its_own_uid(tmp_path):
+    log = tmp_path / "launcher.log"
+    folder = tmp_path / "notebook"
+    folder.mkdir()
+    with open(log, "w") as stderr:
+        manager = start_sandbox_kernel(folder, env={**os.environ, "AUTOGRADER_BWRAP": ""},
+                                       stderr=stderr)
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=120)
+            status, out = execute(client, "import os\nprint(os.getuid(), os.getcwd())")
+            workspace = workspace_of(manager)
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)       # SIGKILL to the launcher
+    uid, cwd = out.split()
+    assert status == "ok" and int(uid) not in (0, os.getuid())
+    assert Path(cwd).is_relative_to(workspace), "a private copy of the notebook folder"
+    assert gone_within(workspace, 20), "removed even though the launcher was killed"
+    assert "WEAKER ISOLATION" in log.read_text()
+

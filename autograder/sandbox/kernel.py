@@ -330,7 +330,8 @@ class Relay:
 class SandboxedKernel:
     """One kernel in its sandbox, and the relay in front of it."""
 
-    def __init__(self, connection_file, kernel_args=(), workdir=None, confinement=None):
+    def __init__(self, connection_file, kernel_args=(), workdir=None, confinement=None,
+                 reaper=None):
         self.connection_file = Path(connection_file)
         self.info = json.loads(self.connection_file.read_text())
         if self.info.get("transport", "tcp") != "tcp":
@@ -347,6 +348,7 @@ class SandboxedKernel:
         self.run_dir = None
         self.generation = 0
         self.stopping = False
+        self.reaper = reaper
         self._output = bytearray()
         self._dropped = 0
 
@@ -363,6 +365,8 @@ class SandboxedKernel:
             self._protect_course()
         uid = confinement.uid
         self.workspace = make_private_dir("autograder-kernel-")
+        if self.reaper is not None:
+            tell_reaper(self.reaper, self.workspace, confinement)
         os.chmod(self.workspace, 0o711)
         self.sockets = self.workspace / "sockets"
         self.sockets.mkdir()
@@ -578,6 +582,61 @@ def _die_with_parent():
         pass
 
 
+def start_reaper():
+    """Fork a helper that cleans up after this launcher however it ends.
+
+    jupyter_client ends a kernel that does not stop in time (and any ``shutdown_kernel(now=
+    True)``) with SIGKILL to the launcher's process group, which leaves no chance to clean
+    up. The helper runs in a session of its own, waits for end of file on a pipe only the
+    launcher holds, then does what :meth:`SandboxedKernel.stop` would have: the ``uid``
+    engine's kill of every process of the kernel's uid, and removal of the private folder
+    (bubblewrap's sandbox has already ended with the launcher, ``--die-with-parent``). Call
+    it before anything else: it forks. Returns the pipe's write end, for :func:`tell_reaper`.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            os.close(write_end)
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(quiet, fd)
+            _reap(read_end)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    return write_end
+
+
+def tell_reaper(write_end, workspace, confinement):
+    """Tell the helper what to clean up (one JSON line; the last line counts)."""
+    line = json.dumps({"workspace": str(workspace), "engine": confinement.engine,
+                       "uid": confinement.uid}) + "\n"
+    os.write(write_end, line.encode())
+
+
+def _reap(read_end):
+    data = b""
+    while True:
+        chunk = os.read(read_end, 4096)
+        if not chunk:
+            break
+        data += chunk
+    lines = [line for line in data.decode(errors="replace").splitlines() if line.strip()]
+    if not lines:
+        return
+    plan = json.loads(lines[-1])
+    if plan.get("engine") == "uid" and plan.get("uid") is not None:
+        from autograder.sandbox.confinement import Confinement
+        Confinement("uid", int(plan["uid"])).end_all_processes()
+    for _ in range(5):          # processes of an ending namespace may still be writing
+        shutil.rmtree(plan["workspace"], ignore_errors=True)
+        if not os.path.exists(plan["workspace"]):
+            return
+        time.sleep(0.5)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m autograder.sandbox.kernel",
@@ -585,8 +644,9 @@ def main(argv=None):
     parser.add_argument("-f", dest="connection_file", required=True,
                         help="the Jupyter connection file (written by the client)")
     args, kernel_args = parser.parse_known_args(argv)
+    reaper = start_reaper()
     _die_with_parent()
-    kernel = SandboxedKernel(args.connection_file, kernel_args)
+    kernel = SandboxedKernel(args.connection_file, kernel_args, reaper=reaper)
     signal.signal(signal.SIGTERM, kernel.request_stop)
     signal.signal(signal.SIGHUP, kernel.request_stop)
     signal.signal(signal.SIGINT, kernel.request_interrupt)
