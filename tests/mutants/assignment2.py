@@ -214,6 +214,15 @@ CORRECT_VARIANTS = [
            "    m_hat = config[\"m\"] / (1.0 - np.power(beta1, float(t)))\n"
            "    v_hat = config[\"v\"] / (1.0 - np.power(beta2, float(t)))\n",
            correct=True),
+    Mutant("sgd_in_place", OPTIM,
+           "    next_w = w - config[\"learning_rate\"] * dw\n",
+           "    w -= config[\"learning_rate\"] * dw\n    next_w = w\n",
+           correct=True),
+    Mutant("momentum_velocity_updated_in_place", OPTIM,
+           "    v = config[\"momentum\"] * v - config[\"learning_rate\"] * dw\n    next_w = w + v\n",
+           "    v = config.setdefault(\"velocity\", np.zeros_like(w))\n    v *= config[\"momentum\"]\n"
+           "    v -= config[\"learning_rate\"] * dw\n    next_w = w + v\n",
+           correct=True),
     Mutant("step_decay_with_floor", OPTIM,
            "lr = lr0 * gamma ** (t // step_size)", "lr = lr0 * gamma ** np.floor(t / step_size)",
            correct=True),

@@ -33,7 +33,9 @@ def run_rule(rule, w, grads, config):
     history = []
     for dw in grads:
         w, config = rule(w, dw, config)
-        history.append((np.asarray(w), dict(config)))
+        # copies: a rule may update its arrays in place on the next call
+        history.append((np.array(w, copy=True),
+                        {key: np.array(value, copy=True) for key, value in config.items()}))
     return history
 
 
