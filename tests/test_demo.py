@@ -28,7 +28,7 @@ def demo_run(course_copy, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("assignment", ["assignment0", "assignment1"])
+@pytest.mark.parametrize("assignment", ["assignment0", "assignment1", "assignment2"])
 def test_demo_grades_complete_full_untouched_zero_buggy_between(demo_run, assignment):
     grades = demo_run / "grades" / assignment
     scores = {name: json.loads((grades / f"{name}.json").read_text())
@@ -41,7 +41,7 @@ def test_demo_grades_complete_full_untouched_zero_buggy_between(demo_run, assign
     assert hidden_failures, "the hidden suite must catch the demo's bugs"
 
 
-@pytest.mark.parametrize("assignment", ["assignment0", "assignment1"])
+@pytest.mark.parametrize("assignment", ["assignment0", "assignment1", "assignment2"])
 def test_demo_writes_feedback_pages(demo_run, assignment):
     for name in ("complete", "untouched", "buggy"):
         page = (demo_run / "feedback" / assignment / f"{name}.md").read_text()
@@ -55,7 +55,7 @@ def test_demo_release_has_no_solutions(course_copy, demo_run):
     assert "raise NotImplementedError" in text
 
 
-@pytest.mark.parametrize("assignment", ["assignment0", "assignment1"])
+@pytest.mark.parametrize("assignment", ["assignment0", "assignment1", "assignment2"])
 def test_every_demo_bug_applies_to_the_reference(course_copy, assignment, tmp_path):
     mutants = load_mutants(course_copy, assignment)
     assert mutants, f"{assignment} has no mutants.json for the demo's buggy submission"
