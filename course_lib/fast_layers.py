@@ -305,23 +305,27 @@ class _ConvChunks:
             _im2col.columns_to_images(product, self.b, out, first, self.kernel_threads)
 
     def backward(self, worker, first, count, dout, cols, dx):
-        """Write dx of the chunk; return its (dW as (F, C*HH*WW), db) contributions."""
-        dcols = self.buffer("dcols", worker, count)
+        """Write dx of the chunk (unless dx is None); return its (dW as (F, C*HH*WW), db)
+        contributions."""
         if self.stacked:
             grad = self.images(dout, first, count)
             per_image = self.buffer("wgrads", worker, count)
             np.matmul(grad, cols.transpose(0, 2, 1), out=per_image)  # [dW db] of each image
             dw_and_db = per_image.sum(axis=0)
             dw_rows, db = dw_and_db[:, :-1], dw_and_db[:, -1]
-            np.matmul(self.w_rows.T, grad, out=dcols)
         else:
             grad = self.buffer("product", worker, count)  # dout of the chunk as (F, columns)
             _im2col.images_to_columns(dout, grad, first, self.kernel_threads)
             db = grad.sum(axis=1)
             dw_rows = grad @ cols.T
-            np.dot(self.w_rows.T, grad, out=dcols)
-        _im2col.col2im_into(dcols, dx, first, self.filter_h, self.filter_w, self.pad,
-                            self.stride, self.kernel_threads)
+        if dx is not None:
+            dcols = self.buffer("dcols", worker, count)
+            if self.stacked:
+                np.matmul(self.w_rows.T, grad, out=dcols)
+            else:
+                np.dot(self.w_rows.T, grad, out=dcols)
+            _im2col.col2im_into(dcols, dx, first, self.filter_h, self.filter_w, self.pad,
+                                self.stride, self.kernel_threads)
         return dw_rows, db
 
     def run(self, work):
@@ -378,7 +382,7 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, (x, w, b, {"stride": stride, "pad": pad}, kept_columns)
 
 
-def conv_backward_fast(dout, cache):
+def conv_backward_fast(dout, cache, input_grad=True):
     """Convolution layer backward pass.
 
     Parameters
@@ -387,10 +391,14 @@ def conv_backward_fast(dout, cache):
         Upstream gradient.
     cache : tuple
         From :func:`conv_forward_fast`.
+    input_grad : bool, default True
+        False skips dx (a third of the matrix products and the col2im): the first layer of
+        a network needs no gradient for the images, as in PyTorch when the input does not
+        require a gradient.
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W)
+    dx : ndarray, shape (N, C, H, W), or None if not ``input_grad``
     dw : ndarray, shape (F, C, HH, WW)
     db : ndarray, shape (F,)
         All in the forward pass's compute dtype.
@@ -402,7 +410,7 @@ def conv_backward_fast(dout, cache):
         raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
                          f"{layer.out_shape}; got {np.shape(dout)}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    dx = np.empty_like(x)
+    dx = np.empty_like(x) if input_grad else None
     reusable = frozenset()
     if (kept_columns is not None and getattr(_workspace, "cols_owner", None) is kept_columns
             and kept_columns[2:] == (layer.columns_home(), _im2col.BACKEND)):

@@ -90,6 +90,19 @@ def test_conv_matches_naive(backend, seed, layout):
     assert_conv_matches_naive(x, w, b, conv_param, rng)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_conv_backward_without_input_gradient(backend, seed, layout):
+    """input_grad=False returns dx as None and the same dw and db as a full backward pass."""
+    x, w, b, conv_param, rng = random_conv_case(100 + seed)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape)
+    _, dw, db = conv_backward_fast(dout, cache)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dx, dw_only, db_only = conv_backward_fast(dout, cache, input_grad=False)
+    assert dx is None
+    assert rel_error(dw_only, dw) < 1e-12 and rel_error(db_only, db) < 1e-12
+
+
 def test_conv_on_a_batch_spanning_many_chunks(backend, monkeypatch, layout):
     """Chunk boundaries (including a short last chunk) do not change the result."""
     set_chunk_bytes(monkeypatch, 3 * 27 * 25 * 8)  # 3 images a chunk

@@ -114,7 +114,8 @@ class ThreeLayerConvNet:
         loss = data_loss + 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))
         dhidden, grads["W3"], grads["b3"] = affine_backward(dscores, scores_cache)
         dpooled, grads["W2"], grads["b2"] = affine_relu_backward(dhidden, hidden_cache)
-        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dpooled, conv_cache)
+        # the images need no gradient: skip dx of the first layer
+        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dpooled, conv_cache, input_grad=False)
         grads["W3"] += self.reg * W3
         grads["W2"] += self.reg * W2
         grads["W1"] += self.reg * W1
