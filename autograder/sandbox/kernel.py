@@ -21,9 +21,11 @@ server) and never runs notebook code. It
    ROUTER (TCP) <-> DEALER (ipc) for shell, control, stdin and heartbeat, XPUB <-> XSUB for
    iopub. The shell and stdin DEALERs share one routing id, so ``input()`` requests reach the
    client that asked;
-5. ends the sandbox when the kernel exits, when it is told to stop (SIGTERM, or its parent
-   dies: SIGKILL of the launcher kills bwrap through ``--die-with-parent``), and removes the
-   private folder: whatever the notebook wrote is discarded.
+5. ends the sandbox when the kernel exits, when it is told to stop (SIGTERM, SIGHUP) or its
+   parent (the Jupyter client) is gone, and removes the private folder: whatever the
+   notebook wrote is discarded. SIGKILL of the launcher kills bwrap through
+   ``--die-with-parent``; a helper forked at start (:func:`start_reaper`) then removes the
+   folder.
 
 The launcher never opens a path the sandbox can write, never reads a pid from inside and
 never signals anything but the one process it started (``bwrap``; its pid namespace ends
@@ -572,16 +574,6 @@ class SandboxedKernel:
             self.workspace = None
 
 
-def _die_with_parent():
-    """Ask Linux to SIGTERM this launcher when the Jupyter client dies (best effort)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)          # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def start_reaper():
     """Fork a helper that cleans up after this launcher however it ends.
 
@@ -645,7 +637,6 @@ def main(argv=None):
                         help="the Jupyter connection file (written by the client)")
     args, kernel_args = parser.parse_known_args(argv)
     reaper = start_reaper()
-    _die_with_parent()
     kernel = SandboxedKernel(args.connection_file, kernel_args, reaper=reaper)
     signal.signal(signal.SIGTERM, kernel.request_stop)
     signal.signal(signal.SIGHUP, kernel.request_stop)
