@@ -24,8 +24,6 @@ import secrets
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path

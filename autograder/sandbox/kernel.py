@@ -120,7 +120,7 @@ def _json_frame(frames, offset):
     """Part ``offset`` after the signature of a Jupyter message (0 header, 1 parent header,
     2 metadata, 3 content) as a dict; ``{}`` when absent, too large or not a JSON object."""
     try:
-        index = next(i for i, frame in enumerate(frames) 
+        index = next(i for i, frame in enumerate(frames)
                      if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER)
         frame = frames[index + 2 + offset]
     except (StopIteration, IndexError):
@@ -129,7 +129,7 @@ def _json_frame(frames, offset):
         return {}
     try:
         value = json.loads(frame.bytes)
-    except ValueError:
+    except (ValueError, RecursionError):     # the kernel's frames are untrusted
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -645,6 +645,9 @@ def main(argv=None):
     try:
         kernel.start()
         code = kernel.run()
+    except Exception as exc:
+        say(f"the sandbox could not start the kernel: {type(exc).__name__}: {exc}")
+        raise
     finally:
         kernel.stop()
     if code is None:
