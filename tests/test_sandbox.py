@@ -391,7 +391,7 @@ def huge():
     return np.ones(500 * 2**20 // 8)
 def small():
     return np.ones(3)
-""", memory_mb=1024)
+""", memory_mb=1024, timeout=60.0)
     probe = box.import_module("probe")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(ProtocolError, match="transfer limit"):
@@ -458,3 +458,32 @@ def test_without_bubblewrap_the_grader_falls_back_loudly(monkeypatch):
     assert confinement.engine == ("uid" if running_as_root() else "none")
     assert confinement.description.startswith("WEAKER ISOLATION")
     assert "not installed" in confinement.description
+
+
+def test_a_python_environment_below_tmp_is_visible_inside(tmp_path):
+    """The private /tmp is mounted before the binds: a venv or checkout under /tmp (as CI
+    uses) stays visible to the child, while the rest of the machine's /tmp does not."""
+    confinement = choose_confinement()
+    if confinement.engine != "bubblewrap":
+        pytest.skip("only bubblewrap builds the child's filesystem")
+    shared = make_private_dir()
+    try:
+        os.chmod(shared, 0o755)
+        (shared / "lib").mkdir()
+        (shared / "lib" / "visible.txt").write_text("seen\n")
+        os.chmod(shared / "lib", 0o755)
+        (shared / "other.txt").write_text("not bound\n")
+        argv = confinement.wrap(["/bin/cat", str(shared / "lib" / "visible.txt")], shared / "lib",
+                                read_only=[str(shared / "lib")])
+        import subprocess
+        seen = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              **confinement.popen_kwargs())
+        assert seen.stdout == "seen\n", seen.stderr
+        unseen = subprocess.run(confinement.wrap(["/bin/cat", str(shared / "other.txt")],
+                                                 shared / "lib"),
+                                capture_output=True, text=True, timeout=60,
+                                **confinement.popen_kwargs())
+        assert unseen.returncode != 0
+    finally:
+        import shutil
+        shutil.rmtree(shared, ignore_errors=True)

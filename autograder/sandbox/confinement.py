@@ -192,8 +192,12 @@ class Confinement:
         """
         if self.engine != "bubblewrap":
             return list(argv)
-        args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-                "--new-session", "--clearenv", *_system_mounts()]
+        # bwrap mounts in order: the private /tmp, /dev and /proc come first, so that binds of
+        # host paths below /tmp (a checkout or venv there) are not hidden under the tmpfs.
+        args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
+                "--die-with-parent", "--new-session", "--clearenv",
+                "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+                *_system_mounts()]
         for path in ETC_FILES:
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
@@ -208,9 +212,7 @@ class Confinement:
             args += ["--ro-bind", str(host), str(inside)]
         for path in writable:
             args += ["--bind", str(path), str(path)]
-        args += ["--bind", str(workdir), SUBMISSION_DIR,
-                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-                 "--proc", "/proc", "--dev", "/dev", "--chdir", SUBMISSION_DIR]
+        args += ["--bind", str(workdir), SUBMISSION_DIR, "--chdir", SUBMISSION_DIR]
         for key, value in (env or {}).items():
             args += ["--setenv", key, value]
         return args + ["--", *argv]
