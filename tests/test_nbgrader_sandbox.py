@@ -14,6 +14,8 @@ zed      a solution cell that loops until the cell timeout: nbgrader interrupts 
 stubborn a solution cell that ignores SIGINT and loops: the launcher replaces the kernel
          after the interrupt goes unanswered, so the notebook is still graded (later cells
          without the lost state fail) instead of hanging or failing as a whole.
+crash    a solution cell that ends its kernel (``os._exit``): that cell fails, a fresh
+         kernel runs the rest, which fails without the lost state.
 
 Plus the kernel on its own (jupyter_client, no nbgrader): its identity and view of the
 machine, interrupt, and no orphans when its launcher is SIGKILLed.
@@ -88,6 +90,11 @@ LOOP = '''
 import time
 while True:            # never ends: the cell times out and nbgrader interrupts it
     time.sleep(0.05)
+'''
+
+CRASH = '''
+import os
+os._exit(1)            # the kernel ends mid-cell
 '''
 
 STUBBORN = '''
@@ -184,7 +191,7 @@ def autograded(tmp_path_factory):
               f"DAEMON_TOKEN = {token!r}\n" + MALICE)
 
     for student, extra in (("ada", None), ("mal", malice), ("zed", LOOP),
-                           ("stubborn", STUBBORN)):
+                           ("stubborn", STUBBORN), ("crash", CRASH)):
         folder = submitted / student / ASSIGNMENT
         shutil.copytree(release, folder)
         fill_in_reference(folder, source)
@@ -298,6 +305,16 @@ def test_a_cell_that_ignores_the_interrupt_still_gives_a_graded_notebook(autogra
     # the loop has the setup cell's imports any more.
     assert got == {**dict.fromkeys(FULL_MARKS, 0), "l2_distances_test": 2}
     assert autograded["elapsed"] < 600
+
+
+@pytest.mark.slow
+@needs_sandbox_kernel
+def test_a_cell_that_ends_its_kernel_fails_and_the_rest_is_graded(autograded):
+    cell = cells_by_id(graded_notebook(autograded, "crash"))["nearest_neighbours"]
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert errors and "exited with status 1" in errors[0].evalue
+    assert scores(autograded, "crash") == {**dict.fromkeys(FULL_MARKS, 0),
+                                           "l2_distances_test": 2}
 
 
 # -- configuration ------------------------------------------------------------------------

@@ -31,7 +31,11 @@ The launcher never opens a path the sandbox can write, never reads a pid from in
 never signals anything but the one process it started (``bwrap``; its pid namespace ends
 with it, taking daemons along). Interrupts travel as ``interrupt_request`` messages (the
 kernelspec's ``interrupt_mode`` is ``message``): ipykernel then raises SIGINT inside the
-sandbox. A SIGINT to the launcher itself is turned into the same message.
+sandbox. A SIGINT to the launcher itself is turned into the same message. A kernel that
+ignores an interrupt for :data:`INTERRUPT_GRACE_SECONDS`, or dies by itself after it started,
+is replaced by a fresh one in a fresh sandbox; the launcher tells the client that the cell
+is over (signed with the connection's key), so nbclient grades the rest of the notebook
+instead of failing it whole. ``AUTOGRADER_KERNEL_DEBUG=1`` logs every relayed message.
 
 Without bubblewrap the kernel runs as its own uid (``uid`` engine, root) or as the
 launcher's user (``none``), said loudly on stderr, as for the grader.
@@ -62,6 +66,7 @@ MAX_QUEUED = 10000
 # this long after an interrupt is replaced before that.
 INTERRUPT_GRACE_SECONDS = 5.0
 MAX_PARSED_BYTES = 64 * 1024
+MAX_REVIVALS = 10
 DELIMITER = b"<IDS|MSG>"
 # Passed from nbgrader's environment into the kernel (everything else is cleared).
 PASSED_ENV = ("COURSE_FAST", "COURSE_DATASET", "COURSE_LIB_IM2COL", "NBGRADER_EXECUTION")
@@ -116,14 +121,22 @@ def say(message):
     print(f"autograder sandbox kernel: {message}", file=sys.stderr, flush=True)
 
 
+def _delimiter_index(frames):
+    """Index of the ``<IDS|MSG>`` frame (routing frames come before it), else 0."""
+    return next((i for i, frame in enumerate(frames)
+                 if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER), 0)
+
+
 def _json_frame(frames, offset):
     """Part ``offset`` after the signature of a Jupyter message (0 header, 1 parent header,
     2 metadata, 3 content) as a dict; ``{}`` when absent, too large or not a JSON object."""
+    index = _delimiter_index(frames)
+    frame = frames[index] if index < len(frames) else b""
+    if len(frame) != len(DELIMITER) or bytes(frame) != DELIMITER:
+        return {}
     try:
-        index = next(i for i, frame in enumerate(frames)
-                     if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER)
         frame = frames[index + 2 + offset]
-    except (StopIteration, IndexError):
+    except IndexError:
         return {}
     if len(frame) > MAX_PARSED_BYTES:
         return {}
@@ -160,6 +173,8 @@ class Relay:
         self.session = None
         self.executing = None        # header of the execute_request not yet answered by idle
         self.interrupted_at = None   # when an interrupt of that execution was sent
+        self.executing_idents = []   # its routing frames (the client's identity)
+        self.kernel_spoke = False    # the current kernel sent something: it did start
         self.shutdown_requested_at = None
         self.socket_dir = Path(socket_dir)
         self.owner = owner
@@ -209,6 +224,7 @@ class Relay:
             old.close(linger=0)
             (self.socket_dir / f"k-{CHANNELS[channel]}").unlink(missing_ok=True)
             self._bind_kernel_side(channel)
+        self.kernel_spoke = False
 
     def send(self, sock, frames):
         """Send now if the peer can take it, else queue (a DEALER blocks without a peer)."""
@@ -262,14 +278,17 @@ class Relay:
                 ready.append(sock)
         return ready
 
-    # -- watching executions (only to replace a kernel that ignores interrupts) ----------
+    # -- watching executions (only to replace a kernel that ignores interrupts or dies) --
     def _observe(self, name, frames):
+        if name.endswith("from kernel"):
+            self.kernel_spoke = True
         if name not in ("shell from client", "control from client", "iopub from kernel"):
             return
         header = _json_frame(frames, 0)
         msg_type = header.get("msg_type")
         if name == "shell from client" and msg_type == "execute_request":
             self.executing, self.interrupted_at = header, None
+            self.executing_idents = [bytes(f) for f in frames[:_delimiter_index(frames)]]
         elif name == "control from client" and msg_type == "interrupt_request":
             self.note_interrupt()
         elif name == "control from client" and msg_type == "shutdown_request":
@@ -309,18 +328,29 @@ class Relay:
         self.send(self.back["control"], self._session().serialize(message, ident=[b"launcher"]))
         self.note_interrupt()
 
-    def abandon_execution(self, note):
-        """Tell the client the interrupted execution is over: ``note`` on its stderr, then
-        ``idle``, as the kernel would have (the client already failed the cell)."""
+    def abandon_execution(self, note, reply=False):
+        """Tell the client the running execution is over, as the kernel would have: ``note``
+        on its stderr, with ``reply`` an error ``execute_reply`` (after a timeout nbclient
+        made its own), then ``idle``. Messages are signed with the connection's key."""
         parent, self.executing, self.interrupted_at = self.executing, None, None
         if parent is None:
             return
         session = self._session()
-        for msg_type, content in (("stream", {"name": "stderr", "text": note}),
-                                  ("status", {"execution_state": "idle"})):
+
+        def publish(msg_type, content):
             message = session.msg(msg_type, content=content, parent=parent)
             self.send(self.front["iopub"], session.serialize(
                 message, ident=[f"kernel.autograder-launcher.{msg_type}".encode()]))
+
+        if not reply:
+            publish("stream", {"name": "stderr", "text": note})
+        else:
+            content = {"status": "error", "ename": "DeadKernelError", "evalue": note.strip(),
+                       "traceback": [note.strip()], "execution_count": None}
+            message = session.msg("execute_reply", content=content, parent=parent)
+            self.send(self.front["shell"],
+                      session.serialize(message, ident=self.executing_idents))
+        publish("status", {"execution_state": "idle"})
 
     def close(self):
         self.flush()
@@ -351,6 +381,7 @@ class SandboxedKernel:
         self.generation = 0
         self.stopping = False
         self.reaper = reaper
+        self.revivals = 0
         self._output = bytearray()
         self._dropped = 0
 
@@ -427,6 +458,30 @@ class SandboxedKernel:
         self._end_kernel()
         self.relay.renew_kernel_side()
         self.relay.abandon_execution(note)
+        self._launch()
+
+    def _may_revive(self):
+        """A kernel that died by itself (``os._exit``, a signal, the CPU limit, ``exit()``)
+        after it had started, while nobody asked it to stop, is replaced (a few times)."""
+        return (not self.stopping and self.relay.shutdown_requested_at is None
+                and self.relay.kernel_spoke and self.revivals < MAX_REVIVALS)
+
+    def _revive(self):
+        """Replace a kernel that died: the cell it was running fails with a note, the rest
+        of the notebook runs in a fresh kernel (as the grader's runner does for tests)."""
+        self.revivals += 1
+        code = self.process.returncode
+        if self.confinement.engine == "bubblewrap" and code is not None and code > 128:
+            code = 128 - code       # bwrap exits 128 + N when its command got signal N
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else \
+            f"exited with status {code}"
+        note = (f"\n[autograder] the kernel {how} while running this cell; a fresh kernel runs "
+                "the rest of the notebook, without the variables and imports of earlier "
+                "cells.\n")
+        say(f"the kernel {how}; starting a fresh one")
+        self._end_kernel()
+        self.relay.renew_kernel_side()
+        self.relay.abandon_execution(note, reply=True)
         self._launch()
 
     def _protect_course(self):
@@ -523,6 +578,10 @@ class SandboxedKernel:
                 output = self.process.stdout.fileno()
                 continue
             if self.process.poll() is not None:
+                if self._may_revive():
+                    self._revive()
+                    output = self.process.stdout.fileno()
+                    continue
                 break
             if self.relay.shutdown_ignored():
                 say("the kernel did not shut down when asked; ending its sandbox")
