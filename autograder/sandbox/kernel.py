@@ -380,6 +380,7 @@ class SandboxedKernel:
         self.run_dir = None
         self.generation = 0
         self.stopping = False
+        self.interrupt_requested = False
         self.reaper = reaper
         self.revivals = 0
         self._output = bytearray()
@@ -570,6 +571,9 @@ class SandboxedKernel:
         parent = os.getppid()
         output = self.process.stdout.fileno()
         while not self.stopping:
+            if self.interrupt_requested:
+                self.interrupt_requested = False
+                self.relay.interrupt()
             ready = self.relay.pump(200, extra=(output,) if output is not None else ())
             if output in ready and not self._read_output():
                 output = None
@@ -619,8 +623,8 @@ class SandboxedKernel:
         self.stopping = True
 
     def request_interrupt(self, *_):
-        if self.relay is not None:
-            self.relay.interrupt()
+        # Only a flag: a signal handler must not send on a socket the loop may be using.
+        self.interrupt_requested = True
 
     def stop(self):
         """End the sandbox (killing the process the launcher started) and clean up."""
