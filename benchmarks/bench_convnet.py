@@ -201,7 +201,7 @@ def bench_cifar(args):
     data = {key: data[key] for key in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
 
     np.random.seed(3)
-    model = cnn.ThreeLayerConvNet(weight_scale=1e-3, hidden_dim=500, reg=1e-3)
+    model = cnn.ThreeLayerConvNet(weight_scale=1e-2, hidden_dim=500, reg=1e-3)
     solver = Solver(model, data, num_epochs=1, batch_size=50, update_rule="adam",
                     optim_config={"learning_rate": 1e-3}, verbose=False, seed=0)
     start, cpu = time.perf_counter(), time.process_time()
