@@ -10,11 +10,12 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt setup.py pyproject.toml course_lib/_im2col_cython.pyx
+$(VENV)/.installed: requirements.txt setup.py pyproject.toml course_lib/_im2col_cython.pyx Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(PIP) install -r requirements.txt
 	$(BIN)/python -c "import numpy, nbgrader, dask, distributed, Cython, tqdm, matplotlib" \
 		|| { echo "make install: dependencies did not install; see the pip output above" >&2; exit 1; }
+	@command -v bwrap >/dev/null 2>&1 || echo "make install: NOTE bubblewrap (bwrap) is not installed; the grader will fall back to weaker isolation (apt-get install bubblewrap)" >&2
 	$(PIP) install --no-build-isolation -e .
 	$(BIN)/python -c "import course_lib.im2col as m; print('course_lib im2col backend:', m.BACKEND)"
 	$(BIN)/autograder kernel install
