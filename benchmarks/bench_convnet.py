@@ -11,14 +11,14 @@
    for one epoch on the 49 000 training images (target: at least 45% training and
    validation accuracy, an epoch in a few minutes on 2 cores), then ``DeepConvNet`` (below,
    the reference for the notebook's open-ended section)
-   (``--epochs``, default 5; target: at least 65% validation accuracy within 10 minutes
+   (``--epochs``, default 2; target: at least 65% validation accuracy within 10 minutes
    of training on 2 cores).
 
 Times are best-of interleaved rounds (``benchmarks.timing.interleaved_best``); on a shared
 machine run it twice and trust figures that agree.
 
     python -m benchmarks convnet
-    python -m benchmarks.bench_convnet --train --epochs 5
+    python -m benchmarks.bench_convnet --train
 """
 import argparse
 import sys
@@ -236,7 +236,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, nargs="+", default=None,
                         help="thread counts for the step comparison (default: as found, then 1)")
     parser.add_argument("--train", action="store_true", help="also train on CIFAR-10")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs of DeepConvNet (--train)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of DeepConvNet (--train)")
     args = parser.parse_args(argv)
     found, _ = thread_pools()
     for threads in args.threads or sorted({found, 1}, reverse=True):
