@@ -59,8 +59,10 @@ STACKED_MIN_PIXELS = 256
 # threads take whole chunks from this much column matrix per layer call on.
 STACKED_CHUNK_THREADS_MIN_BYTES = 1024 * 1024
 # Stacked columns (see _ConvChunks) of a layer call up to this size are kept whole, for
-# the backward pass to reuse instead of recomputing them.
-WHOLE_BATCH_COLUMNS_BYTES = 16 * 1024 * 1024
+# the backward pass to reuse instead of recomputing them. 32 MB holds ThreeLayerConvNet's
+# float32 7x7 layer for a batch of 50 (30.5 MB): measured at one thread (CPU time, min and
+# median of 40 interleaved steps, two runs) its training step took 4-7% less than with 16 MB.
+WHOLE_BATCH_COLUMNS_BYTES = 32 * 1024 * 1024
 # Scratch buffers up to this size are kept between calls (see _flat_buffer).
 WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
 
