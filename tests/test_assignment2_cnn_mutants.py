@@ -6,11 +6,11 @@ their inputs.
 Mutants are in ``tests/mutants/assignment2_cnn.py``; the hidden suite runs on each copy
 without the sandbox, in two workers (see ``tests/mutants/runner.py``).
 """
-import importlib.util
 
 import pytest
 
 from tests.mutants import assignment2_cnn as catalogue
+from tests.mutants.verdicts import assert_bug_caught, assert_variant_accepted, points_of
 from tests.mutants.runner import Job, grade_many, make_mutant
 
 ASSIGNMENT = "assignment2"
@@ -45,30 +45,6 @@ def cnn_outcomes(repo_root, hidden_dir, tmp_path_factory):
     return grade_many(jobs, base, workers=2)
 
 
-def failing(outcomes):
-    return {name for name, status in outcomes.items() if status != "passed"}
-
-
-def matches(test_id, expected):
-    """``expected`` names a test function or one parametrisation of it."""
-    return test_id == expected or ("[" not in expected and test_id.split("[")[0] == expected)
-
-
-def points_of(hidden_dir):
-    """``{test function name: points}`` from the ``points`` markers of the hidden files."""
-    points = {}
-    for file in catalogue.HIDDEN_FILES:
-        spec = importlib.util.spec_from_file_location(f"_hidden_{file[:-3]}", hidden_dir / file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for name in dir(module):
-            if name.startswith("test_"):
-                marks = [m for m in getattr(getattr(module, name), "pytestmark", [])
-                         if m.name == "points"]
-                points[name] = marks[0].args[0] if marks else 1
-    return points
-
-
 def test_catalogue_is_meaningful():
     names = [m.name for m in catalogue.ALL]
     assert len(names) == len(set(names)), "mutant names must be unique"
@@ -86,22 +62,13 @@ def test_hidden_suite_passes_the_reference(cnn_outcomes):
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", catalogue.BUGS, ids=lambda m: m.name)
 def test_hidden_suite_catches_bug(cnn_outcomes, mutant):
-    outcomes, output = cnn_outcomes[mutant.name]
-    assert outcomes, output
-    failed = failing(outcomes)
-    missed = [e for e in mutant.must_fail if not any(matches(t, e) for t in failed)]
-    assert not missed, (f"{mutant.name}: these hidden tests should fail but did not: {missed}\n"
-                        f"(failed: {sorted(failed)})")
+    assert_bug_caught(mutant, *cnn_outcomes[mutant.name])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", catalogue.CORRECT_VARIANTS, ids=lambda m: m.name)
 def test_hidden_suite_accepts_correct_variant(cnn_outcomes, mutant):
-    outcomes, output = cnn_outcomes[mutant.name]
-    assert outcomes, output
-    failed = failing(outcomes)
-    unexpected = sorted(t for t in failed if not any(matches(t, e) for e in mutant.must_fail))
-    assert not unexpected, f"{mutant.name} is correct but fails {unexpected}\n{output[-3000:]}"
+    assert_variant_accepted(mutant, *cnn_outcomes[mutant.name])
 
 
 @pytest.mark.slow
@@ -109,7 +76,7 @@ def test_hidden_suite_accepts_correct_variant(cnn_outcomes, mutant):
 def test_degenerate_submission_scores_near_zero(cnn_outcomes, hidden_dir, kind):
     """functions that return zeros, random values or their inputs earn at most 5% of the points"""
     outcomes, output = cnn_outcomes[f"degenerate_{kind}"]
-    points = points_of(hidden_dir)
+    points = points_of(hidden_dir, catalogue.HIDDEN_FILES)
     total = sum(points[t.split("[")[0]] for t in outcomes)
     earned = sum(points[t.split("[")[0]] for t, status in outcomes.items() if status == "passed")
     assert total > 0, output
