@@ -44,7 +44,6 @@ import itertools
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -226,9 +225,13 @@ class Confinement:
         """
         if self.engine != "uid" or self.uid is None:
             return
+        # kill(1) from procps, which every uid can run (the grader's own Python may sit where
+        # that uid cannot read it); Python from /usr as a second choice.
+        kill = shutil.which("kill", path="/usr/bin:/bin")
         code = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+        argv = [kill, "-9", "-1"] if kill else ["/usr/bin/python3", "-I", "-S", "-c", code]
         try:
-            subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd="/", timeout=30,
+            subprocess.run(argv, cwd="/", timeout=30,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"},
                            **self.popen_kwargs())
