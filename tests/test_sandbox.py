@@ -117,12 +117,12 @@ def make_box(tmp_path):
     """``make_box(**limits)`` -> a Sandbox over a copy of a folder holding ``probe.py``."""
     boxes = []
 
-    def make(source=STUDENT_MODULE, fork_server=True, **limits):
+    def make(source=STUDENT_MODULE, fork_server=True, engine=None, **limits):
         submission = tmp_path / f"submission{len(boxes)}"
         submission.mkdir()
         (submission / "probe.py").write_text(textwrap.dedent(source))
         private = make_private_dir()
-        confinement = choose_confinement()
+        confinement = choose_confinement(engine=engine)
         box = Sandbox(prepare_workdir(submission, private, owner=confinement.uid),
                       Limits(**{"timeout": 5.0, **limits}), fork_server=fork_server,
                       confinement=confinement)
@@ -339,8 +339,14 @@ def daemon():
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="counting processes reads /proc (Linux)")
-def test_processes_that_escape_their_group_end_with_the_sandbox(make_box):
-    box = make_box(source=ESCAPER)
+@pytest.mark.parametrize("engine", ["bubblewrap", "uid"])
+def test_processes_that_escape_their_group_end_with_the_sandbox(make_box, engine):
+    """bubblewrap: the pid namespace ends; uid fallback: every process of the uid is killed"""
+    if engine == "uid" and not running_as_root():
+        pytest.skip("the uid fallback needs root")
+    if engine == "bubblewrap" and choose_confinement().engine != "bubblewrap":
+        pytest.skip("bubblewrap cannot run here")
+    box = make_box(source=ESCAPER, engine=engine)
     uid = box.import_module("probe").daemon()
     time.sleep(0.5)
 
