@@ -1,7 +1,8 @@
 """Which Python the unprivileged child runs, and where it finds NumPy.
 
-The child runs as ``nobody``, so its interpreter, standard library and site-packages must
-be readable by other users. The grader's own interpreter may not be (a pyenv build under
+When the grader is root the child runs as its submission's own unprivileged uid, so its
+interpreter, standard library and site-packages must be readable by other users (and, under
+bubblewrap, they are bound read-only into the sandbox from those same paths). The grader's own interpreter may not be (a pyenv build under
 ``/root`` is a common case). :func:`child_interpreter` therefore tries the grader's
 interpreter first and then a system interpreter of the same ``major.minor`` version (same
 ABI, so the grader's compiled packages load), each started as the child would be and asked
