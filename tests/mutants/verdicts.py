@@ -48,3 +48,13 @@ def points_of(hidden_dir, files):
                          if m.name == "points"]
                 points[name] = marks[0].args[0] if marks else 1
     return points
+
+
+def assert_degenerate_earns_little(kind, outcomes, output, points, share=0.05):
+    """A degenerate submission (``kind``: zeros, random, inputs) earns at most ``share`` of
+    the hidden points; ``points`` maps test function names to their points."""
+    total = sum(points[t.split("[")[0]] for t in outcomes)
+    earned = sum(points[t.split("[")[0]] for t, status in outcomes.items() if status == "passed")
+    assert total > 0, output
+    assert earned <= share * total, (f"degenerate ({kind}) earns {earned} of {total} points: "
+                                     f"{sorted(t for t, s in outcomes.items() if s == 'passed')}")
