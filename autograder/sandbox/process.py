@@ -118,11 +118,6 @@ class _Child:
                 pass
         if hard:
             self.kill()
-        elif isinstance(self.process, subprocess.Popen):
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class _OutputBuffer:
