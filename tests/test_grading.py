@@ -235,3 +235,47 @@ def test_plugin_on_a_toy_course_points_root_output_and_reference(tmp_path):
     assert hidden["visibility"] == "hidden" and hidden["status"] == "passed"
     assert "def rewrite_myself" in (submission / "nnfs" / "toy.py").read_text(), \
         "the child works on a copy; the submission itself is never changed"
+
+
+RANDOM_SOLUTION = '''
+import numpy as np
+
+
+def initial_weights(n):
+    return np.random.randn(n)
+'''
+
+RANDOM_TESTS = '''
+import numpy as np
+
+
+def test_first_draw(student):
+    np.random.seed(0)   # seeds the grading process only, as in a student's own pytest run
+    print_me = student.import_module("nnfs.init").initial_weights(3)
+    assert False, f"drew {list(print_me)}"
+
+
+def test_second_draw(student):
+    assert False, f"drew {list(student.import_module('nnfs.init').initial_weights(3))}"
+'''
+
+
+def test_student_random_draws_are_the_same_in_every_grading_run(tmp_path):
+    """The child's global NumPy generator is seeded per test (from its id), so a net's
+    random start, and with it a borderline gradient check, cannot change between runs."""
+    root = tmp_path / "course"
+    source = root / "assignments" / "source" / "rand"
+    (source / "nnfs").mkdir(parents=True)
+    (source / "nnfs" / "__init__.py").write_text("")
+    (source / "nnfs" / "init.py").write_text(RANDOM_SOLUTION)
+    (source / "tests").mkdir()
+    (source / "tests" / "test_init.py").write_text(RANDOM_TESTS)
+    submission = Path(shutil.copytree(source, tmp_path / "submitted" / "erin" / "rand"))
+
+    def draws():
+        result = grade_submission(Course(root), "rand", submission, timeout=10)
+        return [re.search(r"drew \[.*?\]", t["output"]).group() for t in result["tests"]]
+
+    first = draws()
+    assert first == draws()
+    assert first[0] != first[1], "each test gets its own seed"

@@ -170,12 +170,14 @@ def test_float32_network(mine, theirs):
 @pytest.mark.points(2)
 def test_training_overfits_a_small_batch(mine):
     """plain gradient descent on ThreeLayerConvNet's gradients fits 12 examples"""
-    np.random.seed(3400)
     net = mine.ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=6, filter_size=3,
-                                 hidden_dim=30, weight_scale=0.05, dtype="float64")
+                                 hidden_dim=30, dtype="float64")
     rng = np.random.default_rng(3400)
+    # the start is fixed here: the student's own random initialisation is tested elsewhere
+    params = {name: 0.05 * rng.normal(size=np.shape(value)) if name.startswith("W")
+              else np.zeros(np.shape(value)) for name, value in net.params.items()}
+    net.params = params
     X, y = rng.normal(size=(12, 3, 8, 8)), rng.integers(0, 10, size=12)
-    params = net.params
     first = None
     for _ in range(60):
         loss, grads = net.loss(X, y)
