@@ -10,7 +10,16 @@ one (:func:`autograder.grading.submission_fingerprint`: the files the sandbox ge
 tests, the reference, every grader module, ``--hidden``, the limits, the Python and NumPy
 versions) and the grading ended cleanly (no ``error``, no ``grader_errors``, every test
 ran); ``--force`` regrades everything. At the end ``OUT/summary.csv`` and a grade table are
-written.
+written from EVERY result in OUT that the grader signed (:func:`results_in_out`), not just the
+ones graded in this run, so grading a subset into an existing folder keeps the others in the
+summary; a file that is not a valid signed result of the assignment is named on stderr and
+left out.
+
+Lateness (:mod:`autograder.lateness`): each result records ``submitted_at`` (nbgrader's
+``timestamp.txt``), ``due`` (``--due``, or the gradebook's due date with the student's
+extension) and ``late_by_seconds``. They are not in the fingerprint; they are recomputed for
+every submission of the run, and a kept result whose lateness changed is updated and signed
+again. Only ``--late-penalty zero`` lets lateness change a score.
 
 SIGTERM or SIGINT stops the batch: the pool workers (and, through them, the grading
 processes they started in their own sessions) are told to stop, then killed if they do
@@ -314,7 +323,7 @@ class _StopOnSignals:
 # -- grading many -------------------------------------------------------------------------------
 def grade_submissions(course, assignment, submissions, *, hidden=False, workers=None,
                       scheduler=None, out=None, force=False, progress=True, timeout=None,
-                      memory_mb=None):
+                      memory_mb=None, due=None, gradebook=None, late_penalty="none"):
     """Grade ``submissions`` and return their results in the given order.
 
     Parameters
@@ -338,12 +347,21 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
         Show a tqdm progress bar.
     timeout, memory_mb : optional
         Per-call time limit and memory limit of student code.
+    due : str, optional
+        The due date for every submission (``--due``); default: the gradebook's.
+    gradebook : str, optional
+        nbgrader's gradebook URL to read due dates and extensions from (default: the
+        course's, when its database exists).
+    late_penalty : {"none", "zero"}
+        ``zero``: a late submission scores 0 (nbgrader's ``penalty_method``); default none.
 
     Returns
     -------
     list of dict
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
+    from autograder.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates,
+                                     lateness_fields, read_submission_time)
     from autograder.grading import (SubmissionError, sandbox_interpreter,
                                     submission_fingerprint, sweep_stale_scratch)
     from autograder.result_signing import load_key, sign_result
@@ -356,7 +374,12 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     if hidden and not course.hidden_tests(assignment).is_dir():
         raise UserError(f"{assignment} has no hidden suite (expected "
                         f"{course.hidden_tests(assignment)}); leave out --hidden")
+    if late_penalty not in PENALTY_METHODS:
+        raise UserError(f"--late-penalty must be one of {', '.join(PENALTY_METHODS)}")
     plan = plan_submissions(assignment, submissions)
+    due_dates = course_due_dates(course, assignment, due=due, db_url=gradebook)
+    lateness = {name: lateness_fields(read_submission_time(path), due_dates.for_student(name))
+                for name, path in plan}
     sweep_stale_scratch()
     out = Path(out) if out is not None else Path("grades") / assignment
     out.mkdir(parents=True, exist_ok=True)
@@ -380,6 +403,13 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
             fingerprint = None          # the worker reports what is wrong with it
         keep, why = reusable(stored, fingerprint, key, name)
         if keep:
+            unsigned = {k: v for k, v in stored.items() if k != "signature"}
+            current = apply_lateness(unsigned, lateness[name], late_penalty)
+            if current != unsigned:
+                # the code is unchanged but the submission time, due date or penalty is not
+                current = sign_result(current, key)
+                write_json_atomically(out / f"{name}.json", current)
+                stored = current
             results[name] = stored
         else:
             todo.append((name, path))
@@ -405,7 +435,9 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
                                               hidden, limits.timeout, limits.memory_mb,
                                               interpreter)] = name
                     for future in runner.as_completed(list(futures)):
-                        result = sign_result(future.result(), key)
+                        name = futures[future]
+                        result = sign_result(apply_lateness(future.result(), lateness[name],
+                                                            late_penalty), key)
                         results[futures[future]] = result
                         write_json_atomically(out / f"{futures[future]}.json", result)
                         bar.set_postfix_str(f"{futures[future]}: {result['score']:g}/"
@@ -428,7 +460,11 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     else:
         bar.close()
     ordered = [results[name] for name, _ in plan]
-    write_summary_csv(out / "summary.csv", ordered)
+    everything, problems = results_in_out(out, assignment, key)
+    for problem in problems:
+        print(f"autograder grade: warning: {problem}; left out of {out / 'summary.csv'}",
+              file=sys.stderr)
+    write_summary_csv(out / "summary.csv", everything)
     if progress and len(todo) < len(plan):
         print(f"graded {len(todo)}, kept {len(plan) - len(todo)} stored results of unchanged "
               "submissions (--force regrades them)")
@@ -442,6 +478,47 @@ def _progress_bar(total, enabled, initial=0):
 
 
 # -- summaries ----------------------------------------------------------------------------------
+def results_in_out(out, assignment, key=None):
+    """Every result in the results folder ``out`` that a summary may count.
+
+    A file counts when it is a well-formed result (:func:`autograder.exporters.results.read_result`),
+    signed by the grader and of ``assignment``; one result per submission name.
+
+    Returns
+    -------
+    results : list of dict
+        Sorted by submission name.
+    problems : list of str
+        One line per ``*.json`` file left out, naming it and why.
+    """
+    from autograder.exporters.results import MalformedResult, read_result, result_files
+    from autograder.result_signing import load_key, verify_result
+    key = load_key() if key is None else key
+    results, problems, seen = [], [], {}
+    for path in result_files(out):
+        try:
+            result = read_result(path)
+        except MalformedResult as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        if not verify_result(result, key):
+            problems.append(f"{path}: its signature is missing or wrong (the grader did not "
+                            "write it, or it was edited)")
+            continue
+        if result["assignment"] != assignment:
+            problems.append(f"{path}: a result of {result['assignment']!r}, not of "
+                            f"{assignment!r}")
+            continue
+        if result["submission"] in seen:
+            problems.append(f"{path}: submission {result['submission']!r} was already read "
+                            f"from {seen[result['submission']]}")
+            continue
+        seen[result["submission"]] = path
+        results.append(result)
+    results.sort(key=lambda r: r["submission"])
+    return results, problems
+
+
 def status_counts(result):
     """How many tests of ``result`` passed, failed, errored and timed out."""
     counts = dict.fromkeys(STATUSES, 0)
@@ -450,9 +527,13 @@ def status_counts(result):
     return counts
 
 
+SUMMARY_LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
+
+
 def write_summary_csv(path, results):
-    """``submission, score, max_score, passed, failed, error, timeout, grading_error`` and one
-    score column per test (in the order tests first appear), written atomically."""
+    """``submission, score, max_score, passed, failed, error, timeout, grading_error,
+    submitted_at, due, late_by_seconds, late_penalty`` and one score column per test (in the
+    order tests first appear), written atomically. Unknown lateness leaves a cell empty."""
     test_names = []
     for result in results:
         for test in result.get("tests", []):
@@ -461,13 +542,15 @@ def write_summary_csv(path, results):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "score", "max_score", *STATUSES, "grading_error",
-                     *test_names])
+                     *SUMMARY_LATENESS_COLUMNS, *test_names])
     for result in results:
         scores = {test["name"]: test["score"] for test in result.get("tests", [])}
         counts = status_counts(result)
         writer.writerow([result["submission"], result["score"], result["max_score"],
                          *(counts[s] for s in STATUSES),
                          (result.get("error") or "").splitlines()[0] if result.get("error") else "",
+                         *("" if result.get(column) is None else result[column]
+                           for column in SUMMARY_LATENESS_COLUMNS),
                          *(scores.get(name, "") for name in test_names)])
     temporary = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
     temporary.write_text(buffer.getvalue(), encoding="utf-8")
@@ -476,12 +559,17 @@ def write_summary_csv(path, results):
 
 def format_grade_table(results):
     """The results as an aligned text table (one row per submission)."""
-    rows = [("submission", "score", "passed", "failed", "error", "timeout", "note")]
+    from autograder.lateness import format_duration
+    rows = [("submission", "score", "passed", "failed", "error", "timeout", "late", "note")]
     for result in results:
         counts = status_counts(result)
         note = (result.get("error") or "").splitlines()[0][:60] if result.get("error") else ""
+        late = result.get("late_by_seconds")
+        late = "" if late is None else ("no" if late <= 0 else format_duration(late))
+        if result.get("late_penalty"):
+            note = f"late penalty -{result['late_penalty']:g}" + (f"; {note}" if note else "")
         rows.append((result["submission"], f"{result['score']:g} / {result['max_score']:g}",
-                     *(str(counts[s]) for s in STATUSES), note))
+                     *(str(counts[s]) for s in STATUSES), late, note))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in rows]
@@ -513,6 +601,15 @@ def add_cli(subparsers):
                         help="seconds each call into student code may take (default 30)")
     parser.add_argument("--memory-mb", type=int, default=None,
                         help="memory limit of student code in MiB (default 2048)")
+    parser.add_argument("--due", default=None, metavar="TIME",
+                        help="due date of the assignment, e.g. '2026-12-01 23:59:00 UTC' "
+                             "(default: the gradebook's, with students' extensions)")
+    parser.add_argument("--gradebook", default=None, metavar="URL",
+                        help="nbgrader gradebook to read due dates from (default: the course's "
+                             "from nbgrader_config.py, else assignments/gradebook.db)")
+    parser.add_argument("--late-penalty", choices=("none", "zero"), default="none",
+                        help="none (default, as nbgrader): lateness is recorded, never scored; "
+                             "zero: a late submission scores 0")
     parser.set_defaults(func=run_cli)
 
 
@@ -523,8 +620,13 @@ def run_cli(args, course):
     results = grade_submissions(course, args.assignment, args.submissions, hidden=args.hidden,
                                 workers=args.workers, scheduler=args.scheduler, out=out,
                                 force=args.force, timeout=args.timeout,
-                                memory_mb=args.memory_mb)
-    print(format_grade_table(results))
+                                memory_mb=args.memory_mb, due=args.due,
+                                gradebook=args.gradebook, late_penalty=args.late_penalty)
+    everything, _ = results_in_out(out, args.assignment)
+    print(format_grade_table(everything))
+    if len(everything) > len(results):
+        print(f"(the table and summary.csv cover all {len(everything)} results in {out}; "
+              f"{len(results)} were graded or checked in this run)")
     weaker = next((r["isolation"] for r in results
                    if str(r.get("isolation") or "").startswith("WEAKER")), None)
     if weaker:

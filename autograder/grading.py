@@ -34,6 +34,7 @@ from struct import error as struct_error
 from pathlib import Path, PurePosixPath
 
 import autograder
+from autograder.lateness import TIMESTAMP_FILE
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
                                             submission_uid)
@@ -165,7 +166,8 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
     """sha256 of everything a result depends on.
 
     The submission's files (exactly those the sandbox copy takes: the copy's own ignore
-    rule; a zip is hashed whole), the instructor's assignment folder (public tests and
+    rule, and not nbgrader's ``timestamp.txt`` at the top, which :func:`grade_submission`
+    removes from the copy; a zip is hashed whole), the instructor's assignment folder (public tests and
     reference solution), the hidden suite when ``hidden``, every grader module and
     ``course_lib`` (:func:`grader_version`), the limits and the Python, NumPy and pytest
     versions. Equal fingerprints mean a regrade would give the same result.
@@ -180,8 +182,17 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
     hasher = hashlib.sha256()
     hasher.update(f"grader {grader_version()} {_runtime_versions()} hidden={bool(hidden)} "
                   f"timeout={limits.timeout} memory={limits.memory_mb}\n".encode())
+    top = os.path.realpath(submission)
+
+    def ignore(folder, names):
+        # nbgrader's timestamp.txt is when, not what: lateness is recorded apart
+        # (autograder.lateness) and the sandbox copy leaves the file out too
+        skipped = set(_copied_names(folder, names))
+        if folder == top and TIMESTAMP_FILE in names:
+            skipped.add(TIMESTAMP_FILE)
+        return skipped
     try:
-        _hash_tree(hasher, submission, "submission", ignore=_copied_names,
+        _hash_tree(hasher, submission, "submission", ignore=ignore,
                    max_bytes=MAX_UNPACKED_BYTES)
     except UnsafeFile as exc:
         raise SubmissionError(str(exc)) from None
@@ -610,6 +621,11 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
             snapshot = copy_regular_files(folder, private / "original")
         except (SubmissionTooLarge, UnsafeFile) as exc:
             return _failed(result, str(exc))
+        if submission_path.is_dir():
+            # not in the fingerprint (a new submission time must not regrade the code), so
+            # not in what the child sees either
+            for copy in (workdir, snapshot):
+                _remove_regular_file(Path(copy) / TIMESTAMP_FILE)
         grading_dir = private / "grading"
         grading_dir.mkdir(mode=0o700)
         ini_path = grading_dir / "pytest.ini"
@@ -643,6 +659,14 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
     result["max_score"] = round(sum(test["max_score"] for test in result["tests"]), 6)
     result["graded_at"] = _now()
     return result
+
+
+def _remove_regular_file(path):
+    try:
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _now():

@@ -194,3 +194,69 @@ def test_dask_local_cluster_grades_like_the_pool(course, submitted, pool_run, tm
         assert [(t["name"], t["score"], t["status"]) for t in dask_result["tests"]] == \
                [(t["name"], t["score"], t["status"]) for t in pool_result["tests"]]
     assert (tmp_path / "dask" / "alice.json").exists()
+
+
+def _summary_rows(out):
+    with open(out / "summary.csv", newline="") as handle:
+        return {row["submission"]: row for row in csv.DictReader(handle)}
+
+
+def test_summary_covers_every_signed_result_and_lateness_stays_current(course, tmp_path,
+                                                                       capsys):
+    """Grading a subset into an existing --out keeps the others in summary.csv; a result
+    whose signature fails is named and left out; nbgrader's timestamp.txt and the gradebook's
+    due date give the lateness, which follows a new timestamp without regrading the code."""
+    from nbgrader.api import Gradebook
+
+    from autograder.exporters.gradebook import gradebook_settings
+    from autograder.exporters.results import load_results
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, course_id=gradebook_settings(course).course_id) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT, duedate="2026-11-30 23:59:00 UTC")
+    folders = {name: copy_assignment(course, tmp_path / "submitted" / name / ASSIGNMENT)
+               for name in ("ann", "ben", "cat")}
+    (folders["ann"] / "timestamp.txt").write_text("2026-11-30 20:00:00.000000 UTC")
+    (folders["ben"] / "timestamp.txt").write_text("2026-12-01 00:59:00.500000 UTC")
+    out = tmp_path / "grades"
+    options = dict(workers=2, out=out, progress=False, timeout=10, gradebook=url)
+    first = grade_submissions(course, ASSIGNMENT, [folders["ann"], folders["ben"]], **options)
+    assert [r["late_by_seconds"] for r in first] == [0.0, 3600.5]
+    assert first[1]["due"] == "2026-11-30T23:59:00+00:00"
+    assert first[1]["score"] == first[1]["max_score"], "lateness alone never costs points"
+    grade_submissions(course, ASSIGNMENT, [folders["cat"]], **options)
+    rows = _summary_rows(out)
+    assert sorted(rows) == ["ann", "ben", "cat"]
+    assert rows["ben"]["late_by_seconds"] == "3600.5"
+    assert rows["ben"]["submitted_at"] == "2026-12-01T00:59:00+00:00"
+    assert rows["cat"]["late_by_seconds"] == "" and rows["cat"]["submitted_at"] == ""
+
+    # a new submission time: the result is updated and signed again, the code not regraded
+    (folders["ann"] / "timestamp.txt").write_text("2026-12-01 02:00:00.000000 UTC")
+    again = grade_submissions(course, ASSIGNMENT, [folders["ann"]], **options)[0]
+    assert again["graded_at"] == first[0]["graded_at"]
+    assert again["fingerprint"] == first[0]["fingerprint"]
+    assert again["late_by_seconds"] == 7260.0
+    stored = load_results(out, ASSIGNMENT)
+    assert not stored.problems
+    assert {r["submission"]: r["late_by_seconds"] for r in stored.results}["ann"] == 7260.0
+    # a penalty is applied only when asked for, to the stored result, without regrading
+    penalised = grade_submissions(course, ASSIGNMENT, [folders["ben"]], late_penalty="zero",
+                                  **options)[0]
+    assert penalised["score"] == 0 and penalised["late_penalty"] == first[1]["max_score"]
+    assert penalised["graded_at"] == first[1]["graded_at"]
+
+    # a result whose signature fails is reported and left out, not counted
+    capsys.readouterr()
+    cat = json.loads((out / "cat.json").read_text())
+    cat["tests"][0]["output"] = "edited by hand"     # still well-formed, no longer signed
+    (out / "cat.json").write_text(json.dumps(cat))
+    code = cli_main(["--course", str(course.root), "grade", ASSIGNMENT, str(folders["ann"]),
+                     "--out", str(out), "--workers", "1", "--gradebook", url])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "cat.json" in captured.err and "signature" in captured.err
+    assert sorted(_summary_rows(out)) == ["ann", "ben"]
+    table = captured.out.split("\n\n")[0]
+    assert "ann" in table and "ben" in table and "cat" not in table
+    assert "2 h 1 min" in table, "the grade table shows how late"

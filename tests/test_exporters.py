@@ -93,20 +93,54 @@ def test_percent():
 def test_grade_rows_one_row_per_submission_with_per_test_columns():
     header, rows = grade_rows(sample_results())
     assert header == [*FIXED_COLUMNS, PUBLIC_SOFTMAX, PUBLIC_SQUARE, HIDDEN_GRADIENT]
+    no_lateness = ["", "", "", ""]      # submitted_at, due, late_by_seconds, late_penalty
     assert rows == [
-        ["alice", "6", "6", "100", "2", "1", "3"],
-        ["bob", "1", "6", "16.67", "0", "1", "0"],
+        ["alice", "6", "6", "100", *no_lateness, "2", "1", "3"],
+        ["bob", "1", "6", "16.67", *no_lateness, "0", "1", "0"],
         # carol was graded without the hidden suite: her hidden cell stays empty, not 0
-        ["carol", "2", "3", "66.67", "2", "0", ""],
+        ["carol", "2", "3", "66.67", *no_lateness, "2", "0", ""],
     ]
 
 
 def test_public_only_sheet_has_no_hidden_column_or_points():
     header, rows = grade_rows(sample_results(), public_only=True)
     assert header == [*FIXED_COLUMNS, PUBLIC_SOFTMAX, PUBLIC_SQUARE]
-    assert rows == [["alice", "3", "3", "100", "2", "1"],
-                    ["bob", "1", "3", "33.33", "0", "1"],
-                    ["carol", "2", "3", "66.67", "2", "0"]]
+    assert rows == [["alice", "3", "3", "100", "", "", "", "", "2", "1"],
+                    ["bob", "1", "3", "33.33", "", "", "", "", "0", "1"],
+                    ["carol", "2", "3", "66.67", "", "", "", "", "2", "0"]]
+
+
+def test_lateness_columns_show_when_and_how_late_and_a_penalty():
+    from autograder.lateness import apply_lateness, lateness_fields, parse_time
+    due = parse_time("2026-11-30 23:59:00 UTC")
+    on_time, late = sample_results()[:2]
+    on_time = apply_lateness(on_time, lateness_fields(parse_time("2026-11-30 20:00:00 UTC"), due))
+    late = apply_lateness(late, lateness_fields(parse_time("2026-12-01 01:59:30.5 UTC"), due),
+                          penalty="zero")
+    check_result(on_time)
+    check_result(late)
+    header, rows = grade_rows([on_time, late])
+    assert header[:8] == ["submission", "score", "max_score", "percent", "submitted_at", "due",
+                          "late_by_seconds", "late_penalty"]
+    assert rows[0][:8] == ["alice", "6", "6", "100", "2026-11-30T20:00:00+00:00",
+                           "2026-11-30T23:59:00+00:00", "0", ""]
+    # 2 h 0.5 s late; the zero penalty takes bob's 1 point and says so
+    assert rows[1][:8] == ["bob", "0", "6", "0", "2026-12-01T01:59:30+00:00",
+                           "2026-11-30T23:59:00+00:00", "7230.5", "1"]
+    _, public = grade_rows([on_time, late], public_only=True)
+    assert public[1][1] == "0"
+    # without a penalty lateness is recorded, never scored
+    unpenalised = apply_lateness(late, lateness_fields(parse_time("2026-12-01 01:59:30.5 UTC"),
+                                                       due))
+    assert unpenalised["score"] == 1 and "late_penalty" not in unpenalised
+
+
+@pytest.mark.parametrize("field, value", [("late_by_seconds", -1), ("late_by_seconds", "1 h"),
+                                          ("submitted_at", 5), ("late_penalty", float("nan"))])
+def test_check_result_refuses_bad_lateness_fields(field, value):
+    result = dict(sample_results()[0], **{field: value})
+    with pytest.raises(MalformedResult, match=field):
+        check_result(result)
 
 
 def test_a_submission_name_never_becomes_a_spreadsheet_formula():

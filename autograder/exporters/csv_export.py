@@ -1,6 +1,8 @@
 """Grade sheet: one CSV row per submission with its total and per-test scores.
 
-Columns: ``submission, score, max_score, percent``, then one column per test named as
+Columns: ``submission, score, max_score, percent``, the lateness columns ``submitted_at,
+due, late_by_seconds, late_penalty`` (:mod:`autograder.lateness`; empty when unknown or no
+penalty was applied), then one column per test named as
 pytest names it (``tests/test_warmup.py::test_softmax_loss_small``), in the order
 :func:`autograder.exporters.results.ordered_test_names` gives, so the same results always
 give the same columns. A test a submission has no result for leaves its cell empty, which
@@ -16,7 +18,8 @@ import io
 from autograder.exporters.results import ordered_test_names, percent
 from autograder.exporters.student_view import public_points
 
-FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
+LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
+FIXED_COLUMNS = ("submission", "score", "max_score", "percent", *LATENESS_COLUMNS)
 
 
 def _number(value):
@@ -31,6 +34,21 @@ def _cell(text):
     a student-chosen submission name a formula, so it gets a ``'`` in front."""
     text = str(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _lateness_cells(result):
+    """``submitted_at, due, late_by_seconds, late_penalty`` of a result ("" when unknown)."""
+    cells = []
+    for column in LATENESS_COLUMNS:
+        value = result.get(column)
+        if value is None:
+            cells.append("")
+        elif column in ("late_by_seconds", "late_penalty") and not isinstance(value, bool) \
+                and isinstance(value, (int, float)):
+            cells.append(_number(value))
+        else:
+            cells.append(_cell(value))
+    return cells
 
 
 def grade_rows(results, public_only=False):
@@ -60,10 +78,13 @@ def grade_rows(results, public_only=False):
         scores = {test["name"]: test["score"] for test in result["tests"]}
         if public_only:
             score, max_score = public_points(result)
+            if result.get("late_penalty"):
+                score = max(0.0, score - result["late_penalty"])
         else:
             score, max_score = result["score"], result["max_score"]
         rows.append([_cell(result["submission"]), _number(score), _number(max_score),
                      _number(percent(score, max_score)),
+                     *_lateness_cells(result),
                      *(_number(scores.get(name)) for name in tests)])
     return header, rows
 

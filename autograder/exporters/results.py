@@ -68,7 +68,9 @@ def check_result(result):
     (non-empty strings), ``score`` and ``max_score`` (finite, ``0 <= score <= max_score``)
     and ``tests``, a list of dicts each with a unique ``name``, points like the top level,
     ``status`` in :data:`STATUSES`, ``visibility`` in :data:`VISIBILITIES` and a string
-    ``output``. Other keys (``fingerprint``, ``graded_at``, ``notebooks``) are allowed.
+    ``output``. The lateness keys, when present: ``submitted_at`` and ``due`` strings or
+    null, ``late_by_seconds`` a number >= 0 or null, ``late_penalty`` a number >= 0. Other
+    keys (``fingerprint``, ``graded_at``, ``notebooks``) are allowed.
     """
     if not isinstance(result, dict):
         raise MalformedResult(f"expected a JSON object, got {type(result).__name__}")
@@ -76,6 +78,13 @@ def check_result(result):
         if not isinstance(result.get(key), str) or not result[key]:
             raise MalformedResult(f"{key!r} must be a non-empty string, got {result.get(key)!r}")
     _check_points("the submission", result)
+    for key in ("submitted_at", "due"):
+        if result.get(key) is not None and not isinstance(result[key], str):
+            raise MalformedResult(f"{key!r} must be a time string or null, got {result[key]!r}")
+    for key in ("late_by_seconds", "late_penalty"):
+        value = result.get(key)
+        if value is not None and not (_is_number(value) and value >= 0):
+            raise MalformedResult(f"{key!r} must be a number >= 0 or null, got {value!r}")
     tests = result.get("tests")
     if not isinstance(tests, list):
         raise MalformedResult(f"'tests' must be a list, got {type(tests).__name__}")

@@ -1,0 +1,281 @@
+"""When a submission came in, when it was due, and how late it was.
+
+nbgrader records the time of every submission: ``nbgrader submit`` writes ``timestamp.txt``
+into the submitted folder (``"%Y-%m-%d %H:%M:%S.%f %Z"`` in the exchange's time zone, UTC by
+default) and ``nbgrader collect`` keeps it in ``submitted/<student>/<assignment>/``. The due
+date lives in the gradebook (``nbgrader db assignment add A --duedate ...``), with per-student
+extensions on the student's submission once ``nbgrader autograde`` has seen it.
+
+``autograder grade`` records in every result::
+
+    "submitted_at": "2026-12-01T10:00:00+00:00" or null (no timestamp.txt, e.g. a zip),
+    "due": "2026-11-30T23:59:00+00:00" or null (no due date known),
+    "late_by_seconds": 36060.0, 0.0 when on time, null when either time is unknown
+
+These fields are not part of the fingerprint (a new ``timestamp.txt`` or a moved due date
+does not regrade the code): the batch recomputes them for every result, stored or new, and
+re-signs a stored result whose lateness changed. Lateness never changes a score unless a
+penalty is asked for (``--late-penalty``, nbgrader's ``LateSubmissionPlugin.penalty_method``
+choices; nbgrader's own default, ``none``, applies none). With ``zero`` a late submission's
+``score`` is 0 and ``late_penalty`` holds the points taken; the tests keep their own scores.
+"""
+import datetime
+import os
+import re
+import stat
+from pathlib import Path
+
+from autograder.errors import UserError
+
+TIMESTAMP_FILE = "timestamp.txt"
+TIMESTAMP_MAX_BYTES = 256
+PENALTY_METHODS = ("none", "zero")
+LATENESS_FIELDS = ("submitted_at", "due", "late_by_seconds")
+
+_UTC = datetime.timezone.utc
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def parse_time(text):
+    """A time as nbgrader writes it (``2026-12-01 10:00:00.123456 UTC``), or ISO 8601, as an
+    aware UTC datetime.
+
+    A trailing zone may be a name (``UTC``, ``Europe/Zurich``: through dateutil) or an offset
+    (``+0100``); a time without a zone is UTC, as nbgrader reads it.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a time.
+    """
+    text = str(text).strip()
+    if not text:
+        raise ValueError("empty time")
+    parts = text.split(" ")
+    zone = None
+    if len(parts) == 3:          # nbgrader: date, time, zone
+        text, zone = " ".join(parts[:2]), parts[2]
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        from dateutil import parser
+        try:
+            moment = parser.parse(text)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"not a time: {text!r}") from exc
+    if zone is not None:
+        match = _OFFSET.match(zone)
+        if match:
+            sign = 1 if match.group(1) == "+" else -1
+            tz = datetime.timezone(sign * datetime.timedelta(hours=int(match.group(2)),
+                                                              minutes=int(match.group(3))))
+        else:
+            from dateutil import tz as dateutil_tz
+            tz = dateutil_tz.gettz(zone)
+            if tz is None:
+                raise ValueError(f"unknown time zone {zone!r}")
+        moment = moment.replace(tzinfo=tz)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    return moment.astimezone(_UTC)
+
+
+def iso(moment):
+    """``moment`` as ISO 8601 in UTC (seconds), or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(_UTC).isoformat(timespec="seconds")
+
+
+def read_submission_time(path):
+    """The time nbgrader recorded for a submission folder (its ``timestamp.txt``), or None.
+
+    Only a regular file directly in the folder is read (never through a link), at most
+    TIMESTAMP_MAX_BYTES; a zip, a missing or unreadable file or one that is not a time
+    gives None.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        return None
+    try:
+        fd = os.open(folder / TIMESTAMP_FILE,
+                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = os.read(fd, TIMESTAMP_MAX_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > TIMESTAMP_MAX_BYTES:
+        return None
+    try:
+        return parse_time(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def late_by_seconds(submitted_at, due):
+    """Seconds after ``due`` (0.0 when on time), or None when either time is unknown."""
+    if submitted_at is None or due is None:
+        return None
+    return max(0.0, round((submitted_at - due).total_seconds(), 3))
+
+
+def lateness_fields(submitted_at, due):
+    """The result fields ``submitted_at``, ``due`` and ``late_by_seconds``."""
+    return {"submitted_at": iso(submitted_at), "due": iso(due),
+            "late_by_seconds": late_by_seconds(submitted_at, due)}
+
+
+def apply_lateness(result, fields, penalty="none"):
+    """A copy of ``result`` with the lateness ``fields`` and, with ``penalty="zero"``, its
+    score set to 0 when late (``late_penalty``: the points taken).
+
+    The score before any penalty is always the sum of the tests' scores, so applying this
+    again with other fields or another penalty gives the right score.
+    """
+    if penalty not in PENALTY_METHODS:
+        raise UserError(f"unknown late penalty {penalty!r}; choose one of "
+                        f"{', '.join(PENALTY_METHODS)}")
+    updated = {key: value for key, value in result.items() if key != "late_penalty"}
+    updated.update(fields)
+    tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
+    raw = round(sum(float(t.get("score") or 0.0) for t in tests), 6)
+    updated["score"] = raw if tests else result.get("score", 0.0)
+    if penalty == "zero" and (fields.get("late_by_seconds") or 0) > 0 and updated["score"] > 0:
+        updated["late_penalty"] = updated["score"]
+        updated["score"] = 0.0
+    return updated
+
+
+def describe_lateness(result):
+    """One line for people ("submitted 2026-12-01 10:00 UTC, 10 h 1 min late"), or None
+    when the result holds no submission time."""
+    submitted = result.get("submitted_at")
+    if not submitted:
+        return None
+    try:
+        when = parse_time(submitted).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return None
+    late = result.get("late_by_seconds")
+    due = result.get("due")
+    if due:
+        try:
+            due_text = parse_time(due).strftime("%Y-%m-%d %H:%M UTC")
+        except ValueError:
+            due_text = None
+    else:
+        due_text = None
+    if not isinstance(late, (int, float)) or isinstance(late, bool) or due_text is None:
+        return f"submitted {when} (no due date known)"
+    if late <= 0:
+        return f"submitted {when}, on time (due {due_text})"
+    line = f"submitted {when}, {format_duration(late)} late (due {due_text})"
+    if result.get("late_penalty"):
+        line += f"; late penalty: -{result['late_penalty']:g} points"
+    return line
+
+
+def format_duration(seconds):
+    """``3 d 4 h``, ``2 h 5 min``, ``12 min``, ``40 s``."""
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+class DueDates:
+    """Due dates of one assignment: a fixed ``--due``, or the gradebook's (per student, with
+    extensions), or none.
+
+    Parameters
+    ----------
+    assignment : str
+    due : datetime or None
+        Overrides the gradebook for every student.
+    db_url : str or None
+        nbgrader's gradebook; a SQLite file that does not exist is not created (no due date).
+    course_id : str
+    """
+
+    def __init__(self, assignment, due=None, db_url=None, course_id="default_course"):
+        self.assignment = assignment
+        self.fixed = due
+        self.default = None
+        self.per_student = {}
+        self.source = "--due" if due is not None else None
+        if due is None and db_url and _database_exists(db_url):
+            self._read_gradebook(db_url, course_id)
+
+    def _read_gradebook(self, db_url, course_id):
+        try:
+            from nbgrader.api import Gradebook, MissingEntry
+        except ImportError:
+            return
+        try:
+            with Gradebook(db_url, course_id=course_id) as gradebook:
+                try:
+                    assignment = gradebook.find_assignment(self.assignment)
+                except MissingEntry:
+                    return
+                if assignment.duedate is None:
+                    return
+                self.default = assignment.duedate.replace(tzinfo=_UTC)
+                self.source = db_url
+                for submission in assignment.submissions:
+                    if submission.extension:
+                        self.per_student[submission.student_id] = \
+                            (assignment.duedate + submission.extension).replace(tzinfo=_UTC)
+        except Exception as exc:        # a broken gradebook must not stop grading
+            raise UserError(f"cannot read the due date of {self.assignment} from {db_url} "
+                            f"({exc}); give it with --due instead") from exc
+
+    def for_student(self, student):
+        """The due date that applies to ``student`` (extension included), or None."""
+        if self.fixed is not None:
+            return self.fixed
+        return self.per_student.get(student, self.default)
+
+
+def _database_exists(db_url):
+    if db_url.startswith("sqlite:///"):
+        return Path(db_url[len("sqlite:///"):]).is_file()
+    return True
+
+
+def course_due_dates(course, assignment, due=None, db_url=None):
+    """:class:`DueDates` for ``assignment`` of ``course``: ``due`` (a time string) if given,
+    else the gradebook at ``db_url`` or the course's (its ``nbgrader_config.py``)."""
+    if due is not None:
+        try:
+            return DueDates(assignment, due=parse_time(due))
+        except ValueError as exc:
+            raise UserError(f"--due {due!r} is not a time (use e.g. '2026-12-01 23:59:00 UTC' "
+                            "or 2026-12-01T23:59:00+01:00)") from exc
+    course_id = "default_course"
+    if db_url is None:
+        try:
+            from autograder.exporters.gradebook import gradebook_settings
+            settings = gradebook_settings(course)
+        except Exception:
+            return DueDates(assignment)
+        db_url, course_id = settings.db_url, settings.course_id
+    else:
+        try:
+            from autograder.exporters.gradebook import gradebook_settings
+            course_id = gradebook_settings(course).course_id
+        except Exception:
+            pass
+    return DueDates(assignment, db_url=db_url, course_id=course_id)
