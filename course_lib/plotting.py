@@ -11,10 +11,11 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogFormatter
+from matplotlib.ticker import FixedLocator, Formatter, FuncFormatter, LogLocator, NullFormatter
 
 __all__ = ["visualize_grid", "show_examples", "show_weight_grid", "show_class_templates",
-           "plot_training_history", "plot_cross_validation", "plot_learning_rate_curves"]
+           "plot_training_history", "plot_cross_validation", "plot_learning_rate_curves",
+           "plot_timings"]
 
 CIFAR_IMAGE_SHAPE = (32, 32, 3)
 
@@ -281,11 +282,31 @@ def plot_cross_validation(k_to_accuracies, xlabel="k"):
     return fig
 
 
-def plot_learning_rate_curves(lr_to_loss_history, smooth=1):
+class _PlainMinorLogFormatter(Formatter):
+    """Labels for the minor ticks of a log axis, as plain numbers ("2", "0.5", "30"): at 2, 3
+    and 5 times a power of ten when the axis spans at most about a decade and a half, at 2
+    and 5 up to two and a half decades, none beyond (the major ticks suffice and more
+    labels would overlap)."""
+
+    def __call__(self, value, pos=None):
+        low, high = sorted(self.axis.get_view_interval())
+        if value <= 0 or low <= 0:
+            return ""
+        decades = math.log10(high / low)
+        mantissa = round(value / 10.0 ** math.floor(math.log10(value) + 1e-9), 6)
+        shown = (2, 3, 5) if decades <= 1.5 else (2, 5) if decades <= 2.5 else ()
+        return f"{value:g}" if mantissa in shown else ""
+
+
+def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
     """Loss curves for several learning rates on a log scale, divergence marked.
 
-    A run whose loss became NaN or infinite (see ``Solver.diverged``) is drawn up to its
-    last finite value, which gets a cross, and its legend entry says where it diverged.
+    A loss that explodes would squash every other curve into the bottom of the picture (or,
+    with the y-limits set by hand, leave the picture). So losses are drawn clipped at
+    ``clip`` times the largest initial loss (a dotted line): a run that climbs above it is
+    drawn up to that line and marked with a cross where it leaves the picture. A run whose
+    loss became NaN or infinite (see ``Solver.diverged``) is drawn up to its last finite
+    value, and its legend entry says where it diverged.
 
     Parameters
     ----------
@@ -293,6 +314,8 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1):
         learning rate -> list of losses per iteration.
     smooth : int
         Width of a moving average applied to the finite part (1: none).
+    clip : float
+        The highest loss drawn, as a multiple of the largest first finite loss of the runs.
 
     Returns
     -------
@@ -300,33 +323,120 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1):
     """
     if not lr_to_loss_history:
         raise ValueError("plot_learning_rate_curves: no loss histories given.")
+    runs = {lr: np.asarray(losses, dtype=np.float64) for lr, losses in lr_to_loss_history.items()}
+    initial = [losses[np.isfinite(losses) & (losses > 0)][:1] for losses in runs.values()]
+    initial = np.concatenate(initial)
+    ceiling = clip * initial.max() if len(initial) else None
     fig, ax = plt.subplots(figsize=(9, 5))
-    for index, lr in enumerate(sorted(lr_to_loss_history)):
-        losses = np.asarray(lr_to_loss_history[lr], dtype=np.float64)
+    lowest = np.inf
+    for index, lr in enumerate(sorted(runs)):
+        losses = runs[lr]
         bad = np.flatnonzero(~np.isfinite(losses))
         stop = bad[0] if len(bad) else len(losses)
         finite = losses[:stop]
-        first_iteration = 0
-        if smooth > 1 and len(finite) >= smooth:
-            # scaled so that a diverging run's huge (but finite) losses cannot overflow the sum
-            scale = max(np.max(np.abs(finite)), np.finfo(np.float64).tiny)
-            finite = scale * np.convolve(finite / scale, np.ones(smooth) / smooth, mode="valid")
-            first_iteration = smooth - 1  # each average is drawn at its window's last point
+        above = np.flatnonzero(finite > ceiling) if ceiling is not None else []
+        if len(above):
+            finite = finite[:above[0] + 1]  # up to the first loss outside the picture
+        if ceiling is not None:
+            finite = np.minimum(finite, ceiling)
+        drawn = finite
+        if smooth > 1 and len(finite) > 1:
+            # each average is drawn at its window's last point; the first few average fewer
+            # losses, so that a short (diverging) run keeps every point
+            sums = np.cumsum(finite)
+            sums[smooth:] = sums[smooth:] - sums[:-smooth]
+            drawn = sums / np.minimum(np.arange(1, len(finite) + 1), smooth)
+            if len(above):
+                drawn[-1] = ceiling  # the curve still reaches the edge where it leaves
         label = f"lr = {lr:g}"
-        if len(bad):
+        if len(above):
+            label += f" (loss above {ceiling:.3g} at iteration {above[0] + 1})"
+        elif len(bad):
             label += f" (diverged at iteration {stop + 1})"
         colour = f"C{index}"
-        ax.plot(first_iteration + np.arange(len(finite)), np.where(finite > 0, finite, np.nan),
-                color=colour, label=label)
-        if len(bad) and stop > 0:
-            ax.plot(stop - 1, losses[stop - 1], "x", color=colour, markersize=12, mew=3)
+        positive = np.where(drawn > 0, drawn, np.nan)
+        ax.plot(np.arange(len(drawn)), positive, color=colour, label=label)
+        if np.any(positive > 0):
+            lowest = min(lowest, np.nanmin(positive))
+        if len(above):   # it leaves the picture here
+            ax.plot(above[0], ceiling, "x", color=colour, markersize=12, mew=3)
+        elif len(bad) and stop > 0:
+            ax.plot(stop - 1, finite[-1], "x", color=colour, markersize=12, mew=3)
     ax.set_yscale("log")
+    if ceiling is not None:
+        ax.axhline(ceiling, color="gray", linestyle=":", linewidth=1)
+        bottom = min(lowest, initial.min()) if np.isfinite(lowest) else initial.min()
+        ax.set_ylim(bottom / 1.3, ceiling * 1.6)
     # plain numbers ("2", "0.5"), not "2 x 10^0": losses often span less than a decade,
     # where only minor ticks get labels (a few of them when the range is wider)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    ax.yaxis.set_minor_formatter(_PlainMinorLogFormatter())
     ax.set_xlabel("Iteration")
-    ax.set_ylabel("Loss")
+    ax.set_ylabel("Loss" + (f" (clipped at {ceiling:.3g})" if ceiling is not None else ""))
     ax.set_title("Loss for different learning rates")
     ax.legend()
+    return fig
+
+
+def _timing_ticks(low, high, max_ticks=5):
+    """Tick positions for a log axis from ``low`` to ``high``: powers of ten, every second or
+    third one when there are many, or 1-2-5 steps when the range spans less than two decades."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    decades = [10.0 ** e for e in range(first, last + 1)]
+    inside = [t for t in decades if low <= t <= high]
+    if len(inside) < 2:
+        steps = [m * d for d in decades for m in (1, 2, 5)]
+        inside = [t for t in steps if low <= t <= high]
+    stride = max(1, math.ceil(len(inside) / max_ticks))
+    return inside[::stride]
+
+
+def _seconds_label(value, _=None):
+    """A duration in plain words: '2 s', '50 ms', '300 µs'."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if value >= scale or unit == "ns":
+            return f"{value / scale:.3g} {unit}"
+
+
+def plot_timings(seconds_by_name, title=None, reference=None):
+    """Horizontal bars of running times on a log axis, each labelled with its time and speed-up.
+
+    Parameters
+    ----------
+    seconds_by_name : dict
+        name -> seconds, drawn top to bottom in the dict's order.
+    title : str or None
+    reference : str or None
+        The name whose time the speed-ups are relative to (default: the first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes (log x), a few plainly labelled ticks
+    """
+    if not seconds_by_name:
+        raise ValueError("plot_timings: no timings given.")
+    names = list(seconds_by_name)
+    seconds = np.array([float(seconds_by_name[name]) for name in names])
+    if not np.all(np.isfinite(seconds) & (seconds > 0)):
+        raise ValueError(f"plot_timings: every time must be a positive number of seconds, "
+                         f"got {dict(zip(names, seconds))}.")
+    base = seconds_by_name[names[0] if reference is None else reference]
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(names) + 1.6))
+    positions = np.arange(len(names))[::-1]
+    ax.barh(positions, seconds, color="C0")
+    ax.set_yticks(positions, names)
+    ax.set_xscale("log")
+    low, high = seconds.min() / 3, seconds.max() * 3
+    ax.set_xlim(low, high * 10)  # room on the right for the labels of the bars
+    for position, value in zip(positions, seconds):
+        ax.text(value * 1.15, position, f"{_seconds_label(value)}  ({base / value:.3g}x)",
+                va="center", fontsize=9)
+    ax.xaxis.set_major_locator(FixedLocator(_timing_ticks(low, high * 10)))
+    ax.xaxis.set_major_formatter(FuncFormatter(_seconds_label))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=100))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("time (log scale); in brackets: speed-up over " + (reference or names[0]))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
-"""Plotting helpers draw the right number of things and save PNGs headless (Agg)."""
+"""Plotting helpers draw the right number of things and save PNGs headless (Agg); after
+drawing, tick labels do not overlap and every curve stays inside its own plot."""
 import matplotlib
 
 matplotlib.use("Agg", force=True)
@@ -11,6 +12,7 @@ import pytest  # noqa: E402
 from course_lib.plotting import (  # noqa: E402
     plot_cross_validation,
     plot_learning_rate_curves,
+    plot_timings,
     plot_training_history,
     show_class_templates,
     show_examples,
@@ -170,7 +172,7 @@ def test_cross_validation_scatter_and_error_bars(tmp_path):
 
 def test_learning_rate_curves_mark_divergence(tmp_path):
     stable = list(np.linspace(2.3, 1.0, 40))
-    diverging = [2.3, 3.0, 8.0, 50.0, float("nan"), float("nan")]
+    diverging = [2.3, 3.0, 8.0, 15.0, float("nan"), float("nan")]
     fig = plot_learning_rate_curves({1e-3: stable, 1e1: diverging})
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
@@ -179,20 +181,129 @@ def test_learning_rate_curves_mark_divergence(tmp_path):
     curves = [line for line in ax.get_lines() if line.get_label().startswith("lr")]
     assert len(curves[1].get_xdata()) == 4  # drawn up to the last finite loss
     crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
-    assert len(crosses) == 1 and crosses[0].get_ydata()[0] == 50.0
+    assert len(crosses) == 1 and crosses[0].get_ydata()[0] == 15.0
     assert saves_png(fig, tmp_path, "lr.png")
+
+
+def test_learning_rate_curves_clip_an_exploding_loss_at_the_top_of_the_plot():
+    stable = list(np.linspace(2.3, 1.0, 40))
+    exploding = [2.3, 3.0, 8.0, 50.0, 1e5, float("nan")]
+    fig = plot_learning_rate_curves({1e-3: stable, 1e1: exploding}, clip=10)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1] == "lr = 10 (loss above 23 at iteration 4)"
+    curve = [line for line in ax.get_lines() if line.get_label().startswith("lr = 10")][0]
+    np.testing.assert_allclose(curve.get_ydata(), [2.3, 3.0, 8.0, 23.0])
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == 3 and crosses[0].get_ydata()[0] == 23.0
 
 
 def test_learning_rate_curves_smoothing_keeps_iterations_aligned():
     fig = plot_learning_rate_curves({0.1: list(np.arange(1.0, 11.0))}, smooth=3)
     line = fig.axes[0].get_lines()[0]
-    np.testing.assert_array_equal(line.get_xdata(), np.arange(2, 10))
-    np.testing.assert_allclose(line.get_ydata(), np.arange(2.0, 10.0))
+    # each average at its window's last iteration; the first two average fewer losses
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(10))
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 1.5] + list(np.arange(2.0, 10.0)))
 
 
 def test_learning_rate_curves_smoothing_survives_huge_losses():
     diverging = [2.3, 1e200, 1e300, 1.7e308, float("inf")]
     fig = plot_learning_rate_curves({10.0: diverging}, smooth=2)
     line = fig.axes[0].get_lines()[0]
-    assert np.all(np.isfinite(line.get_ydata()))
-    assert len(line.get_xdata()) == 3
+    assert np.all(np.isfinite(line.get_ydata())) and max(line.get_ydata()) <= 23.0 + 1e-9
+    assert len(line.get_xdata()) == 2
+
+
+# --- what the eye sees: after drawing, inside the axes, labels apart ---------------------
+
+def visible_tick_labels(fig, axis):
+    """Window extents of the tick labels of ``axis`` ("x" or "y") that show text."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    ticks = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    labels = []
+    for tick in ticks.get_major_ticks() + ticks.get_minor_ticks():
+        text = tick.label1
+        if text.get_visible() and text.get_text() and low <= tick.get_loc() <= high:
+            labels.append((text.get_text(), text.get_window_extent(renderer)))
+    return labels
+
+
+def assert_apart(labels):
+    assert len(labels) >= 2, f"fewer than two labelled ticks: {labels}"
+    for index, (text, box) in enumerate(labels):
+        assert "$" not in text and "^" not in text, f"tick label {text!r} is not plain"
+        for other_text, other in labels[index + 1:]:
+            assert not box.overlaps(other), f"tick labels {text!r} and {other_text!r} overlap"
+
+
+def notebook_learning_rate_runs():
+    """Like the two-layer-net notebook's runs: too low, good, high, and one that explodes."""
+    iterations = np.arange(80)
+    rng = np.random.default_rng(3)
+    return {1e-5: list(2.3026 + 1e-4 * rng.standard_normal(80)),
+            2e-3: list(0.6 + 1.7 * np.exp(-iterations / 40) + 0.05 * rng.standard_normal(80)),
+            4e-3: list(0.5 + 1.8 * np.exp(-iterations / 20) + 0.05 * rng.standard_normal(80)),
+            1e0: [2.3, 2.9, 14.0, 410.0, 3e6, 1e40, 1e300, float("inf")]}
+
+
+def test_the_diverging_curve_is_drawn_inside_its_own_plot():
+    with np.errstate(over="ignore"):
+        fig = plot_learning_rate_curves(notebook_learning_rate_runs(), smooth=3)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    curves = {line.get_label(): line for line in ax.get_lines() if line.get_label().startswith("lr")}
+    diverging = [line for label, line in curves.items() if label.startswith("lr = 1 ")][0]
+    y = np.asarray(diverging.get_ydata(), dtype=float)
+    inside = (y >= low) & (y <= high)
+    assert inside.sum() >= 3, f"only {inside.sum()} points of the diverging curve lie in {low, high}"
+    assert y[inside].max() >= 5 * 2.3, "the diverging curve does not visibly rise"
+    for label, line in curves.items():  # the other curves are inside too, and not squashed
+        values = np.asarray(line.get_ydata(), dtype=float)
+        assert np.all((values >= low) & (values <= high)), f"{label} leaves the plot"
+    assert high / low < 1e3, "the y-range is so wide that the useful curves are squashed"
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and low <= crosses[0].get_ydata()[0] <= high
+
+
+@pytest.mark.parametrize("runs", [
+    notebook_learning_rate_runs(),
+    {0.1: list(np.linspace(2.3, 1.9, 30))},                  # less than a decade
+    {0.1: list(np.geomspace(2.3, 1e-4, 30)), 1.0: [2.3] * 5},  # many decades
+])
+def test_learning_rate_tick_labels_do_not_overlap(runs):
+    with np.errstate(over="ignore"):
+        fig = plot_learning_rate_curves(runs, smooth=3)
+    assert_apart(visible_tick_labels(fig, "y"))
+
+
+@pytest.mark.parametrize("timings", [
+    {"two loops": 25.0, "one loop": 31.0, "no loops": 0.04},  # the kNN notebook
+    {"naive": 0.2, "vectorised": 0.012},
+    {"naive": 0.5, "vectorised": 0.45},                       # less than a decade apart
+    {"slow": 300.0, "fast": 2e-6},                            # eight decades
+])
+def test_timing_chart_tick_labels_do_not_overlap(timings, tmp_path):
+    fig = plot_timings(timings, title="timings")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(timings)
+    bars = ax.patches
+    assert sorted(bar.get_width() for bar in bars) == sorted(timings.values())
+    labels = visible_tick_labels(fig, "x")
+    assert_apart(labels)
+    assert len(labels) <= 6
+    low, high = ax.get_xlim()
+    assert low < min(timings.values()) and max(timings.values()) < high
+    assert saves_png(fig, tmp_path, "timings.png")
+
+
+def test_timing_chart_labels_each_bar_with_time_and_speed_up():
+    fig = plot_timings({"two loops": 20.0, "no loops": 0.05})
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert texts == ["20 s  (1x)", "50 ms  (400x)"]
+    with pytest.raises(ValueError, match="positive"):
+        plot_timings({"broken": 0.0})
