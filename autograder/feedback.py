@@ -1,7 +1,18 @@
 """Turn grading results into feedback a student can read.
 
 ``autograder feedback ASSIGNMENT --results DIR`` writes one Markdown and one HTML page per
-``DIR/<submission>.json`` into ``DIR/feedback/``. The pages only show what the result already
+``DIR/<submission>.json`` into ``DIR/feedback/``. With ``--nbgrader`` the pages go into
+nbgrader's feedback layout instead, ``<course>/feedback/<student>/<assignment>/autograder.html``
+(and ``.md``), and the same section is inserted into every page ``nbgrader generate_feedback``
+wrote there (``<notebook>.html``), between ``<!-- autograder feedback -->`` markers that a
+re-run replaces: ``nbgrader release_feedback`` hands those pages back and students'
+``nbgrader fetch_feedback`` fetches them (it fetches only pages named after a submitted
+notebook, hence the insertion). Each page also shows when the submission came in and how
+late it was (:mod:`autograder.lateness`), and, when the course's gradebook (or
+``--gradebook``) has them, the TAs' manual grades and comments on the inline answers
+(:mod:`autograder.manual_grades`).
+
+The pages only show what the result already
 holds for the student: hidden tests are named ``hidden test N`` and their ``output`` was
 sanitised by the grader (the docstring's first line and what went wrong in the grader's words,
 never the test code, inputs, expected values or the student's exception text). Every string is
@@ -9,10 +20,14 @@ escaped for HTML or Markdown; the score lines show public and hidden tests apart
 only with ``--published``.
 """
 import html
+import os
 import re
+import sys
 from pathlib import Path
 
+from autograder.errors import UserError
 from autograder.exporters.results import load_results
+from autograder.lateness import describe_lateness
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_code_block,
                                                markdown_inline, public_points)
 
@@ -31,18 +46,35 @@ def _table(tests):
     return lines
 
 
-def render_markdown(result, published=False):
+def _points(value):
+    return "-" if value is None else f"{value:g}"
+
+
+def _manual_score(entry):
+    if entry["max_score"] is None:
+        return "comment"
+    if entry["score"] is None:
+        return f"not graded yet / {_points(entry['max_score'])}"
+    return f"{_points(entry['score'])} / {_points(entry['max_score'])}"
+
+
+def render_markdown(result, published=False, manual=None):
     """Return the feedback page for one result as Markdown text.
 
     Every string a student can influence is escaped (:mod:`autograder.exporters.student_view`);
     test output sits in code blocks it cannot close. Public and hidden tests are listed and
-    summed apart; ``published`` adds the total.
+    summed apart; ``published`` adds the total. ``manual``: the student's manually graded
+    answers (:func:`autograder.manual_grades.read_manual_grades`), listed in their own section.
     """
     title = markdown_inline(f"{result['assignment']} ({result['submission']})")
     public = [t for t in result["tests"] if t.get("visibility") != "hidden"]
     hidden = [t for t in result["tests"] if t.get("visibility") == "hidden"]
     score, max_score = public_points(result)
-    lines = [f"# Feedback: {title}", "", f"**Public tests: {score:g} / {max_score:g} points**", ""]
+    lines = [f"# Feedback: {title}", ""]
+    lateness = describe_lateness(result)
+    if lateness:
+        lines += [f"*{markdown_inline(lateness[0].upper() + lateness[1:])}*", ""]
+    lines += [f"**Public tests: {score:g} / {max_score:g} points**", ""]
     lines += _table(public)
     if hidden:
         score, max_score = hidden_points(result)
@@ -51,6 +83,13 @@ def render_markdown(result, published=False):
         lines += _table(hidden)
         if published:
             lines += ["", f"**Total: {result['score']:g} / {result['max_score']:g} points**"]
+    if manual:
+        lines += ["", "## Manually graded answers", "",
+                  "| notebook | answer | points | comment |", "|---|---|---|---|"]
+        for entry in manual:
+            lines.append(f"| {markdown_inline(entry['notebook'])} | "
+                         f"{markdown_inline(entry['cell'])} | {_manual_score(entry)} | "
+                         f"{markdown_inline(entry['comment'])} |")
     details = [t for t in result["tests"] if t["status"] != "passed" and t.get("output")]
     if details:
         lines += ["", "## What to fix", ""]
@@ -77,12 +116,26 @@ def _summary_lines(result, published):
     return lines
 
 
-def render_html(result, published=False):
-    """Return the feedback page for one result as a standalone HTML document.
+STYLE = """
+.autograder-feedback {{ font-family: sans-serif; }}
+.autograder-feedback table {{ border-collapse: collapse; }}
+.autograder-feedback td, .autograder-feedback th {{ border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }}
+.autograder-feedback tr.passed td:nth-child(4) {{ color: #080; }}
+.autograder-feedback tr.failed td:nth-child(4), .autograder-feedback tr.error td:nth-child(4),
+.autograder-feedback tr.timeout td:nth-child(4) {{ color: #b00; font-weight: bold; }}
+.autograder-feedback pre {{ margin: 0; white-space: pre-wrap; max-width: 60em; }}
+.autograder-feedback .late {{ color: #b00; }}
+""".format()
 
-    Every string from the result is HTML-escaped; the score lines keep public and hidden
-    tests apart (``published`` adds the total).
+
+def render_section(result, published=False, manual=None, heading="h1"):
+    """The feedback for one result as an HTML fragment (a ``<div>`` with its own style), to
+    stand alone (:func:`render_html`) or to go into nbgrader's feedback pages.
+
+    Every string from the result and the gradebook is HTML-escaped; the score lines keep
+    public and hidden tests apart (``published`` adds the total).
     """
+    sub = "h2" if heading == "h1" else "h3"
     rows = []
     for test in result["tests"]:
         status = test["status"] if test["status"] in STATUS_MARK else "unknown"
@@ -96,25 +149,60 @@ def render_html(result, published=False):
     notebook_items = "".join(
         f"<li>{html.escape(str(n.get('notebook', '')))}: {html.escape(str(n.get('message', '')))}</li>"
         for n in notes)
-    notebooks = f"<h2>Notebooks</h2><ul>{notebook_items}</ul>" if notes else ""
+    notebooks = f"<{sub}>Notebooks</{sub}><ul>{notebook_items}</ul>" if notes else ""
     summary = "".join(f"<p><b>{html.escape(line)}</b></p>"
                       for line in _summary_lines(result, published))
+    lateness = describe_lateness(result)
+    late_class = "late" if (result.get("late_by_seconds") or 0) > 0 else "lateness"
+    lateness = (f"<p class='{late_class}'>{html.escape(lateness[0].upper() + lateness[1:])}</p>"
+                if lateness else "")
+    manual_rows = "".join(
+        f"<tr><td>{html.escape(str(entry['notebook']))}</td>"
+        f"<td>{html.escape(str(entry['cell']))}</td>"
+        f"<td>{html.escape(_manual_score(entry))}</td>"
+        f"<td><pre>{html.escape(str(entry['comment']))}</pre></td></tr>"
+        for entry in manual or [])
+    manual_table = (f"<{sub}>Manually graded answers</{sub}><table><tr><th>notebook</th>"
+                    f"<th>answer</th><th>points</th><th>comment</th></tr>{manual_rows}</table>"
+                    if manual else "")
+    title = html.escape(f"{result['assignment']}: {result['submission']}")
+    return f"""<div class="autograder-feedback"><style>{STYLE}</style>
+<{heading}>Autograder feedback: {title}</{heading}>
+{lateness}{summary}
+<table><tr><th>test</th><th>visibility</th><th>points</th><th>result</th><th>what to fix</th></tr>
+{chr(10).join(rows)}
+</table>{notebooks}{manual_table}</div>"""
+
+
+def render_html(result, published=False, manual=None):
+    """Return the feedback page for one result as a standalone HTML document
+    (:func:`render_section` in a page)."""
     title = html.escape(f"{result['assignment']}: {result['submission']}")
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Feedback {title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }}
-tr.passed td:nth-child(4) {{ color: #080; }} tr.failed td:nth-child(4), tr.error td:nth-child(4),
-tr.timeout td:nth-child(4) {{ color: #b00; font-weight: bold; }}
-pre {{ margin: 0; white-space: pre-wrap; max-width: 60em; }}
-</style></head><body>
-<h1>Feedback: {title}</h1>
-{summary}
-<table><tr><th>test</th><th>visibility</th><th>points</th><th>result</th><th>what to fix</th></tr>
-{chr(10).join(rows)}
-</table>{notebooks}</body></html>
+<style>body {{ margin: 2em; }}</style></head><body>
+{render_section(result, published, manual)}
+</body></html>
 """
+
+
+SECTION_BEGIN = "<!-- autograder feedback: begin -->"
+SECTION_END = "<!-- autograder feedback: end -->"
+
+
+def insert_section(page, section):
+    """``page`` (an HTML document nbgrader wrote) with ``section`` between the markers just
+    before ``</body>``; an earlier inserted section is replaced, not repeated."""
+    block = f"{SECTION_BEGIN}\n{section}\n{SECTION_END}"
+    start = page.find(SECTION_BEGIN)
+    if start >= 0:
+        end = page.find(SECTION_END, start)
+        if end >= 0:
+            return page[:start] + block + page[end + len(SECTION_END):]
+    body_end = page.lower().rfind("</body>")
+    if body_end < 0:
+        return page + "\n" + block + "\n"
+    return page[:body_end] + block + "\n" + page[body_end:]
 
 
 def page_stem(submission):
@@ -124,43 +212,150 @@ def page_stem(submission):
     return stem or "submission"
 
 
-def write_feedback(results, out_dir, published=False):
+def _write_text(path, text):
+    """Write ``path`` whole or not at all (temporary file + rename)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_feedback(results, out_dir, published=False, manual_grades=None):
     """Write ``<submission>.md`` and ``<submission>.html`` for each result into ``out_dir``.
 
+    ``manual_grades``: ``{student: entries}`` (:func:`autograder.manual_grades.read_manual_grades`).
     Returns the list of written Markdown paths.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    manual_grades = manual_grades or {}
     written = []
     for result in results:
+        manual = manual_grades.get(result["submission"])
         stem = out_dir / page_stem(result["submission"])
-        stem.with_name(stem.name + ".md").write_text(render_markdown(result, published),
-                                                     encoding="utf-8")
-        stem.with_name(stem.name + ".html").write_text(render_html(result, published),
-                                                       encoding="utf-8")
+        _write_text(stem.with_name(stem.name + ".md"), render_markdown(result, published, manual))
+        _write_text(stem.with_name(stem.name + ".html"), render_html(result, published, manual))
         written.append(stem.with_name(stem.name + ".md"))
     return written
 
 
+#: nbgrader student ids the pages may be filed under (a folder name, never a path).
+SAFE_STUDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+NBGRADER_PAGE = "autograder"
+
+
+def write_nbgrader_feedback(results, feedback_root, published=False, manual_grades=None):
+    """Write the pages into nbgrader's layout ``feedback_root/<student>/<assignment>/``.
+
+    ``autograder.md`` and ``autograder.html`` go there; the section is also inserted into
+    every other ``*.html`` page in the folder (those ``nbgrader generate_feedback`` wrote,
+    one per notebook), which is what ``nbgrader release_feedback`` hands back.
+
+    Returns
+    -------
+    written : list of Path
+        The pages written or updated.
+    problems : list of str
+        Results not written (a submission name that is not a student id) and folders
+        without nbgrader's pages (``fetch_feedback`` would not deliver the autograder's).
+    """
+    feedback_root = Path(feedback_root)
+    manual_grades = manual_grades or {}
+    written, problems = [], []
+    for result in results:
+        student = str(result["submission"])
+        if not SAFE_STUDENT.fullmatch(student) or ".." in student:
+            problems.append(f"{student!r} is not an nbgrader student id; its page was not "
+                            "written (grade nbgrader's submitted/<student>/<assignment> folders)")
+            continue
+        manual = manual_grades.get(student)
+        folder = feedback_root / student / result["assignment"]
+        folder.mkdir(parents=True, exist_ok=True)
+        own = folder / f"{NBGRADER_PAGE}.html"
+        _write_text(folder / f"{NBGRADER_PAGE}.md", render_markdown(result, published, manual))
+        _write_text(own, render_html(result, published, manual))
+        written += [folder / f"{NBGRADER_PAGE}.md", own]
+        section = render_section(result, published, manual, heading="h2")
+        pages = [page for page in sorted(folder.glob("*.html"))
+                 if page != own and not page.is_symlink() and page.is_file()]
+        for page in pages:
+            _write_text(page, insert_section(page.read_text(encoding="utf-8"), section))
+            written.append(page)
+        if not pages:
+            problems.append(f"{folder} has no page of nbgrader's yet: run `nbgrader "
+                            f"generate_feedback {result['assignment']}` and then this command "
+                            "again, or students' fetch_feedback will not get the autograder's "
+                            "feedback")
+    return written, problems
+
+
 def add_cli(subparsers):
     parser = subparsers.add_parser(
-        "feedback", help="write a Markdown and HTML feedback page per graded submission")
+        "feedback", help="write a Markdown and HTML feedback page per graded submission",
+        description="Write feedback pages from the results of `autograder grade`: into "
+                    "RESULTS/feedback/, or with --nbgrader into nbgrader's feedback folders "
+                    "(after `nbgrader generate_feedback`, before `nbgrader release_feedback`).")
     parser.add_argument("assignment")
     parser.add_argument("--results", type=Path, required=True,
                         help="folder of <submission>.json results from `autograder grade`")
     parser.add_argument("--to", type=Path, default=None,
-                        help="output folder (default: RESULTS/feedback)")
+                        help="output folder (default: RESULTS/feedback; with --nbgrader: the "
+                             "course's nbgrader feedback folder, feedback/<student>/ASSIGNMENT)")
+    parser.add_argument("--nbgrader", action="store_true",
+                        help="write into nbgrader's feedback layout and add the autograder's "
+                             "section to the pages of `nbgrader generate_feedback`, so that "
+                             "`nbgrader release_feedback` hands it back")
+    parser.add_argument("--gradebook", default=None, metavar="URL",
+                        help="nbgrader gradebook to read manual grades and comments from "
+                             "(default: the course's, when it exists)")
     parser.add_argument("--published", action="store_true",
                         help="the hidden tests' results are published: add the total of public "
                              "and hidden tests (by default the pages show them apart)")
     parser.set_defaults(func=run_cli)
 
 
+def _nbgrader_settings(course):
+    """(db_url, course_id, nbgrader root) of the course, or Nones when it has no config."""
+    try:
+        from autograder.exporters.gradebook import gradebook_settings
+        settings = gradebook_settings(course)
+    except (ImportError, UserError, AttributeError):
+        return None, None, None
+    return settings.db_url, settings.course_id, Path(settings.autograded_root).parent
+
+
 def run_cli(args, course):
+    from autograder.manual_grades import gradebook_exists, read_manual_grades
     loaded = load_results(args.results, args.assignment)
-    for path in write_feedback(loaded.results, args.to or args.results / "feedback",
-                               published=args.published):
+    db_url, course_id, nbgrader_root = _nbgrader_settings(course)
+    if args.gradebook:
+        db_url = args.gradebook
+    manual = {}
+    if db_url and gradebook_exists(db_url):
+        try:
+            manual = read_manual_grades(db_url, course_id or "default_course", args.assignment,
+                                        [r["submission"] for r in loaded.results])
+        except ImportError:
+            print("autograder feedback: nbgrader is not installed; manual grades left out",
+                  file=sys.stderr)
+        print(f"manual grades of {len(manual)} student(s) from {db_url}")
+    elif args.gradebook:
+        raise UserError(f"the gradebook {args.gradebook} does not exist")
+    problems = []
+    if args.nbgrader:
+        root = args.to or (nbgrader_root / "feedback" if nbgrader_root else None)
+        if root is None:
+            raise UserError("no nbgrader course found for --nbgrader; give the feedback "
+                            "folder with --to")
+        written, problems = write_nbgrader_feedback(loaded.results, root,
+                                                    published=args.published,
+                                                    manual_grades=manual)
+    else:
+        written = write_feedback(loaded.results, args.to or args.results / "feedback",
+                                 published=args.published, manual_grades=manual)
+    for path in written:
         print(f"wrote {path}")
+    for problem in problems:
+        print(f"warning: {problem}")
     for problem in loaded.problems:
         print(f"not included: {problem}")
     return 1 if loaded.problems else 0
