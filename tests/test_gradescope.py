@@ -330,3 +330,49 @@ def test_scripts_are_valid_bash(script):
     assert os.access(path, os.X_OK), f"{script} must be executable in the checkout too"
     checked = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def _fake_tools(folder, python_version):
+    """A folder for PATH with a `python3` that reports ``python_version`` and an `apt-get`
+    that only records that it was called."""
+    folder.mkdir()
+    (folder / "python3").write_text(f"#!/bin/sh\necho 'Python {python_version}'\n")
+    (folder / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" >> '{folder}/apt-get.calls'\n")
+    for tool in ("python3", "apt-get"):
+        (folder / tool).chmod(0o755)
+    return folder
+
+
+def _run_setup(fake, *args):
+    import subprocess
+
+    from autograder.exporters.gradescope import TEMPLATE_DIR
+    env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(["bash", str(TEMPLATE_DIR / "setup.sh"), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("version", ["3.8.10", "3.9.18", "2.7.18"])
+def test_setup_sh_refuses_an_old_python_before_installing_anything(tmp_path, version):
+    fake = _fake_tools(tmp_path / "bin", version)
+    checked = _run_setup(fake, "--check-python")
+    assert checked.returncode == 1
+    assert f"Python {version}" in checked.stderr and "needs Python >= 3.10" in checked.stderr
+    # the whole script stops at the same check, before apt-get or pip run
+    full = _run_setup(fake)
+    assert full.returncode == 1 and "needs Python >= 3.10" in full.stderr
+    assert not (fake / "apt-get.calls").exists()
+
+
+@pytest.mark.parametrize("version", ["3.10.12", "3.12.1", "4.0.0"])
+def test_setup_sh_accepts_python_3_10_and_newer(tmp_path, version):
+    checked = _run_setup(_fake_tools(tmp_path / "bin", version), "--check-python")
+    assert checked.returncode == 0, checked.stderr
+    assert f"Python {version}" in checked.stdout
+
+
+def test_setup_sh_says_so_when_the_version_cannot_be_read(tmp_path):
+    fake = _fake_tools(tmp_path / "bin", "3.12.0")
+    (fake / "python3").write_text("#!/bin/sh\nexit 3\n")
+    checked = _run_setup(fake, "--check-python")
+    assert checked.returncode == 1 and "cannot tell the version" in checked.stderr
