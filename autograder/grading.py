@@ -650,7 +650,8 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         if problems:
             result["grader_errors"] = problems[:5]
         if not result["tests"]:
-            return _failed(result, "no test ran; grader log:\n" + log)
+            return _failed(result, "no test ran; grader log:\n"
+                           + _neutral_log(log, course, assignment, private, grading_dir))
         if timed_out:
             result["error"] = stopped
     finally:
@@ -659,6 +660,18 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
     result["max_score"] = round(sum(test["max_score"] for test in result["tests"]), 6)
     result["graded_at"] = _now()
     return result
+
+
+def _neutral_log(log, course, assignment, private, cwd):
+    """The grading process's log without the course's or the scratch folder's absolute paths
+    (a result's ``error`` can reach students, e.g. on Gradescope)."""
+    from autograder.pytest_plugin import neutral_paths
+    prefixes = [(str(course.public_tests(assignment)), "tests"),
+                (str(course.source(assignment)), ""), (str(course.root), "course"),
+                (str(private), "grader-scratch")]
+    prefixes += [(os.path.realpath(prefix), shown) for prefix, shown in prefixes]
+    return neutral_paths(log, sorted(set(prefixes), key=lambda p: len(p[0]), reverse=True),
+                         cwd=str(cwd))
 
 
 def _remove_regular_file(path):

@@ -23,8 +23,10 @@ import builtins
 import importlib
 import importlib.util
 import json
+import os
 import re
 import sys
+import sysconfig
 import zlib
 from pathlib import Path
 
@@ -83,6 +85,7 @@ class GradingState:
         self.confinement = Confinement(**json.loads(confinement)) if confinement else None
         self.failed_imports = {}
         self.isolation = None
+        self.path_prefixes = grader_path_prefixes(self)
 
     def write(self, record):
         if self.results_path:
@@ -351,6 +354,103 @@ def reference(request):
     return ReferenceSolution(state.reference_dir)
 
 
+# -- paths in what students see ------------------------------------------------------------
+#: Absolute or ./.. relative path-like words; one unbounded repeat, no nesting (student text).
+_PATH_WORD = re.compile(r"(?<![\w.~])(?:\.\./|\./|/)[\w.@+/-]*")
+#: A path the prefixes do not know is shortened to ``.../<file>`` when it names one of these.
+_CODE_SUFFIXES = (".py", ".pyx", ".pyc", ".so", ".pyd", ".ipynb", ".json", ".npy", ".npz",
+                  ".txt", ".csv")
+
+
+def _course_lib_root():
+    spec = importlib.util.find_spec("course_lib")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return locations[0] if locations else None
+
+
+def grader_path_prefixes(state):
+    """``[(absolute prefix, what students see instead), ...]``, longest first.
+
+    The submission (the sandbox's copy, the snapshot, and ``/submission`` inside the
+    sandbox) and the instructor's assignment folder become paths relative to the
+    assignment folder; the public tests ``tests/``; ``course_lib``, the grader, Python's
+    library and site-packages are named by what they are; the grading process's scratch
+    folder and working directory disappear.
+    """
+    from autograder.sandbox.confinement import SUBMISSION_DIR
+    pairs = []
+    for visibility, root in state.suites.items():
+        pairs.append((root, "tests" if visibility == "visible" else "hidden-tests"))
+    for folder in (state.submission, state.original):
+        pairs.append((folder, ""))
+    if state.reference_dir:
+        pairs.append((state.reference_dir, ""))
+    pairs.append((SUBMISSION_DIR, ""))
+    course_lib = _course_lib_root()
+    if course_lib:
+        pairs.append((course_lib, "course_lib"))
+    pairs.append((Path(__file__).resolve().parent, "autograder"))
+    paths = sysconfig.get_paths()
+    for name, shown in (("purelib", "site-packages"), ("platlib", "site-packages"),
+                        ("stdlib", "python"), ("platstdlib", "python")):
+        if paths.get(name):
+            pairs.append((paths[name], shown))
+    # the scratch folder of this grading: .../autograder-grade-*/sandbox/student
+    for folder in (state.submission, state.original):
+        for parent in Path(folder).parents:
+            if parent.name.startswith("autograder-grade-"):
+                pairs.append((parent, "grader-scratch"))
+                break
+    prefixes = {}
+    for prefix, shown in pairs:
+        for form in {str(prefix), os.path.realpath(prefix)}:
+            form = form.rstrip("/") or "/"
+            if form != "/":
+                prefixes.setdefault(form, shown)
+    return sorted(prefixes.items(), key=lambda pair: len(pair[0]), reverse=True)
+
+
+def neutral_paths(text, prefixes, cwd=None):
+    """``text`` with every path under a known prefix made relative or neutral.
+
+    Parameters
+    ----------
+    prefixes : list of (str, str)
+        From :func:`grader_path_prefixes` (absolute prefix -> what to show), longest first.
+    cwd : str, optional
+        What ``./`` and ``../`` paths (pytest writes paths relative to its working directory
+        when that is shorter) are relative to; default the current directory, which is then
+        hidden too.
+
+    A path no prefix covers is left alone, unless it is absolute (or climbs with ``..``)
+    and names a code or data file: then it becomes ``.../<file name>``.
+    """
+    cwd = os.getcwd() if cwd is None else cwd
+    table = list(prefixes)
+    if cwd not in dict(table):
+        table = sorted(table + [(cwd.rstrip("/"), "")], key=lambda p: len(p[0]), reverse=True)
+
+    def replace(match):
+        word = match.group(0)
+        trail = ""
+        while word and word[-1] in ".,":
+            word, trail = word[:-1], word[-1] + trail
+        if not word or word in ("/", "./", "../"):
+            return match.group(0)
+        absolute = word if word.startswith("/") else os.path.normpath(os.path.join(cwd, word))
+        for prefix, shown in table:
+            if absolute == prefix or absolute.startswith(prefix + "/"):
+                rest = absolute[len(prefix):].lstrip("/")
+                if shown and rest:
+                    return f"{shown}/{rest}{trail}"
+                return f"{shown or rest or '.'}{trail}"
+        if (word.startswith("/") or word.startswith("..")) and absolute.endswith(_CODE_SUFFIXES):
+            return f".../{os.path.basename(absolute)}{trail}"
+        return match.group(0)
+
+    return _PATH_WORD.sub(replace, text)
+
+
 # -- results ----------------------------------------------------------------------------
 def result_record(item, state, report, excinfo, output):
     """The result of one test in the schema of docs/ARCHITECTURE.md.
@@ -386,7 +486,7 @@ def result_record(item, state, report, excinfo, output):
     if visibility == "hidden":
         text = hidden_feedback(item, report, error, state.limits, state.known_names())
     else:
-        text = visible_feedback(report, excinfo, output)
+        text = visible_feedback(report, excinfo, output, state.path_prefixes)
     return {"kind": "test", "name": name, "score": max_score if status == "passed" else 0.0,
             "max_score": max_score, "status": status, "visibility": visibility,
             "output": text}
@@ -396,8 +496,19 @@ def _truncate(text, limit=OUTPUT_LIMIT):
     return text if len(text) <= limit else text[:limit] + "\n[... truncated]"
 
 
-def visible_feedback(report, excinfo, output):
-    """For a public test: the failure (short traceback or sandbox message) and the output."""
+def visible_feedback(report, excinfo, output, path_prefixes=None):
+    """For a public test: the failure (short traceback or sandbox message) and the output.
+
+    Every path in it is relative to the assignment folder or neutral (:func:`neutral_paths`
+    with ``path_prefixes``): never the instructor's checkout or the grader's scratch folder.
+    """
+    text = _visible_feedback(report, excinfo, output)
+    if path_prefixes is None:
+        return text
+    return neutral_paths(text, path_prefixes)
+
+
+def _visible_feedback(report, excinfo, output):
     parts = []
     if report.skipped:
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
