@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean hub hub-install hub-clean
 
 install: $(VENV)/.installed
 
@@ -32,3 +32,22 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info course_lib/*.so course_lib/_im2col_cython.c
+
+# The course on JupyterHub, on this machine only (127.0.0.1:8000; needs root): demo accounts,
+# the shared course folder and exchange, then the hub in the foreground. See
+# docs/JUPYTERHUB.md. `make hub-clean` removes the demo accounts again.
+HUB_STATE ?= /srv/nnfs-hub
+
+hub-install: install hub/.venv/.installed
+
+hub/.venv/.installed: hub/install.sh hub/requirements.txt hub/package.json
+	bash hub/install.sh
+	touch $@
+
+hub: hub-install
+	@test "$$(id -u)" = 0 || { echo "make hub: run as root (the hub starts servers as the students' Unix accounts)" >&2; exit 1; }
+	NNFS_HUB_STATE=$(HUB_STATE) hub/.venv/bin/python hub/setup_users.py create
+	NNFS_HUB_STATE=$(HUB_STATE) hub/.venv/bin/python hub/run_hub.py
+
+hub-clean:
+	NNFS_HUB_STATE=$(HUB_STATE) $(PYTHON) hub/setup_users.py remove
