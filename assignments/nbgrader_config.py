@@ -13,7 +13,9 @@ that nbgrader does not do by default is set here:
 * the solution markers and the stub that replaces them;
 * warnings on stderr do not cost a test cell its points (see ``IgnorePattern`` below);
 * ``nbgrader autograde`` (only autograde) executes notebooks in the sandbox kernel
-  ``nnfs-sandbox`` (see the end of this file and ``autograder kernel install``).
+  ``nnfs-sandbox`` (see the end of this file and ``autograder kernel install``), in the
+  fast mode (``COURSE_FAST=1``), and keeps the scores ``autograder export gradebook``
+  wrote.
 
 Environment variables
 ---------------------
@@ -25,6 +27,10 @@ NBGRADER_EXCHANGE
     without root; a shared server would use e.g. ``/srv/nbgrader/exchange``).
 NBGRADER_CELL_TIMEOUT
     Seconds one cell may run under autograde/validate (default 1800).
+AUTOGRADE_FULL
+    ``1`` runs notebooks at full size under ``nbgrader autograde``. By default autograde
+    runs them in the fast mode (``COURSE_FAST=1`` in the sandbox kernel): the test cells
+    check the same things, and assignment 1 grades in minutes instead of hours.
 """
 import os
 from pathlib import Path
@@ -116,8 +122,9 @@ c.IgnorePattern.pattern = r"(?m)^.*:\d+: (?:\w+\.)*\w*Warning: "
 
 # Autograde and validate run every notebook top to bottom; training cells need more than
 # nbgrader's default of 30 seconds per cell. At full size on CIFAR-10 the two-layer net's
-# hyperparameter search takes over ten minutes on two cores; `COURSE_FAST=1 nbgrader
-# autograde ...` shrinks every experiment when only the test cells' checks matter.
+# hyperparameter search takes over ten minutes on two cores, and a whole notebook of
+# assignment 1 far longer. `nbgrader validate` runs at whatever size the caller's
+# COURSE_FAST says; autograde runs in the fast mode (see the end of this file).
 c.Execute.timeout = int(os.environ.get("NBGRADER_CELL_TIMEOUT", "1800"))
 
 # `nbgrader autograde` runs student notebooks; as the TA's user (root on a grading server)
@@ -135,7 +142,18 @@ _autograde_steps = _Autograde.class_traits()["autograde_preprocessors"].default(
 if _Execute not in _autograde_steps:
     raise RuntimeError("nbgrader_config.py: this nbgrader's autograde has no Execute step to "
                        "run in the sandbox kernel; update the course's nbgrader config")
+# Before them all, RestoreAutograderScores: autograde sets the scores that `autograder
+# export gradebook` wrote (the notebook `autograder_tests`, which no student submits) to 0
+# and replaces the student's autograded/ folder; this step writes the exported scores and
+# the formgrader page back, so nbgrader and autograder commands may run in any order.
 c.Autograde.autograde_preprocessors = [
-    "autograder.kernelspec.SandboxedExecute" if step is _Execute else step
-    for step in _autograde_steps
+    "autograder.exporters.gradebook.RestoreAutograderScores",
+    *("autograder.kernelspec.SandboxedExecute" if step is _Execute else step
+      for step in _autograde_steps),
 ]
+
+# Autograde runs notebooks in the fast mode: the sandbox kernel gets COURSE_FAST=1, which
+# shrinks every experiment (training runs, searches) while the test cells check the same
+# things. `AUTOGRADE_FULL=1 nbgrader autograde ...` runs them at full size instead.
+_full_size = os.environ.get("AUTOGRADE_FULL", "").strip().lower() in {"1", "true", "yes", "on"}
+c.SandboxedExecute.kernel_env = {"COURSE_FAST": "0" if _full_size else "1"}

@@ -9,6 +9,7 @@ autograde`` runs every notebook in that kernel, while ``nbgrader validate`` (stu
 the notebooks' own ``kernelspec`` metadata keep the ordinary ``python3`` kernel.
 """
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -70,7 +71,7 @@ def check_installed(name=KERNEL_NAME):
 
 def _sandboxed_execute_class():
     from nbgrader.preprocessors import Execute
-    from traitlets import Integer, Unicode
+    from traitlets import Dict, Integer, Unicode
 
     class SandboxedExecute(Execute):
         """nbgrader's ``Execute``, in the sandbox kernel whatever the notebook names.
@@ -88,8 +89,23 @@ def _sandboxed_execute_class():
         iopub_timeout = Integer(10, help="Seconds to wait for a cell's last outputs after its "
                                          "reply or its timeout.").tag(config=True)
 
+        kernel_env = Dict(
+            {}, help="Environment variables set for the kernel on top of nbgrader's own "
+                     "environment (the course config sets COURSE_FAST=1 here; the sandbox "
+                     "passes only autograder.sandbox.kernel.PASSED_ENV inside).",
+        ).tag(config=True)
+
+        def start_new_kernel(self, **kwargs):
+            if self.kernel_env:
+                kwargs["env"] = {**os.environ, **kwargs.get("env", {}),
+                                 **{str(k): str(v) for k, v in self.kernel_env.items()}}
+            return super().start_new_kernel(**kwargs)
+
         def preprocess(self, nb, resources=None, km=None):
             check_installed(self.kernel_name)
+            if self.kernel_env:
+                self.log.info("Sandbox kernel environment: %s", " ".join(
+                    f"{k}={v}" for k, v in sorted(self.kernel_env.items())))
             kernelspec = nb.metadata.get("kernelspec")
             try:
                 return super().preprocess(nb, resources, km=km)

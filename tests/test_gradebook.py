@@ -230,13 +230,15 @@ def test_gradebook_settings_follow_nbgrader_config(tmp_path):
     course = Course(make_course(tmp_path / "course"))
     root = course.nbgrader_root
     assert gradebook_settings(course) == NbgraderSettings(
-        f"sqlite:///{root / 'gradebook.db'}", "default_course", root / "autograded")
+        f"sqlite:///{root / 'gradebook.db'}", "default_course", root / "autograded",
+        root / "autograder_scores", root / "submitted")
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'cs999'\n"
         "c.CourseDirectory.root = '/srv/cs999'\n"
         "c.CourseDirectory.autograded_directory = 'graded'\n")
     assert gradebook_settings(course) == NbgraderSettings(
-        "sqlite:////srv/cs999/gradebook.db", "cs999", Path("/srv/cs999/graded"))
+        "sqlite:////srv/cs999/gradebook.db", "cs999", Path("/srv/cs999/graded"),
+        Path("/srv/cs999/autograder_scores"), Path("/srv/cs999/submitted"))
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.db_url = 'postgresql://grades'\n")
     assert gradebook_settings(course).db_url == "postgresql://grades"

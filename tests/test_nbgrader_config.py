@@ -85,3 +85,20 @@ def test_solution_markers_and_stub(config):
 def test_ignore_pattern_matches_warnings_only(config, stderr, forgiven):
     assert config.IgnorePattern.enabled is True
     assert bool(re.search(config.IgnorePattern.pattern, stderr)) is forgiven
+
+
+def test_autograde_restores_the_exported_scores_first(config):
+    steps = config.Autograde.autograde_preprocessors
+    assert steps[0] == "autograder.exporters.gradebook.RestoreAutograderScores"
+    assert steps[1] == "autograder.kernelspec.SandboxedExecute"
+
+
+@pytest.mark.parametrize("full, fast", [(None, "1"), ("1", "0"), ("0", "1")])
+def test_autograde_runs_notebooks_in_fast_mode_unless_full_size_is_asked(repo_root, monkeypatch,
+                                                                         full, fast):
+    monkeypatch.setenv("COURSE_FAST", "0")  # the instructor's shell does not decide
+    if full is None:
+        monkeypatch.delenv("AUTOGRADE_FULL", raising=False)
+    else:
+        monkeypatch.setenv("AUTOGRADE_FULL", full)
+    assert load(repo_root / "assignments").SandboxedExecute.kernel_env == {"COURSE_FAST": fast}

@@ -93,7 +93,7 @@ def run_gradebook(args, course):
     if args.remove:
         _require_assignment(course, args.assignment)
         count = remove_from_gradebook(args.assignment, db_url, settings.course_id,
-                                      settings.autograded_root)
+                                      settings.autograded_root, settings.scores_root)
         print(f"removed the autograder's scores of {args.assignment} for {count} student(s) "
               f"from {db_url}", file=sys.stderr)
         return 0
@@ -104,7 +104,9 @@ def run_gradebook(args, course):
     removed = export_to_gradebook(loaded.results, args.assignment, db_url,
                                   course_id=settings.course_id,
                                   source_notebooks=[p.stem for p in sorted(source.glob("*.ipynb"))],
-                                  autograded_root=settings.autograded_root)
+                                  autograded_root=settings.autograded_root,
+                                  scores_root=settings.scores_root,
+                                  submitted_root=settings.submitted_root)
     for name in removed:
         print(f"autograder export: removed test {name!r} from the gradebook: it is not in these "
               "results", file=sys.stderr)

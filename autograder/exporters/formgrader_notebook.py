@@ -14,6 +14,9 @@ the Markdown summary escapes every string it takes from the result. Hidden tests
 ``hidden test N`` with the grader's sanitised feedback, and their points are counted apart
 from the public tests'.
 """
+import os
+from pathlib import Path
+
 import nbformat
 
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_inline,
@@ -90,9 +93,27 @@ def autograder_notebook(result, grade_cells):
     return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
 
 
-def write_autograder_notebook(result, grade_cells, path):
-    """Write :func:`autograder_notebook` of ``result`` to ``path`` (folders created)."""
-    notebook = autograder_notebook(result, grade_cells)
+def write_notebook(notebook, path):
+    """Validate ``notebook`` and put it at ``path`` (folders created) in one rename.
+
+    ``nbgrader autograde`` makes the files of ``autograded/`` read-only (mode 444): writing
+    a new file beside the old one and renaming it over works where opening the old one for
+    writing would not.
+    """
     nbformat.validate(notebook)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, str(path))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        nbformat.write(notebook, str(temporary))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_autograder_notebook(result, grade_cells, path):
+    """Write :func:`autograder_notebook` of ``result`` to ``path``; return the notebook."""
+    notebook = autograder_notebook(result, grade_cells)
+    write_notebook(notebook, path)
+    return notebook

@@ -30,19 +30,28 @@ Order of operations and caveats
 * The assignment's notebooks must already be in the gradebook (``autograder release`` /
   ``nbgrader generate_assignment`` put them there); otherwise a later
   ``generate_assignment`` would find an assignment it cannot reconcile.
-* Run this export after ``nbgrader autograde``: autograde gives 0 to every notebook of
-  the assignment that has no submitted ``.ipynb`` file, including this one, and may
-  replace a student's ``autograded/`` folder. Exporting again restores both.
+* ``nbgrader autograde`` and this export may run in any order, and again. Autograde gives
+  0 to every notebook of the assignment that has no submitted ``.ipynb`` file, this one
+  included (``Autograde.init_assignment`` in nbgrader 0.9), and replaces a student's
+  ``autograded/<student>/<assignment>/`` folder when it grades the student again. So the
+  export also keeps what it wrote in a store of its own,
+  ``<course root>/autograder_scores/<assignment>/<student>.json`` (the scores and the
+  formgrader notebook), and the course's ``nbgrader_config.py`` runs
+  :class:`RestoreAutograderScores` first among autograde's steps: it writes the student's
+  stored scores back (``auto_score`` only, so a TA's manual score still wins) and the
+  formgrader notebook, before any of the student's notebooks runs.
 * Once submissions exist, nbgrader's ``generate_assignment`` refuses to run when the
   gradebook holds a notebook the source folder lacks ("Cannot modify existing
   assignment"), and this notebook is such a notebook. To release the assignment again,
   first take the autograder's scores out (``autograder export gradebook ASSIGNMENT
-  --remove``, :func:`remove_from_gradebook`), release, then export again.
+  --remove``, :func:`remove_from_gradebook`, which empties the store too), release, then
+  export again.
 * The exported tests define the notebook's cells: tests no longer in the results (for
   example after exporting without the hidden suite) are removed from the gradebook,
   because points that no test awards would wrongly lower every student's percentage.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -52,10 +61,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.exporters.formgrader_notebook import write_autograder_notebook
+from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
 from autograder.exporters.results import ordered_test_names
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
+#: Folder of the nbgrader course root where the export keeps what it wrote, so that the
+#: scores survive a later ``nbgrader autograde`` (:class:`RestoreAutograderScores`).
+SCORES_DIRECTORY = "autograder_scores"
 DEFAULT_COURSE_ID = "default_course"
 _MAX_CELL_NAME = 128  # nbgrader's column width for cell names
 
@@ -72,11 +84,18 @@ class NbgraderSettings:
     autograded_root : Path
         ``<CourseDirectory.root>/<autograded_directory>``: formgrader reads
         ``<autograded_root>/<student>/<assignment>/<notebook>.ipynb``.
+    scores_root : Path or None
+        ``<CourseDirectory.root>/autograder_scores``: the exported scores, kept for
+        :class:`RestoreAutograderScores`.
+    submitted_root : Path or None
+        ``<CourseDirectory.root>/<submitted_directory>``.
     """
 
     db_url: str
     course_id: str
     autograded_root: Path
+    scores_root: Path = None
+    submitted_root: Path = None
 
 
 def gradebook_settings(course):
@@ -106,7 +125,9 @@ def gradebook_settings(course):
     return NbgraderSettings(
         db_url=directory.get("db_url", f"sqlite:///{root / 'gradebook.db'}"),
         course_id=directory.get("course_id", DEFAULT_COURSE_ID),
-        autograded_root=root / directory.get("autograded_directory", "autograded"))
+        autograded_root=root / directory.get("autograded_directory", "autograded"),
+        scores_root=root / SCORES_DIRECTORY,
+        submitted_root=root / directory.get("submitted_directory", "submitted"))
 
 
 def cell_name(test_name):
@@ -276,7 +297,8 @@ def _require_existing_sqlite(db_url, assignment):
 
 
 def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID,
-                        source_notebooks=(), autograded_root=None):
+                        source_notebooks=(), autograded_root=None, scores_root=None,
+                        submitted_root=None):
     """Write the test scores of ``results`` into the nbgrader gradebook at ``db_url``.
 
     Parameters
@@ -295,6 +317,14 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
         nbgrader's ``autograded/`` folder; when given, each student's
         ``<student>/<assignment>/autograder_tests.ipynb`` is written there for formgrader
         (:mod:`autograder.exporters.formgrader_notebook`).
+    scores_root : Path, optional
+        The course's ``autograder_scores/`` folder; when given, each student's scores (and
+        formgrader notebook) are kept there too, and a later ``nbgrader autograde`` puts
+        them back (:class:`RestoreAutograderScores`).
+    submitted_root : Path, optional
+        nbgrader's ``submitted/`` folder. A student whose submission there nbgrader has not
+        autograded yet gets no ``autograded/`` folder from this export (nbgrader autograde
+        skips a student whose folder exists); autograde writes the page from the store.
 
     Returns
     -------
@@ -325,20 +355,158 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
                 grade.auto_score = float(scores.get(test, 0.0))
                 grade.needs_manual_grade = False
         gradebook.db.commit()
+        grade_cells = {test: (cell.name, float(cell.max_score)) for test, cell in cells.items()}
+    waiting = []
+    for result in results:
+        student = result["submission"]
+        notebook = autograder_notebook(result, grade_cells)
         if autograded_root is not None:
-            grade_cells = {test: (cell.name, float(cell.max_score)) for test, cell in cells.items()}
-            for result in results:
-                write_autograder_notebook(result, grade_cells, Path(autograded_root)
-                                          / result["submission"] / assignment
-                                          / f"{AUTOGRADER_NOTEBOOK}.ipynb")
+            folder = Path(autograded_root) / student / assignment
+            if folder.is_dir() or submitted_root is None or \
+                    not (Path(submitted_root) / student / assignment).is_dir():
+                write_notebook(notebook, folder / f"{AUTOGRADER_NOTEBOOK}.ipynb")
+            else:
+                waiting.append(student)
+        if scores_root is not None:
+            scores = {test: float(t["score"]) for t in result["tests"]
+                      for test in [t["name"]] if test in grade_cells}
+            _write_json(_stored_path(scores_root, assignment, student), {
+                "assignment": assignment, "student": student,
+                "scores": {grade_cells[test][0]: scores.get(test, 0.0) for test in grade_cells},
+                "notebook": notebook})
+    if waiting:
+        print(f"autograder export: {len(waiting)} submission(s) in submitted/ not autograded by "
+              f"nbgrader yet ({', '.join(waiting[:5])}{', ...' if len(waiting) > 5 else ''}): "
+              "their scores are in the gradebook, and their test report for formgrader is "
+              "written when `nbgrader autograde` grades them", file=sys.stderr)
     return removed
 
 
-def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autograded_root=None):
+def _stored_path(scores_root, assignment, student):
+    return Path(scores_root) / assignment / f"{student}.json"
+
+
+def _write_json(path, data):
+    """Write ``data`` as JSON at ``path`` in one rename (a crash leaves the old file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def restore_autograder_scores(assignment, student, db_url, course_id, scores_root,
+                              autograded_dir=None):
+    """Put the exported autograder scores of one student back into the gradebook.
+
+    ``nbgrader autograde`` sets them to 0 (the autograder notebook is never among the
+    submitted files) and replaces the student's ``autograded/`` folder; this writes back
+    the ``auto_score`` the last export gave each test that is still a grade cell (a TA's
+    ``manual_score`` is left alone and still wins), and the formgrader notebook into
+    ``autograded_dir`` when given.
+
+    Returns
+    -------
+    int
+        How many test scores were written back (0 when nothing was exported for this
+        student, or the autograder notebook is no longer in the gradebook).
+    """
+    from nbgrader.api import Grade, Gradebook, MissingEntry
+
+    path = _stored_path(scores_root, assignment, student)
+    if not SAFE_STUDENT_ID.fullmatch(student) or not path.is_file():
+        return 0
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    _make_alembic_findable()
+    with Gradebook(db_url, course_id=course_id) as gradebook:
+        try:
+            notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
+        except MissingEntry:
+            return 0
+        cells = {cell.name: cell for cell in notebook.grade_cells}
+        scores = {name: score for name, score in stored["scores"].items() if name in cells}
+        if not scores:
+            return 0
+        submitted = _submitted_autograder_notebook(gradebook, assignment, student)
+        grades = {grade.cell_id: grade for grade in submitted.grades}
+        for name, score in scores.items():
+            grade = grades.get(cells[name].id)
+            if grade is None:
+                grade = Grade(cell_id=cells[name].id, notebook=submitted)
+                gradebook.db.add(grade)
+            grade.auto_score = float(score)
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+    if autograded_dir is not None and stored.get("notebook"):
+        import nbformat
+        write_notebook(nbformat.from_dict(stored["notebook"]),
+                       Path(autograded_dir) / f"{AUTOGRADER_NOTEBOOK}.ipynb")
+    return len(scores)
+
+
+def _restore_preprocessor_class():
+    from nbconvert.preprocessors import Preprocessor
+    from traitlets import Bool
+
+    class RestoreAutograderScores(Preprocessor):
+        """First step of ``nbgrader autograde`` (set in the course's ``nbgrader_config.py``):
+        puts back the student's exported autograder scores, which autograde has just set
+        to 0, before any notebook runs (so a notebook that fails cannot lose them).
+
+        It runs once per notebook; writing the same scores again is harmless.
+        """
+
+        # nbconvert's preprocessors are off unless enabled; this one belongs to autograde.
+        enabled = Bool(True).tag(config=True)
+
+        def _coursedir(self):
+            owner = self.parent
+            while owner is not None:
+                if getattr(owner, "coursedir", None) is not None:
+                    return owner.coursedir
+                owner = getattr(owner, "parent", None)
+            return None
+
+        def preprocess(self, nb, resources):
+            info = resources["nbgrader"]
+            assignment, student = info["assignment"], info["student"]
+            coursedir = self._coursedir()
+            if coursedir is None:
+                root, course_id, autograded = Path.cwd(), DEFAULT_COURSE_ID, None
+            else:
+                root, course_id = Path(coursedir.root), coursedir.course_id
+                autograded = coursedir.format_path(coursedir.autograded_directory, student,
+                                                   assignment)
+            restored = restore_autograder_scores(assignment, student, info["db_url"],
+                                                 course_id, root / SCORES_DIRECTORY,
+                                                 autograded)
+            if restored:
+                self.log.info("Restored the %d autograder test score(s) of %s for %s that "
+                              "`autograder export gradebook` wrote", restored, student,
+                              assignment)
+            return nb, resources
+
+    return RestoreAutograderScores
+
+
+def __getattr__(name):
+    # nbconvert is imported only when nbgrader asks for the preprocessor.
+    if name == "RestoreAutograderScores":
+        cls = _restore_preprocessor_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autograded_root=None,
+                          scores_root=None):
     """Take the autograder notebook of ``assignment`` out of the gradebook.
 
     Deletes its grade cells and every student's grades for them (nbgrader's own notebooks
-    and grades stay), and the formgrader notebooks under ``autograded_root``.
+    and grades stay), the formgrader notebooks under ``autograded_root`` and the kept
+    scores under ``scores_root``.
 
     Returns
     -------
@@ -349,6 +517,8 @@ def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autog
 
     _require_existing_sqlite(db_url, assignment)
     _make_alembic_findable()
+    if scores_root is not None:
+        shutil.rmtree(Path(scores_root) / assignment, ignore_errors=True)
     with Gradebook(db_url, course_id=course_id) as gradebook:
         try:
             notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
@@ -358,6 +528,12 @@ def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autog
         gradebook.remove_notebook(AUTOGRADER_NOTEBOOK, assignment)
     if autograded_root is not None:
         for student in students:
-            Path(autograded_root, student, assignment, f"{AUTOGRADER_NOTEBOOK}.ipynb").unlink(
-                missing_ok=True)
+            folder = Path(autograded_root, student, assignment)
+            (folder / f"{AUTOGRADER_NOTEBOOK}.ipynb").unlink(missing_ok=True)
+            # a folder only the export made would make nbgrader autograde skip the student
+            for empty in (folder, folder.parent):
+                try:
+                    empty.rmdir()
+                except OSError:
+                    break
     return len(students)
