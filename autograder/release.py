@@ -8,8 +8,16 @@ Steps, for ``assignments/source/<assignment>``:
    checksummed, and the assignment is registered in the gradebook;
 3. strip the solution blocks of every ``.py`` file in the release, which nbgrader copies
    verbatim (nbgrader issue #1237);
-4. the leak check (:mod:`autograder.leakcheck`). A release with a leak is deleted and the
-   command fails, naming each leaked line and where it came from.
+4. the leak check (:mod:`autograder.leakcheck`). A release with a leak is discarded and
+   the command fails, naming each leaked line and where it came from.
+
+Steps 2-4 build the release in a temporary folder of the course root; only when all of
+them succeeded does it replace ``assignments/release/<assignment>``, so a failure (nbgrader
+refusing, a leak) leaves the live release as it was. An existing release is replaced only
+with ``force``; an assignment that already has submissions (in the gradebook or in
+``submitted/``) is released again only with ``force``, and not at all while the gradebook
+holds the autograder's scores of it (nbgrader would refuse: see
+:mod:`autograder.exporters.gradebook`).
 
 The result, ``assignments/release/<assignment>``, is what ``nbgrader release_assignment``
 puts into the exchange.
@@ -18,6 +26,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.leakcheck import check_release, collect_secrets
@@ -60,8 +70,69 @@ def _nbgrader(course, *args):
     return log
 
 
+def existing_submissions(course, assignment):
+    """Who already handed ``assignment`` in, and whether the autograder's scores are in the
+    gradebook.
+
+    Returns
+    -------
+    students : list of str
+        Students with a folder in ``submitted/`` or a submission in the gradebook.
+    autograder_scores : bool
+        The gradebook holds the autograder's notebook for ``assignment``.
+    """
+    from autograder.exporters.gradebook import AUTOGRADER_NOTEBOOK, gradebook_settings
+
+    students = set()
+    submitted = course.nbgrader_root / "submitted"
+    if submitted.is_dir():
+        students.update(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+    settings = gradebook_settings(course)
+    prefix = "sqlite:///"
+    if settings.db_url.startswith(prefix) and not Path(settings.db_url[len(prefix):]).is_file():
+        return sorted(students), False  # no gradebook yet (and none is created here)
+    from nbgrader.api import Gradebook, MissingEntry
+    from autograder.exporters.gradebook import _make_alembic_findable
+
+    _make_alembic_findable()
+    with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
+        try:
+            record = gradebook.find_assignment(assignment)
+        except MissingEntry:
+            return sorted(students), False
+        students.update(submission.student.id for submission in record.submissions)
+        scores = any(notebook.name == AUTOGRADER_NOTEBOOK for notebook in record.notebooks)
+    return sorted(students), scores
+
+
+def _check_replaceable(course, assignment, release, force):
+    """Refuse, before anything changes, a release that would replace live work."""
+    students, autograder_scores = existing_submissions(course, assignment)
+    listed = ", ".join(students[:5]) + (", ..." if len(students) > 5 else "")
+    if students and autograder_scores:
+        raise ReleaseError(
+            f"{assignment} has submissions ({len(students)}: {listed}) and the gradebook holds "
+            f"the autograder's scores of it, so nbgrader would refuse to generate it again. "
+            f"To release it again: `autograder export gradebook {assignment} --remove`, then "
+            f"`autograder release {assignment} --force`, then export the scores again "
+            f"(`autograder export gradebook {assignment} --results DIR`). Nothing was changed.")
+    if students and not force:
+        raise ReleaseError(
+            f"{assignment} already has submissions ({len(students)}: {listed}). Releasing it "
+            "again changes the cells nbgrader grades them with, while students keep the "
+            "release they fetched. If that is what you want (e.g. to fix a test cell), pass "
+            "--force: the current release is replaced only once the new one is built and "
+            "passes the leak check, and no submission or grade is deleted. Nothing was changed.")
+    if release.exists() and not force:
+        raise ReleaseError(f"{release} already exists; pass --force to replace it (the new "
+                           "release replaces it only once it is built and leak-free)")
+
+
 def release_assignment(course, assignment, force=False):
     """Generate, strip and leak-check the student release of ``assignment``.
+
+    The release is built in a temporary folder of the course root and replaces
+    ``assignments/release/<assignment>`` only when every step succeeded.
 
     Parameters
     ----------
@@ -69,7 +140,8 @@ def release_assignment(course, assignment, force=False):
     assignment : str
         Name of a folder in ``assignments/source``.
     force : bool
-        Replace an existing release (otherwise an existing release is an error).
+        Replace an existing release, also of an assignment that has submissions
+        (otherwise either is an error).
 
     Returns
     -------
@@ -79,8 +151,9 @@ def release_assignment(course, assignment, force=False):
     Raises
     ------
     ReleaseError
-        Bad solution markers, nbgrader failed, or the leak check found something (the
-        release folder is removed).
+        Bad solution markers, a release or submissions exist (without ``force``), the
+        gradebook holds the autograder's scores of an assignment with submissions, nbgrader
+        failed, or the leak check found something. The live release is left as it was.
     """
     try:
         source = course.source(assignment)
@@ -91,22 +164,40 @@ def release_assignment(course, assignment, force=False):
             check_markers(path)
 
     release = course.release_dir / assignment
-    if release.exists():
-        if not force:
-            raise ReleaseError(f"{release} already exists; pass --force to replace it")
-        shutil.rmtree(release)
-    _nbgrader(course, "generate_assignment", assignment, "--force")
-    if not release.is_dir():
-        raise ReleaseError(f"nbgrader generate_assignment did not create {release}")
-
-    strip_tree(release)
-    leaks = check_release(release, collect_secrets(source, course.hidden_tests(assignment)))
-    if leaks:
-        shutil.rmtree(release)
-        listing = "\n".join(f"  {leak}" for leak in leaks)
-        raise ReleaseError(f"release of {assignment} LEAKS and was deleted "
-                           f"({len(leaks)} finding(s)):\n{listing}")
+    _check_replaceable(course, assignment, release, force)
+    build_root = Path(tempfile.mkdtemp(prefix=".release-build-", dir=course.nbgrader_root))
+    try:
+        _nbgrader(course, "generate_assignment", assignment, "--force",
+                  f"--CourseDirectory.release_directory={build_root.name}")
+        built = build_root / assignment
+        if not built.is_dir():
+            raise ReleaseError(f"nbgrader generate_assignment did not create {built}")
+        strip_tree(built)
+        leaks = check_release(built, collect_secrets(source, course.hidden_tests(assignment)))
+        if leaks:
+            listing = "\n".join(f"  {leak}" for leak in leaks)
+            kept = (f"the release in {release} is unchanged" if release.exists()
+                    else "no release was written")
+            raise ReleaseError(f"release of {assignment} LEAKS and was discarded ({kept}; "
+                               f"{len(leaks)} finding(s)):\n{listing}")
+        _swap_in(built, release, build_root / "previous")
+    finally:
+        shutil.rmtree(build_root, ignore_errors=True)
     return release
+
+
+def _swap_in(built, release, parking):
+    """Put ``built`` at ``release``, moving an existing release aside first (renames only,
+    within the course root)."""
+    release.parent.mkdir(parents=True, exist_ok=True)
+    if release.exists():
+        os.replace(release, parking)
+    try:
+        os.replace(built, release)
+    except OSError:
+        if parking.exists():
+            os.replace(parking, release)
+        raise
 
 
 def add_cli(subparsers):
@@ -117,7 +208,9 @@ def add_cli(subparsers):
                         help="assignment folder name(s) in assignments/source")
     parser.add_argument("--all", action="store_true", help="release every assignment")
     parser.add_argument("--force", action="store_true",
-                        help="replace an existing release folder")
+                        help="replace an existing release, also of an assignment that has "
+                             "submissions (the live release is replaced only once the new "
+                             "one is built and leak-free)")
     parser.set_defaults(func=_run)
 
 

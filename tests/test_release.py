@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
+from autograder.course import Course
 from autograder.leakcheck import check_release, collect_secrets
 from autograder.release import ReleaseError, release_assignment
 from autograder.stripping import MarkerError, find_solution_blocks, solution_lines
@@ -36,7 +37,9 @@ def recorded_nbgrader(monkeypatch, release):
     would copy verbatim. Keeps the tests of what happens *around* nbgrader fast."""
     def generate(course, command, assignment, *flags):
         assert command == "generate_assignment" and "--force" in flags
-        dest = course.release_dir / assignment
+        directory = [f.split("=", 1)[1] for f in flags
+                     if f.startswith("--CourseDirectory.release_directory=")]
+        dest = course.nbgrader_root / (directory[0] if directory else "release") / assignment
         shutil.copytree(release, dest)
         source = course.source(assignment)
         for path in source.rglob("*"):
@@ -283,6 +286,134 @@ def test_cli_release_and_its_exit_codes(tmp_path, recorded_nbgrader, capsys):
     shutil.copy(hidden, root / "assignments" / "source" / ASSIGNMENT / "leak.py")
     assert cli.main(["--course", str(root), "release", ASSIGNMENT, "--force"]) == 2
     assert "LEAKS" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- live work survives
+
+def tree_bytes(folder):
+    """{relative path: bytes} of every file under ``folder``."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def add_submission(course, student="ada", notebooks=()):
+    """A submission of ``student`` in the course's gradebook (as ``nbgrader autograde`` or
+    ``collect`` leaves it), plus the extra ``notebooks`` in the assignment."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    from autograder.exporters.gradebook import gradebook_settings
+    settings = gradebook_settings(course)
+    with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT)
+        for name in notebooks:
+            gradebook.add_notebook(name, ASSIGNMENT)
+        gradebook.update_or_create_student(student)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            gradebook.add_submission(ASSIGNMENT, student)
+
+
+def no_build_folders_left(course):
+    return not list(course.nbgrader_root.glob(".release-build-*"))
+
+
+def test_a_leak_keeps_the_live_release(tmp_path, recorded_nbgrader):
+    course = copy_course(tmp_path / "course")
+    release = release_assignment(course, ASSIGNMENT)
+    live = tree_bytes(release)
+    hidden = course.hidden_tests(ASSIGNMENT) / "test_warmup_hidden.py"
+    shutil.copy(hidden, course.source(ASSIGNMENT) / "tests" / "test_hidden_copy.py")
+    with pytest.raises(ReleaseError, match=r"LEAKS and was discarded \(the release in .* is "
+                                           r"unchanged"):
+        release_assignment(course, ASSIGNMENT, force=True)
+    assert tree_bytes(release) == live
+    assert no_build_folders_left(course)
+
+
+def test_nbgrader_failing_keeps_the_live_release(tmp_path, recorded_nbgrader, monkeypatch):
+    course = copy_course(tmp_path / "course")
+    release = release_assignment(course, ASSIGNMENT)
+    live = tree_bytes(release)
+
+    def refuse(course, command, assignment, *flags):
+        # half a build, then the refusal, as nbgrader does
+        (course.nbgrader_root / flags[-1].split("=", 1)[1] / assignment).mkdir(parents=True)
+        raise ReleaseError("nbgrader generate_assignment failed (exit 1):\nCannot modify "
+                           "existing assignment")
+    monkeypatch.setattr("autograder.release._nbgrader", refuse)
+    with pytest.raises(ReleaseError, match="Cannot modify existing assignment"):
+        release_assignment(course, ASSIGNMENT, force=True)
+    assert tree_bytes(release) == live
+    assert no_build_folders_left(course)
+
+
+def test_submissions_stop_a_release_unless_forced(tmp_path, recorded_nbgrader):
+    course = copy_course(tmp_path / "course")
+    release = release_assignment(course, ASSIGNMENT)
+    (release / "stale.txt").write_text("the release students fetched")
+    add_submission(course, "ada")
+    submitted = course.nbgrader_root / "submitted" / "bob" / ASSIGNMENT
+    shutil.copytree(release, submitted)
+    handed_in = tree_bytes(submitted)
+    gradebook = (course.nbgrader_root / "gradebook.db").read_bytes()
+
+    with pytest.raises(ReleaseError) as refused:
+        release_assignment(course, ASSIGNMENT)
+    message = str(refused.value)
+    assert "already has submissions (2: ada, bob)" in message
+    assert "--force" in message and "Nothing was changed" in message
+    assert (release / "stale.txt").exists()
+    assert (course.nbgrader_root / "gradebook.db").read_bytes() == gradebook
+
+    assert release_assignment(course, ASSIGNMENT, force=True) == release
+    assert not (release / "stale.txt").exists() and (release / "nnfs" / "warmup.py").exists()
+    assert tree_bytes(submitted) == handed_in
+    from autograder.release import existing_submissions
+    assert existing_submissions(course, ASSIGNMENT) == (["ada", "bob"], False)
+
+
+def test_a_release_without_a_release_folder_but_with_submissions_needs_force(tmp_path,
+                                                                          recorded_nbgrader):
+    course = copy_course(tmp_path / "course")
+    shutil.copytree(course.source(ASSIGNMENT), course.nbgrader_root / "submitted" / "ada"
+                    / ASSIGNMENT)
+    with pytest.raises(ReleaseError, match=r"already has submissions \(1: ada\)"):
+        release_assignment(course, ASSIGNMENT)
+    assert not course.release_dir.exists()
+    assert not (course.nbgrader_root / "gradebook.db").exists(), "no gradebook was created"
+
+
+def test_autograder_scores_with_submissions_refuse_even_with_force(tmp_path, recorded_nbgrader,
+                                                                    capsys):
+    course = copy_course(tmp_path / "course")
+    release = release_assignment(course, ASSIGNMENT)
+    live = tree_bytes(release)
+    add_submission(course, "ada", notebooks=["autograder_tests"])
+    assert cli.main(["--course", str(course.root), "release", ASSIGNMENT, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"autograder export gradebook {ASSIGNMENT} --remove" in err
+    assert f"autograder release {ASSIGNMENT} --force" in err
+    assert tree_bytes(release) == live
+    assert no_build_folders_left(course)
+
+
+def test_real_nbgrader_refusal_keeps_the_live_release(tmp_path_factory, tmp_path):
+    """nbgrader itself refuses (the gradebook has a notebook the source lacks, and a
+    submission): the live release and the submission stay."""
+    shared, _ = shared_release(tmp_path_factory)
+    course = Course(shutil.copytree(shared.root, tmp_path / "course"))
+    release = course.release_dir / ASSIGNMENT
+    live = tree_bytes(release)
+    add_submission(course, "ada", notebooks=["renamed_notebook"])
+    with pytest.raises(ReleaseError, match="Cannot modify existing assignment"):
+        release_assignment(course, ASSIGNMENT, force=True)
+    assert tree_bytes(release) == live
+    assert no_build_folders_left(course)
+    from autograder.release import existing_submissions
+    assert existing_submissions(course, ASSIGNMENT) == (["ada"], False)
 
 
 # ---------------------------------------------------------------- the suites
