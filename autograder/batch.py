@@ -481,8 +481,9 @@ def _progress_bar(total, enabled, initial=0):
 def results_in_out(out, assignment, key=None):
     """Every result in the results folder ``out`` that a summary may count.
 
-    A file counts when it is a well-formed result (:func:`autograder.exporters.results.read_result`),
-    signed by the grader and of ``assignment``; one result per submission name.
+    A file counts when it is a well-formed result
+    (:func:`autograder.exporters.results.read_result`), signed by the grader and of
+    ``assignment``; one result per submission name.
 
     Returns
     -------

@@ -119,7 +119,8 @@ def _summary_lines(result, published):
 STYLE = """
 .autograder-feedback {{ font-family: sans-serif; }}
 .autograder-feedback table {{ border-collapse: collapse; }}
-.autograder-feedback td, .autograder-feedback th {{ border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }}
+.autograder-feedback td, .autograder-feedback th {{ border: 1px solid #ccc; padding: 4px 8px;
+  vertical-align: top; }}
 .autograder-feedback tr.passed td:nth-child(4) {{ color: #080; }}
 .autograder-feedback tr.failed td:nth-child(4), .autograder-feedback tr.error td:nth-child(4),
 .autograder-feedback tr.timeout td:nth-child(4) {{ color: #b00; font-weight: bold; }}

@@ -167,10 +167,10 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
 
     The submission's files (exactly those the sandbox copy takes: the copy's own ignore
     rule, and not nbgrader's ``timestamp.txt`` at the top, which :func:`grade_submission`
-    removes from the copy; a zip is hashed whole), the instructor's assignment folder (public tests and
-    reference solution), the hidden suite when ``hidden``, every grader module and
-    ``course_lib`` (:func:`grader_version`), the limits and the Python, NumPy and pytest
-    versions. Equal fingerprints mean a regrade would give the same result.
+    removes from the copy; a zip is hashed whole), the instructor's assignment folder
+    (public tests and reference solution), the hidden suite when ``hidden``, every grader
+    module and ``course_lib`` (:func:`grader_version`), the limits and the Python, NumPy and
+    pytest versions. Equal fingerprints mean a regrade would give the same result.
 
     Raises
     ------
