@@ -1,4 +1,8 @@
-"""Install the course package and build its Cython im2col/col2im extension.
+"""Build the course package's optional Cython im2col/col2im extension.
+
+The project's metadata (name, version, dependencies, the ``student`` / ``instructor``
+extras, packages, console scripts) is in ``pyproject.toml``; this file only adds the
+extension and the build step that never fails because of it.
 
 The extension is optional: when Cython, NumPy headers or a C compiler are missing, or the
 build fails, the package still installs and ``course_lib.im2col`` falls back to a pure-NumPy
@@ -7,7 +11,7 @@ implementation (and says so once when imported).
 import os
 import sys
 
-from setuptools import find_packages, setup
+from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 EXT_NAME = "course_lib._im2col_cython"
@@ -73,25 +77,8 @@ class OptionalBuildExt(build_ext):
                   "course_lib will use its pure-NumPy im2col", file=sys.stderr)
 
 
+# Name, version, dependencies, extras, packages and scripts are in pyproject.toml.
 setup(
-    name="nnfs-course",
-    version="0.1.0",
-    description="Neural networks from scratch: CS231n-style assignments, staff library and a "
-                "sandboxed autograder on nbgrader",
-    long_description=open("README.md", encoding="utf-8").read() if os.path.exists("README.md") else "",
-    long_description_content_type="text/markdown",
-    python_requires=">=3.10",
-    # Hidden test suites never ship in an installed package: the grader reads them from the
-    # course checkout, and students who pip-install the library must not get them.
-    packages=find_packages(include=["course_lib", "course_lib.*", "autograder", "autograder.*"],
-                           exclude=["autograder.hidden", "autograder.hidden.*"]),
-    package_data={"course_lib": ["*.pyx"], "autograder": ["gradescope_template/*"]},
     ext_modules=cython_extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
-    install_requires=["numpy>=1.26", "tqdm>=4.60", "matplotlib>=3.7"],
-    extras_require={
-        "grading": ["pytest>=7.4", "nbgrader==0.9.6", "dask>=2024.1", "distributed>=2024.1",
-                    "nbformat>=5.9", "nbclient>=0.9"],
-    },
-    entry_points={"console_scripts": ["autograder = autograder.cli:main"]},
 )
