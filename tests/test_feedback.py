@@ -193,6 +193,24 @@ def test_feedback_goes_into_nbgraders_layout_with_manual_grades_and_is_released(
     released = root / "exchange" / COURSE_ID / "feedback" / \
         f"{notebook_hash(secret='s3cr3t', notebook_id='warmup')}.html"
     assert feedback.SECTION_BEGIN in released.read_text()
+    # ... and a student's own fetch_feedback (from the submission nbgrader submit cached)
+    # brings it home
+    timestamp = "2026-12-01 02:00:00.000000 UTC"
+    cached = tmp_path / "student-cache" / COURSE_ID / f"alice+assignment0+{timestamp}"
+    cached.mkdir(parents=True)
+    shutil.copy(root / "assignments" / "source" / "assignment0" / "warmup.ipynb", cached)
+    (cached / "submission_secret.txt").write_text("s3cr3t")
+    home = tmp_path / "student-home"
+    home.mkdir()
+    from autograder.release import nbgrader_environment
+    fetched = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "fetch_feedback", "assignment0", "--course", COURSE_ID,
+         f"--Exchange.root={root / 'exchange'}", f"--Exchange.cache={tmp_path / 'student-cache'}"],
+        cwd=home, capture_output=True, text=True, timeout=300,
+        env={**nbgrader_environment(), "PYTHONWARNINGS": "ignore"})
+    assert fetched.returncode == 0, fetched.stderr
+    page = home / "assignment0" / "feedback" / timestamp / "warmup.html"
+    assert "1.5 / 2" in page.read_text() and "2 h 1 min late" in page.read_text()
 
 
 def test_feedback_without_nbgrader_pages_says_to_generate_them_first(graded_course, tmp_path,
