@@ -303,10 +303,10 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
 
     A loss that explodes would squash every other curve into the bottom of the picture (or,
     with the y-limits set by hand, leave the picture). So losses are drawn clipped at
-    ``clip`` times the largest initial loss (a dotted line): a run that climbs above it is
-    drawn up to that line and marked with a cross where it leaves the picture. A run whose
+    ``clip`` times the largest initial loss (a dotted line): a run that climbs above it runs
+    along that line while it is above, with a cross where it first got there. A run whose
     loss became NaN or infinite (see ``Solver.diverged``) is drawn up to its last finite
-    value, and its legend entry says where it diverged.
+    value (a cross, unless it was above the line already); legend entries say both.
 
     Parameters
     ----------
@@ -334,9 +334,8 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
         bad = np.flatnonzero(~np.isfinite(losses))
         stop = bad[0] if len(bad) else len(losses)
         finite = losses[:stop]
-        above = np.flatnonzero(finite > ceiling) if ceiling is not None else []
-        if len(above):
-            finite = finite[:above[0] + 1]  # up to the first loss outside the picture
+        clipped = finite > ceiling if ceiling is not None else np.zeros(len(finite), bool)
+        above = np.flatnonzero(clipped)
         if ceiling is not None:
             finite = np.minimum(finite, ceiling)
         drawn = finite
@@ -346,19 +345,19 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
             sums = np.cumsum(finite)
             sums[smooth:] = sums[smooth:] - sums[:-smooth]
             drawn = sums / np.minimum(np.arange(1, len(finite) + 1), smooth)
-            if len(above):
-                drawn[-1] = ceiling  # the curve still reaches the edge where it leaves
-        label = f"lr = {lr:g}"
+            drawn[clipped] = ceiling  # a clipped loss stays on the line
+        notes = []
         if len(above):
-            label += f" (loss above {ceiling:.3g} at iteration {above[0] + 1})"
-        elif len(bad):
-            label += f" (diverged at iteration {stop + 1})"
+            notes.append(f"above {ceiling:.3g} from iteration {above[0] + 1}")
+        if len(bad):
+            notes.append(f"diverged at iteration {stop + 1}")
+        label = f"lr = {lr:g}" + (f" ({', '.join(notes)})" if notes else "")
         colour = f"C{index}"
         positive = np.where(drawn > 0, drawn, np.nan)
         ax.plot(np.arange(len(drawn)), positive, color=colour, label=label)
         if np.any(positive > 0):
             lowest = min(lowest, np.nanmin(positive))
-        if len(above):   # it leaves the picture here
+        if len(above):   # where it first leaves the picture
             ax.plot(above[0], ceiling, "x", color=colour, markersize=12, mew=3)
         elif len(bad) and stop > 0:
             ax.plot(stop - 1, finite[-1], "x", color=colour, markersize=12, mew=3)
@@ -374,7 +373,9 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
     ax.set_xlabel("Iteration")
     ax.set_ylabel("Loss" + (f" (clipped at {ceiling:.3g})" if ceiling is not None else ""))
     ax.set_title("Loss for different learning rates")
-    ax.legend()
+    # below the axes: a diverging run fills the top of the plot, where "best" would put it
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    fig.tight_layout()
     return fig
 
 

@@ -191,9 +191,9 @@ def test_learning_rate_curves_clip_an_exploding_loss_at_the_top_of_the_plot():
     fig = plot_learning_rate_curves({1e-3: stable, 1e1: exploding}, clip=10)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[1] == "lr = 10 (loss above 23 at iteration 4)"
+    assert labels[1] == "lr = 10 (above 23 from iteration 4, diverged at iteration 6)"
     curve = [line for line in ax.get_lines() if line.get_label().startswith("lr = 10")][0]
-    np.testing.assert_allclose(curve.get_ydata(), [2.3, 3.0, 8.0, 23.0])
+    np.testing.assert_allclose(curve.get_ydata(), [2.3, 3.0, 8.0, 23.0, 23.0])
     crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
     assert len(crosses) == 1 and crosses[0].get_xdata()[0] == 3 and crosses[0].get_ydata()[0] == 23.0
 
@@ -211,7 +211,15 @@ def test_learning_rate_curves_smoothing_survives_huge_losses():
     fig = plot_learning_rate_curves({10.0: diverging}, smooth=2)
     line = fig.axes[0].get_lines()[0]
     assert np.all(np.isfinite(line.get_ydata())) and max(line.get_ydata()) <= 23.0 + 1e-9
-    assert len(line.get_xdata()) == 2
+    assert len(line.get_xdata()) == 4 and line.get_ydata()[-1] == 23.0
+
+
+def test_a_run_that_climbs_above_the_line_and_comes_back_is_drawn_whole():
+    bumpy = [2.3, 2.0, 30.0, 60.0, 5.0, 2.0]
+    fig = plot_learning_rate_curves({0.1: bumpy}, smooth=1)
+    ax = fig.axes[0]
+    assert ax.get_legend().get_texts()[0].get_text() == "lr = 0.1 (above 23 from iteration 3)"
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [2.3, 2.0, 23.0, 23.0, 5.0, 2.0])
 
 
 # --- what the eye sees: after drawing, inside the axes, labels apart ---------------------
