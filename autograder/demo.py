@@ -1,8 +1,10 @@
 """``autograder demo``: the instructor's whole loop on the embedded data, offline.
 
-For every assignment of the course:
+The demo never touches the course's own folders: it works on a private copy of the course
+(its ``nbgrader_config.py``, ``source/`` and hidden suites) in ``OUT/course``, which has
+its own release, gradebook and submissions. For every assignment of the course:
 
-1. release it (nbgrader generate_assignment, solution stripping, leak check);
+1. release it in the copy (nbgrader generate_assignment, solution stripping, leak check);
 2. make three submissions from the release: ``complete`` (the student filled in every stub
    with the reference code), ``untouched`` (handed back as released) and ``buggy`` (complete,
    but with the realistic mistakes listed in the assignment's ``mutants.json``);
@@ -13,6 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
+from autograder.course import Course
 from autograder.errors import UserError
 
 DEMO_STUDENTS = ("complete", "untouched", "buggy")
@@ -66,6 +69,31 @@ def make_submissions(course, assignment, release_dir, root, mutants):
     return [complete, untouched, buggy]
 
 
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".pytest_cache",
+                                     "*.pyc", "*.so")
+
+
+def private_course(course, dest):
+    """A copy of ``course`` at ``dest`` (replacing an earlier copy there) for the demo.
+
+    It holds what a release and grading read: ``assignments/nbgrader_config.py``,
+    ``assignments/source/`` and the hidden suites; never the course's release, gradebook,
+    submissions or grades, which stay as they are.
+    """
+    dest = Path(dest)
+    if dest.resolve() == course.root.resolve():
+        raise UserError("the demo's copy of the course cannot be the course itself")
+    shutil.rmtree(dest, ignore_errors=True)
+    (dest / "assignments").mkdir(parents=True)
+    config = course.nbgrader_root / "nbgrader_config.py"
+    if config.is_file():
+        shutil.copy2(config, dest / "assignments" / config.name)
+    shutil.copytree(course.source_dir, dest / "assignments" / "source", ignore=COPY_IGNORE)
+    if course.hidden_root.is_dir():
+        shutil.copytree(course.hidden_root, dest / "autograder" / "hidden", ignore=COPY_IGNORE)
+    return Course(dest)
+
+
 def format_table(rows):
     """Rows of (assignment, submission, score, max_score, failing) as an aligned text table."""
     header = ("assignment", "submission", "score", "failed tests")
@@ -84,16 +112,26 @@ def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
     from autograder.release import release_assignment
 
     out_dir = Path(out_dir).resolve()
+    if out_dir.is_relative_to(course.nbgrader_root.resolve()):
+        raise UserError(f"--out {out_dir} is inside the course's nbgrader folder; the demo "
+                        "keeps out of it: choose another folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     # The "complete" submission is the reference solution: keep it away from sandboxed children.
     out_dir.chmod(0o700)
     assignments = list(assignments or course.assignments())
     if not assignments:
         raise UserError(f"no assignments under {course.source_dir}")
+    for assignment in assignments:
+        try:
+            course.source(assignment)  # an unknown name fails before anything is copied
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    course = private_course(course, out_dir / "course")
+    print(f"demo course (a copy; the course's own folders are not touched): {course.root}")
     rows = []
     for assignment in assignments:
         print(f"\n== {assignment}: release", flush=True)
-        release_dir = release_assignment(course, assignment, force=True)
+        release_dir = release_assignment(course, assignment)
         mutants = load_mutants(course, assignment)
         submissions = make_submissions(course, assignment, release_dir,
                                        out_dir / "submitted", mutants)
@@ -118,7 +156,8 @@ def add_cli(subparsers):
         "demo", help="release every assignment, grade three demo submissions with hidden "
                      "tests, print the grade table and write feedback (offline)")
     parser.add_argument("--out", type=Path, default=Path("demo_output"),
-                        help="where submissions, grades and feedback go (default: demo_output)")
+                        help="where the copy of the course, the submissions, grades and feedback "
+                             "go (default: demo_output)")
     parser.add_argument("--assignment", action="append", dest="assignments",
                         help="limit to this assignment (repeatable; default: all)")
     parser.add_argument("--workers", type=int, default=None,

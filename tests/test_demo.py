@@ -6,7 +6,10 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import Course
-from autograder.demo import apply_mutant, load_mutants
+from autograder.demo import apply_mutant, load_mutants, run_demo
+from autograder.errors import UserError
+from autograder.release import release_assignment
+from tests.test_release import add_submission, tree_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +53,9 @@ def test_demo_writes_feedback_pages(demo_run, assignment):
         assert page.startswith(f"# Feedback: {assignment} ({name})")
 
 
-def test_demo_release_has_no_solutions(course_copy, demo_run):
-    released = course_copy.release_dir / "assignment0" / "nnfs" / "warmup.py"
+def test_demo_release_has_no_solutions(demo_run):
+    released = (demo_run / "course" / "assignments" / "release" / "assignment0" / "nnfs"
+                / "warmup.py")
     text = released.read_text()
     assert "### BEGIN SOLUTION" not in text
     assert "raise NotImplementedError" in text
@@ -64,3 +68,33 @@ def test_every_demo_bug_applies_to_the_reference(course_copy, assignment, tmp_pa
     copy = shutil.copytree(course_copy.source(assignment), tmp_path / assignment)
     for mutant in mutants:
         apply_mutant(copy, mutant)  # raises if the text to replace is gone
+
+
+def test_demo_never_touches_the_course_folders(course_copy, demo_run):
+    """The module's demo ran on this course: nothing of it landed in the course itself, so
+    the README's `autograder release assignment1` works right after `make demo`."""
+    root = course_copy.nbgrader_root
+    assert sorted(p.name for p in root.iterdir()) == ["nbgrader_config.py", "source"]
+    assert (demo_run / "course" / "assignments" / "gradebook.db").is_file()
+
+
+def test_demo_on_a_live_course_keeps_its_release_gradebook_and_submissions(repo_root, tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(repo_root / "assignments" / "source" / "assignment0",
+                    root / "assignments" / "source" / "assignment0")
+    shutil.copy2(repo_root / "assignments" / "nbgrader_config.py", root / "assignments")
+    shutil.copytree(repo_root / "autograder" / "hidden" / "assignment0",
+                    root / "autograder" / "hidden" / "assignment0")
+    course = Course(root)
+    release = release_assignment(course, "assignment0")
+    (release / "NOTE.txt").write_text("what the students fetched")
+    add_submission(course, "ada")
+    shutil.copytree(release, course.nbgrader_root / "submitted" / "ada" / "assignment0")
+    live = tree_bytes(course.nbgrader_root)
+
+    rows = run_demo(course, tmp_path / "demo", ["assignment0"], workers=1, progress=False)
+    assert {row[1] for row in rows} == {"complete", "untouched", "buggy"}
+    assert tree_bytes(course.nbgrader_root) == live
+    with pytest.raises(UserError, match="inside the course's nbgrader folder"):
+        run_demo(course, course.nbgrader_root / "demo", ["assignment0"], workers=1)
+    assert tree_bytes(course.nbgrader_root) == live
