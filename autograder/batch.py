@@ -481,9 +481,9 @@ def _progress_bar(total, enabled, initial=0):
 def results_in_out(out, assignment, key=None):
     """Every result in the results folder ``out`` that a summary may count.
 
-    A file counts when it is a well-formed result
-    (:func:`autograder.exporters.results.read_result`), signed by the grader and of
-    ``assignment``; one result per submission name.
+    The exporters' own reading (:func:`autograder.exporters.results.load_results`): a file
+    counts when it is a well-formed result, signed by the grader and of ``assignment``; one
+    result per submission name.
 
     Returns
     -------
@@ -492,32 +492,12 @@ def results_in_out(out, assignment, key=None):
     problems : list of str
         One line per ``*.json`` file left out, naming it and why.
     """
-    from autograder.exporters.results import MalformedResult, read_result, result_files
-    from autograder.result_signing import load_key, verify_result
-    key = load_key() if key is None else key
-    results, problems, seen = [], [], {}
-    for path in result_files(out):
-        try:
-            result = read_result(path)
-        except MalformedResult as exc:
-            problems.append(f"{path}: {exc}")
-            continue
-        if not verify_result(result, key):
-            problems.append(f"{path}: its signature is missing or wrong (the grader did not "
-                            "write it, or it was edited)")
-            continue
-        if result["assignment"] != assignment:
-            problems.append(f"{path}: a result of {result['assignment']!r}, not of "
-                            f"{assignment!r}")
-            continue
-        if result["submission"] in seen:
-            problems.append(f"{path}: submission {result['submission']!r} was already read "
-                            f"from {seen[result['submission']]}")
-            continue
-        seen[result["submission"]] = path
-        results.append(result)
-    results.sort(key=lambda r: r["submission"])
-    return results, problems
+    from autograder.exporters.results import load_results
+    try:
+        loaded = load_results(out, assignment, key)
+    except UserError:           # no result files at all (every grading was interrupted)
+        return [], []
+    return loaded.results, [problem.removesuffix("; skipped") for problem in loaded.problems]
 
 
 def status_counts(result):
