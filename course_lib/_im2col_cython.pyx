@@ -28,8 +28,10 @@ small ones at the end, so a thread slowed by other processes does not hold up th
 The layout kernels take ``threads``: 0 (the default) picks the team size from the work,
 1 runs on the calling thread only, for callers that already run one chunk per thread.
 """
-from cython.parallel cimport prange
-from libc.string cimport memset
+from cython.parallel cimport prange, threadid
+from libc.string cimport memcpy, memset
+
+import numpy as np
 
 ctypedef fused real:
     float
@@ -79,6 +81,46 @@ cdef inline Py_ssize_t _end_inside(Py_ssize_t offset, Py_ssize_t stride, Py_ssiz
     return last if last < count else count
 
 
+cdef void _im2col_strided(const real* xp, real* cp, Py_ssize_t first_image, Py_ssize_t nb,
+                          Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t out_h,
+                          Py_ssize_t out_w, Py_ssize_t field_height, Py_ssize_t field_width,
+                          Py_ssize_t padding, Py_ssize_t stride, Py_ssize_t image_step,
+                          Py_ssize_t row_step, Py_ssize_t* offsets, real* scratch,
+                          int team) noexcept nogil:
+    """im2col for stride > 1, one task per (image, channel) plane.
+
+    Row loops over a few strided pixels cost more in loop overhead than in copying, so each
+    thread first copies the plane into its zero-bordered scratch plane of (H + 2*padding) x
+    (W + 2*padding) (``scratch`` holds one per thread, borders zeroed by the caller). There,
+    output pixel q = oh * out_w + ow of filter tap (i, j) sits at ``offsets[q] + i *
+    padded_w + j`` with ``offsets[q] = stride * (oh * padded_w + ow)``, the same for every
+    tap: each column row is one gather loop over all its pixels, padding included, with no
+    bounds tests. ``offsets`` has room for out_h * out_w entries and is filled here.
+    """
+    cdef Py_ssize_t padded_h = H + 2 * padding, padded_w = W + 2 * padding
+    cdef Py_ssize_t pixels = out_h * out_w
+    cdef Py_ssize_t task, n, c, h, i, j, q, oh, ow
+    cdef real* padded
+    cdef const real* src
+    cdef real* dst
+    for oh in range(out_h):
+        for ow in range(out_w):
+            offsets[oh * out_w + ow] = stride * (oh * padded_w + ow)
+    for task in prange(nb * C, schedule="guided", num_threads=team):
+        n = task // C
+        c = task % C
+        padded = scratch + threadid() * padded_h * padded_w
+        src = xp + ((first_image + n) * C + c) * H * W
+        for h in range(H):
+            memcpy(padded + (h + padding) * padded_w + padding, src + h * W, W * sizeof(real))
+        for i in range(field_height):
+            for j in range(field_width):
+                src = padded + i * padded_w + j
+                dst = cp + n * image_step + ((c * field_height + i) * field_width + j) * row_step
+                for q in range(pixels):
+                    dst[q] = src[offsets[q]]
+
+
 def im2col_into(const real[:, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
                 Py_ssize_t padding, Py_ssize_t stride, int threads=0):
@@ -98,6 +140,17 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t first
     cdef const real* src
     cdef real* dst
     cdef int team = threads if threads > 0 else _threads_for(rows * nb * out_h * out_w)
+    cdef Py_ssize_t[::1] offsets
+    cdef real[:, ::1] scratch
+    if stride > 1:
+        offsets = np.empty(out_h * out_w, np.intp)
+        scratch = np.zeros((max(team, 1), (H + 2 * padding) * (W + 2 * padding)),
+                           np.float32 if real is float else np.float64)
+        with nogil:
+            _im2col_strided(xp, cp, first_image, nb, C, H, W, out_h, out_w, field_height,
+                            field_width, padding, stride, image_step, row_step,
+                            &offsets[0], &scratch[0, 0], team)
+        return
     for task in prange(rows * nb, nogil=True, schedule="guided", num_threads=team):
         if image_major:
             n = task // rows
@@ -132,6 +185,67 @@ def im2col_into(const real[:, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t first
                 dst[ow] = 0
 
 
+cdef void _col2im_strided(const real* cp, real* dp, Py_ssize_t first_image, Py_ssize_t nb,
+                          Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t out_h,
+                          Py_ssize_t out_w, Py_ssize_t field_height, Py_ssize_t field_width,
+                          Py_ssize_t padding, Py_ssize_t stride, Py_ssize_t image_step,
+                          Py_ssize_t row_step, real* scratch, int team) noexcept nogil:
+    """col2im for stride > 1, one task per (image, channel) plane, through polyphase planes.
+
+    Pixel (h, w) = (stride * a + rh, stride * b + rw) is pixel (a, b) of phase (rh, rw). A
+    filter tap (i, j) only reaches one phase, and along an output row it reaches
+    consecutive b: so every column row is added into a scratch phase plane (stride**2 of
+    them, ceil(H / stride) x ceil(W / stride) each) over contiguous memory, which the
+    compiler vectorises, rather than into every stride-th pixel of dx. The phases are then
+    interleaved into dx, each pixel written once. ``scratch`` holds stride**2 phase planes
+    for each thread.
+    """
+    cdef Py_ssize_t sub_h = (H + stride - 1) // stride, sub_w = (W + stride - 1) // stride
+    cdef Py_ssize_t phase_size = sub_h * sub_w
+    cdef Py_ssize_t task, n, c, i, j, oh, ow, lo, hi, row_lo, row_hi
+    cdef Py_ssize_t rh, rw, shift_h, shift_w, a, b
+    cdef real* phases
+    cdef real* phase
+    cdef real* plane
+    cdef const real* src
+    cdef real* dst
+    for task in prange(nb * C, schedule="dynamic", num_threads=team):
+        n = task // C
+        c = task % C
+        phases = scratch + threadid() * stride * stride * phase_size
+        memset(phases, 0, stride * stride * phase_size * sizeof(real))
+        for i in range(field_height):
+            # input row h = stride * oh + i - padding = stride * (oh + shift_h) + rh
+            rh = (i - padding) % stride
+            if rh < 0:
+                rh = rh + stride
+            shift_h = (i - padding - rh) // stride
+            row_lo = _first_inside(i - padding, stride)
+            row_hi = _end_inside(i - padding, stride, H, out_h)
+            for j in range(field_width):
+                rw = (j - padding) % stride
+                if rw < 0:
+                    rw = rw + stride
+                shift_w = (j - padding - rw) // stride
+                lo = _first_inside(j - padding, stride)
+                hi = _end_inside(j - padding, stride, W, out_w)
+                phase = phases + (rh * stride + rw) * phase_size
+                src = cp + n * image_step + \
+                    ((c * field_height + i) * field_width + j) * row_step
+                for oh in range(row_lo, row_hi):
+                    dst = phase + (oh + shift_h) * sub_w
+                    for ow in range(lo, hi):
+                        dst[ow + shift_w] += src[oh * out_w + ow]
+        plane = dp + ((first_image + n) * C + c) * H * W
+        for rh in range(stride):
+            for rw in range(stride):
+                phase = phases + (rh * stride + rw) * phase_size
+                for a in range((H - rh + stride - 1) // stride):
+                    for b in range((W - rw + stride - 1) // stride):
+                        plane[(stride * a + rh) * W + stride * b + rw] = \
+                            phase[a * sub_w + b]
+
+
 def col2im_into(const real[:, :, :] cols, real[:, :, :, ::1] dx, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
                 Py_ssize_t padding, Py_ssize_t stride, int threads=0):
@@ -153,6 +267,16 @@ def col2im_into(const real[:, :, :] cols, real[:, :, :, ::1] dx, Py_ssize_t firs
     cdef real* dst
     cdef real* image_plane
     cdef int team = threads if threads > 0 else _threads_for(nb * cols.shape[1] * cols.shape[2])
+    cdef real[:, ::1] scratch
+    if stride > 1:
+        scratch = np.empty((max(team, 1), stride * stride * ((H + stride - 1) // stride)
+                            * ((W + stride - 1) // stride)),
+                           np.float32 if real is float else np.float64)
+        with nogil:
+            _col2im_strided(cp, dp, first_image, nb, C, H, W, out_h, out_w, field_height,
+                            field_width, padding, stride, image_step, row_step,
+                            &scratch[0, 0], team)
+        return
     # one task per (image, channel) plane of dx: no two threads write the same pixel
     for task in prange(nb * C, nogil=True, schedule="dynamic", num_threads=team):
         n = task // C
