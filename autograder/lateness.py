@@ -216,7 +216,8 @@ class DueDates:
         self.default = None
         self.per_student = {}
         self.source = "--due" if due is not None else None
-        if due is None and db_url and _database_exists(db_url):
+        from autograder.manual_grades import gradebook_exists
+        if due is None and db_url and gradebook_exists(db_url):
             self._read_gradebook(db_url, course_id)
 
     def _read_gradebook(self, db_url, course_id):
@@ -247,12 +248,6 @@ class DueDates:
         if self.fixed is not None:
             return self.fixed
         return self.per_student.get(student, self.default)
-
-
-def _database_exists(db_url):
-    if db_url.startswith("sqlite:///"):
-        return Path(db_url[len("sqlite:///"):]).is_file()
-    return True
 
 
 def course_due_dates(course, assignment, due=None, db_url=None):
