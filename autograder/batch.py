@@ -586,8 +586,9 @@ def add_cli(subparsers):
                         help="due date of the assignment, e.g. '2026-12-01 23:59:00 UTC' "
                              "(default: the gradebook's, with students' extensions)")
     parser.add_argument("--gradebook", default=None, metavar="URL",
-                        help="nbgrader gradebook to read due dates from (default: the course's "
-                             "from nbgrader_config.py, else assignments/gradebook.db)")
+                        help="nbgrader gradebook (database URL or .db file) to read due dates "
+                             "from (default: the course's from nbgrader_config.py, else "
+                             "assignments/gradebook.db)")
     parser.add_argument("--late-penalty", choices=("none", "zero"), default="none",
                         help="none (default, as nbgrader): lateness is recorded, never scored; "
                              "zero: a late submission scores 0")

@@ -306,8 +306,8 @@ def add_cli(subparsers):
                              "section to the pages of `nbgrader generate_feedback`, so that "
                              "`nbgrader release_feedback` hands it back")
     parser.add_argument("--gradebook", default=None, metavar="URL",
-                        help="nbgrader gradebook to read manual grades and comments from "
-                             "(default: the course's, when it exists)")
+                        help="nbgrader gradebook (database URL or .db file) to read manual "
+                             "grades and comments from (default: the course's, when it exists)")
     parser.add_argument("--published", action="store_true",
                         help="the hidden tests' results are published: add the total of public "
                              "and hidden tests (by default the pages show them apart)")
@@ -325,11 +325,11 @@ def _nbgrader_settings(course):
 
 
 def run_cli(args, course):
-    from autograder.manual_grades import gradebook_exists, read_manual_grades
+    from autograder.manual_grades import gradebook_exists, gradebook_url, read_manual_grades
     loaded = load_results(args.results, args.assignment)
     db_url, course_id, nbgrader_root = _nbgrader_settings(course)
     if args.gradebook:
-        db_url = args.gradebook
+        db_url = gradebook_url(args.gradebook)
     manual = {}
     if db_url and gradebook_exists(db_url):
         try:

@@ -259,7 +259,10 @@ def course_due_dates(course, assignment, due=None, db_url=None):
         except ValueError as exc:
             raise UserError(f"--due {due!r} is not a time (use e.g. '2026-12-01 23:59:00 UTC' "
                             "or 2026-12-01T23:59:00+01:00)") from exc
+    from autograder.manual_grades import gradebook_url
     course_id = "default_course"
+    if db_url is not None:
+        db_url = gradebook_url(db_url)
     if db_url is None:
         try:
             from autograder.exporters.gradebook import gradebook_settings

@@ -17,6 +17,14 @@ from pathlib import Path
 AUTOGRADER_NOTEBOOK = "autograder_tests"
 
 
+def gradebook_url(value):
+    """A database URL for ``--gradebook``: a URL as given, a file path as ``sqlite:///``."""
+    value = str(value)
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
 def gradebook_exists(db_url):
     """False for a SQLite URL whose file does not exist (opening it would create it)."""
     if db_url.startswith("sqlite:///"):

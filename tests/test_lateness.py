@@ -95,3 +95,17 @@ def test_due_dates_from_a_real_gradebook_with_an_extension(tmp_path):
     missing = tmp_path / "none.db"
     assert DueDates("assignment0", db_url=f"sqlite:///{missing}").for_student("bob") is None
     assert not missing.exists(), "looking for a due date never creates a gradebook"
+
+
+def test_the_gradebook_may_be_given_as_a_file_and_a_bad_due_date_is_refused(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from autograder.lateness import course_due_dates
+    path = tmp_path / "gradebook.db"
+    with Gradebook(f"sqlite:///{path}") as gradebook:
+        gradebook.add_assignment("assignment0", duedate="2026-11-30 23:59:00 UTC")
+    no_course = object()        # no nbgrader_config.py to read: nbgrader's default course id
+    dues = course_due_dates(no_course, "assignment0", db_url=str(path))
+    assert dues.for_student("carol") == datetime.datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+    with pytest.raises(UserError, match="--due"):
+        course_due_dates(no_course, "assignment0", due="the day after tomorrow")
