@@ -7,7 +7,8 @@ Steps, for ``assignments/source/<assignment>``:
    their solutions replaced by stubs, their outputs cleared, their grade cells locked and
    checksummed, and the assignment is registered in the gradebook;
 3. strip the solution blocks of every ``.py`` file in the release, which nbgrader copies
-   verbatim (nbgrader issue #1237);
+   verbatim (nbgrader issue #1237), and complete the README with the students' set-up,
+   test and submit instructions (:mod:`autograder.student_readme`);
 4. the leak check (:mod:`autograder.leakcheck`). A release with a leak is discarded and
    the command fails, naming each leaked line and where it came from.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from autograder.errors import UserError
 from autograder.leakcheck import check_release, collect_secrets
 from autograder.stripping import check_markers, strip_tree
+from autograder.student_readme import complete_readme
 
 
 class ReleaseError(UserError):
@@ -173,6 +175,7 @@ def release_assignment(course, assignment, force=False):
         if not built.is_dir():
             raise ReleaseError(f"nbgrader generate_assignment did not create {built}")
         strip_tree(built)
+        complete_readme(built, assignment)
         leaks = check_release(built, collect_secrets(source, course.hidden_tests(assignment)))
         if leaks:
             listing = "\n".join(f"  {leak}" for leak in leaks)
