@@ -73,6 +73,7 @@ def nbgrader(*args):
 
 # ------------------------------------------------------------------ the exchange
 
+@pytest.mark.slow  # five nbgrader commands
 def test_fetch_and_submit_as_the_readme_writes_them_after_setup(jupyter_env, exchange, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
