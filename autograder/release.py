@@ -37,7 +37,7 @@ from autograder.student_readme import complete_readme
 
 
 class ReleaseError(UserError):
-    """The release could not be made, or leaked and was deleted."""
+    """The release could not be made, or it leaked and was discarded."""
 
 
 def nbgrader_environment():
