@@ -389,6 +389,11 @@ def test_course_on_jupyterhub_in_a_browser(hub):
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     shots = []
+    steps = []
+
+    def step(name):
+        steps.append((name, time.time()))
+
     student, other = mod.STUDENTS[0], mod.STUDENTS[1]
     browsers = []
 
@@ -399,6 +404,7 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         return b
 
     try:
+        step('instructor logs in, releases, opens formgrader')
         # 1. instructor: logs in through the UI, releases assignment 1, opens formgrader.
         inst = browser(mod.INSTRUCTOR)
         assert "Formgrader" in inst.menu_items("Nbgrader")
@@ -410,6 +416,7 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         inst.wait(lambda d: "assignment1" in inst.text(), what="formgrader's assignment table")
         inst.shot("instructor-formgrader-released")
 
+        step('student fetches, works, submits')
         # 2. student: Assignment List -> fetch -> knn.ipynb -> run -> edit package -> submit.
         stu = browser(student)
         items = stu.menu_items("Nbgrader")
@@ -458,9 +465,8 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         stu.wait(lambda d: stu.find(".jp-FileEditor .cm-content"), what="the package in the editor")
         time.sleep(1)
         stu.shot("student-edits-package")
+        # back to the notebook: same kernel, and autoreload picks up the edited package
         stu.open_notebook("assignment1/knn.ipynb")
-        for i in setup_cells:
-            stu.run_cell(i)
         out = stu.run_cell(knn_cell)
         assert "Traceback" not in out and "Error" not in out, out
         test_cell = next(i for i in code if i > knn_cell and
@@ -482,6 +488,7 @@ def test_course_on_jupyterhub_in_a_browser(hub):
                  what="the submission in the submitted list")
         stu.shot("student-submitted")
 
+        step('second student: isolation, formgrader refused')
         # 3. another student: no access to the first one's work, the submissions or formgrader.
         oth = browser(other)
         probe = {
@@ -526,6 +533,7 @@ def test_course_on_jupyterhub_in_a_browser(hub):
                  what="no local formgrader")
         assert "Manage Assignments" not in oth.text()
 
+        step('collect, TA grades and releases feedback')
         # 4. instructor collects; the TA grades with the hidden tests and hands back feedback.
         hub.run_as(mod.INSTRUCTOR, "nbgrader", "collect", "assignment1", role="staff")
         submitted = mod.NBGRADER_ROOT / "submitted" / student / "assignment1"
@@ -550,6 +558,7 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         ta.wait(lambda d: "assignment1" in ta.text(), what="formgrader for the TA")
         ta.shot("ta-formgrader")
 
+        step('student fetches and reads feedback')
         # 5. the student fetches the feedback and reads it in their own server.
         stu.driver.get(stu.server_url("lab"))
         stu.wait_for_lab()
@@ -565,13 +574,21 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         stu.driver.get(stu.server_url("files/" + urllib.parse.quote(str(rel))))
         stu.wait(lambda d: "knn" in stu.text().lower(), what="the feedback page")
         page = stu.text()
-        assert "hidden test" in page.lower() or "autograder" in page.lower(), page[:2000]
+        # nbgrader's page of the notebook, with the autograder's section in it: public and
+        # hidden tests apart, the hidden ones never named
+        assert "Score" in page and "hidden test 1" in page, page[:2000]
+        hidden_row = stu.xpath("//td[normalize-space()='hidden']")
+        assert hidden_row
+        stu.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
+                                  hidden_row[0])
         stu.shot("student-reads-feedback")
     finally:
         for b in browsers:
             b.close()
-        print(f"\nhub end-to-end: {time.time() - t0:.0f} s, screenshots in {ARTIFACTS}: "
-              + ", ".join(shots))
+        step("end")
+        print(f"\nhub end-to-end: {time.time() - t0:.0f} s; " + "; ".join(
+            f"{a[0]}: {b[1] - a[1]:.0f} s" for a, b in zip(steps, steps[1:])))
+        print(f"screenshots in {ARTIFACTS}: " + ", ".join(shots))
 
 
 # --------------------------------------------------------------------------------------------
