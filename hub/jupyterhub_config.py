@@ -39,7 +39,8 @@ c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False     # no login session bookkeeping for notebooks
 c.Authenticator.allowed_users = set(hub.USERS)
 c.Authenticator.admin_users = {hub.INSTRUCTOR}
-c.JupyterHub.load_groups = {name: {"users": list(members)} for name, members in hub.HUB_GROUPS.items()}
+c.JupyterHub.load_groups = {name: {"users": list(members)}
+                            for name, members in hub.HUB_GROUPS.items()}
 
 # --- servers ------------------------------------------------------------------------------
 c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"

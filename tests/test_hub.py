@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -113,7 +114,8 @@ class Hub:
         proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(map(str, cmd))} as {user} failed "
-                                 f"({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+                                 f"({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                                 f"{proc.stderr[-3000:]}")
         return proc
 
 
@@ -377,9 +379,8 @@ def _solution_file(relpath):
                    if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
-def _code_cell_indices(nb_path):
-    nb = json.loads(Path(nb_path).read_text())
-    return nb["cells"]
+def _notebook_cells(nb_path):
+    return json.loads(Path(nb_path).read_text())["cells"]
 
 
 def test_course_on_jupyterhub_in_a_browser(hub):
@@ -441,9 +442,10 @@ def test_course_on_jupyterhub_in_a_browser(hub):
         assert (home / "assignment1" / "knn.ipynb").is_file()
 
         stu.open_notebook("assignment1/knn.ipynb")
-        cells = _code_cell_indices(home / "assignment1" / "knn.ipynb")
+        cells = _notebook_cells(home / "assignment1" / "knn.ipynb")
         code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
-        knn_cell = next(i for i in code if "compute_distances_two_loops" in "".join(cells[i]["source"]))
+        knn_cell = next(i for i in code
+                        if "compute_distances_two_loops" in "".join(cells[i]["source"]))
         # the setup cell, the cell that loads the data and the one that reshapes it
         setup_cells = [code[0]] + [i for i in code if i < knn_cell and (
             "load_dataset(" in "".join(cells[i]["source"]) or
