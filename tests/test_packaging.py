@@ -227,9 +227,10 @@ def test_one_command_student_install(pure_wheel, tmp_path, repo_root):
     venv = tmp_path / "student-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
+    # As the README writes it, in the folder that holds the wheel.
     install = subprocess.run([str(python), "-m", "pip", "install", "-q",
-                              f"{pure_wheel}[student]"], capture_output=True, text=True,
-                             timeout=1500)
+                              f"{pure_wheel.name}[student]"], cwd=pure_wheel.parent,
+                             capture_output=True, text=True, timeout=1500)
     assert install.returncode == 0, install.stdout + install.stderr
     for script in ("pytest", "jupyter-lab", "nbgrader", "nnfs-course", "autograder"):
         assert (venv / "bin" / script).is_file(), script
