@@ -142,14 +142,19 @@ _autograde_steps = _Autograde.class_traits()["autograde_preprocessors"].default(
 if _Execute not in _autograde_steps:
     raise RuntimeError("nbgrader_config.py: this nbgrader's autograde has no Execute step to "
                        "run in the sandbox kernel; update the course's nbgrader config")
-# Before them all, RestoreAutograderScores: autograde sets the scores that `autograder
-# export gradebook` wrote (the notebook `autograder_tests`, which no student submits) to 0
-# and replaces the student's autograded/ folder; this step writes the exported scores and
-# the formgrader page back, so nbgrader and autograder commands may run in any order.
 c.Autograde.autograde_preprocessors = [
+    "autograder.kernelspec.SandboxedExecute" if step is _Execute else step
+    for step in _autograde_steps
+]
+
+# Before autograde touches a notebook, RestoreAutograderScores: autograde has just set the
+# scores that `autograder export gradebook` wrote (the notebook `autograder_tests`, which no
+# student submits) to 0 and replaced the student's autograded/ folder; this step writes the
+# exported scores and the formgrader page back, first thing (a notebook that then fails
+# cannot lose them), so nbgrader and autograder commands may run in any order.
+c.Autograde.sanitize_preprocessors = [
     "autograder.exporters.gradebook.RestoreAutograderScores",
-    *("autograder.kernelspec.SandboxedExecute" if step is _Execute else step
-      for step in _autograde_steps),
+    *_Autograde.class_traits()["sanitize_preprocessors"].default(),
 ]
 
 # Autograde runs notebooks in the fast mode: the sandbox kernel gets COURSE_FAST=1, which

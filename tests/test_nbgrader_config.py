@@ -88,9 +88,11 @@ def test_ignore_pattern_matches_warnings_only(config, stderr, forgiven):
 
 
 def test_autograde_restores_the_exported_scores_first(config):
-    steps = config.Autograde.autograde_preprocessors
-    assert steps[0] == "autograder.exporters.gradebook.RestoreAutograderScores"
-    assert steps[1] == "autograder.kernelspec.SandboxedExecute"
+    from nbgrader.converters.autograde import Autograde
+    steps = config.Autograde.sanitize_preprocessors
+    assert steps == ["autograder.exporters.gradebook.RestoreAutograderScores",
+                     *Autograde.class_traits()["sanitize_preprocessors"].default()]
+    assert "autograder.kernelspec.SandboxedExecute" in config.Autograde.autograde_preprocessors
 
 
 @pytest.mark.parametrize("full, fast", [(None, "1"), ("1", "0"), ("0", "1")])

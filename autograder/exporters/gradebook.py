@@ -37,9 +37,10 @@ Order of operations and caveats
   export also keeps what it wrote in a store of its own,
   ``<course root>/autograder_scores/<assignment>/<student>.json`` (the scores and the
   formgrader notebook), and the course's ``nbgrader_config.py`` runs
-  :class:`RestoreAutograderScores` first among autograde's steps: it writes the student's
-  stored scores back (``auto_score`` only, so a TA's manual score still wins) and the
-  formgrader notebook, before any of the student's notebooks runs.
+  :class:`RestoreAutograderScores` first among autograde's steps (its first sanitizing
+  step): it writes the student's stored scores back (``auto_score`` only, so a TA's manual
+  score still wins) and the formgrader notebook, before any of the student's notebooks is
+  touched.
 * Once submissions exist, nbgrader's ``generate_assignment`` refuses to run when the
   gradebook holds a notebook the source folder lacks ("Cannot modify existing
   assignment"), and this notebook is such a notebook. To release the assignment again,
@@ -451,9 +452,10 @@ def _restore_preprocessor_class():
     from traitlets import Bool
 
     class RestoreAutograderScores(Preprocessor):
-        """First step of ``nbgrader autograde`` (set in the course's ``nbgrader_config.py``):
-        puts back the student's exported autograder scores, which autograde has just set
-        to 0, before any notebook runs (so a notebook that fails cannot lose them).
+        """First step of ``nbgrader autograde`` (the first of ``Autograde.
+        sanitize_preprocessors`` in the course's ``nbgrader_config.py``): puts back the
+        student's exported autograder scores, which autograde has just set to 0, before any
+        notebook is touched (so a notebook that fails cannot lose them).
 
         It runs once per notebook; writing the same scores again is harmless.
         """
