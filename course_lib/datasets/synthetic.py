@@ -63,6 +63,7 @@ _NOISE = 12.0               # standard deviation of the per-pixel sensor noise (
 _CAST = 40.0                # standard deviation of the lighting's offset (grey levels)
 _SHADE = 40.0               # standard deviation of the lighting's gradient, per axis
 _TINT = 0.3                 # the lighting's colour: per-channel deviations relative to grey
+_CONTRAST = 0.8             # scales every image's deviations from mid-grey
 
 
 def _inside(distance_px, out=None):
@@ -197,6 +198,12 @@ def _block(split, index, seed):
     light = light + _TINT * rng.standard_normal((n, 3, 3), np.float32)
     light *= np.array([_CAST, _SHADE, _SHADE], np.float32)
     image += np.matmul(light, _LIGHT_MAPS)
+
+    # Contrast around mid-grey, so that pixels spread about as much as CIFAR-10's (a standard
+    # deviation of about 64 around the mean image: the notebooks' learning rates fit both).
+    image -= 127.5
+    image *= _CONTRAST
+    image += 127.5
 
     # Sensor noise (luminance only), and rounding to uint8.
     noise = rng.standard_normal((n, 1, _SIDE * _SIDE), np.float32)
