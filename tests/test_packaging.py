@@ -21,11 +21,12 @@ from autograder.stripping import find_solution_blocks
 from autograder.student_readme import wheel_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
 
 
 @pytest.fixture(scope="module")
 def project():
+    """pyproject.toml's [project] table."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
     return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
 
 
