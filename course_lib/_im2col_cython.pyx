@@ -124,7 +124,11 @@ cdef void _im2col_strided(const real* xp, real* cp, Py_ssize_t first_image, Py_s
 def im2col_into(const real[:, :, :, ::1] x, real[:, :, :] cols, Py_ssize_t first_image,
                 Py_ssize_t field_height, Py_ssize_t field_width,
                 Py_ssize_t padding, Py_ssize_t stride, int threads=0):
-    """Fill ``cols`` (nb, rows, out_h * out_w) with the patches of images ``first_image ..``."""
+    """Fill ``cols`` (nb, rows, out_h * out_w) with the patches of images ``first_image ..``.
+
+    Stride 1 copies row segments straight from x; stride > 1 gathers from a zero-bordered
+    copy of each plane (see ``_im2col_strided``).
+    """
     cdef Py_ssize_t C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
     cdef Py_ssize_t out_w = (W + 2 * padding - field_width) // stride + 1
@@ -252,7 +256,9 @@ def col2im_into(const real[:, :, :] cols, real[:, :, :, ::1] dx, Py_ssize_t firs
     """Overwrite images ``first_image ..`` of ``dx`` with the sum of ``cols`` scattered back.
 
     The adjoint of :func:`im2col_into`: every column entry is added to the input pixel it
-    was copied from; entries that came from padding are dropped.
+    was copied from; entries that came from padding are dropped. Stride 1 adds row
+    segments straight into dx; stride > 1 sums through polyphase planes (see
+    ``_col2im_strided``).
     """
     cdef Py_ssize_t C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef Py_ssize_t out_h = (H + 2 * padding - field_height) // stride + 1
