@@ -102,6 +102,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit("run_hub.py: run as root (JupyterHub starts servers as the users' accounts)")
     hub.STATE.mkdir(parents=True, exist_ok=True)
+    # The hub's database and the service's log are root's alone (SQLite keeps the mode of a
+    # file that exists, even an empty one).
+    for name in ("jupyterhub.sqlite", "formgrader.log"):
+        os.close(os.open(hub.STATE / name, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(hub.STATE / name, 0o600)
     token = service_token()
     log_path = hub.STATE / "formgrader.log"
     with open(log_path, "ab") as log:

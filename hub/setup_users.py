@@ -127,7 +127,7 @@ def prepare_folders():
         for f in files:
             path = os.path.join(root, f)
             os.chmod(path, 0o770 if os.stat(path).st_mode & 0o100 else 0o660)
-    os.chmod(hub.STATE, 0o755)  # the course folder inside stays closed (2770)
+    os.chmod(hub.STATE, 0o711)  # staff pass through to the course folder (2770); no listing
 
     hub.EXCHANGE.mkdir(parents=True, exist_ok=True)
     os.chmod(hub.EXCHANGE, 0o1777)
