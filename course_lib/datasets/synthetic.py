@@ -8,9 +8,9 @@ five have random colours instead of the class's, a disk of random colour sits so
 lighting is uneven (an offset and a gradient, slightly tinted) and every pixel gets sensor
 noise. So the mean image of a class shows its scene, its colours and its shape, and a linear
 classifier's templates show them too. Nearest neighbours on raw pixels are misled by the
-nuisances (well above chance, but lowest: about 25-33% in the kNN notebook); a linear
-classifier does better (about 37-48%), and a two-layer net, which can keep the two colour
-variants of a class apart, better still (43-70%; the lower ends in fast mode); features that
+nuisances (well above chance, but lowest: about 28-33% in the kNN notebook); a linear
+classifier does better (about 35-48%), and a tuned two-layer net, which can keep the two colour
+variants of a class apart, better still (46-72%; the lower ends in fast mode); features that
 see shape (HOG) and colour help, as on CIFAR-10.
 
 Images are generated in fixed blocks of :data:`BLOCK` images, each from its own seed, so
