@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from autograder.cli import main as cli_main
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.sandbox import running_as_root
+from tests.support.submissions import copy_assignment, zip_folder
 
 ASSIGNMENT = "assignment0"
 SNIPPETS = Path(__file__).resolve().parent / "submissions"
@@ -26,22 +26,6 @@ SNIPPETS = Path(__file__).resolve().parent / "submissions"
 @pytest.fixture(scope="module")
 def course(repo_root):
     return Course(repo_root)
-
-
-def copy_assignment(course, folder, append=""):
-    shutil.copytree(course.source(ASSIGNMENT), folder,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    if append:
-        warmup = folder / "nnfs" / "warmup.py"
-        warmup.write_text(warmup.read_text() + append)
-    return folder
-
-
-def zip_folder(folder, archive):
-    with zipfile.ZipFile(archive, "w") as handle:
-        for path in sorted(folder.rglob("*")):
-            handle.write(path, Path(folder.name) / path.relative_to(folder))
-    return archive
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from autograder.batch import grade_submissions
 from autograder.cli import main as cli_main
 from autograder.course import Course
 from autograder.result_signing import load_key, sign_result, verify_result
-from tests.test_batch import copy_assignment, zip_folder
+from tests.support.submissions import (_members, _with_flags, _write_zip, copy_assignment,
+                                       zip_folder)
 
 ASSIGNMENT = "assignment0"
 WRONG_SOFTMAX = "\ndef softmax(scores):\n    return np.full(np.shape(scores), 7.0)\n"
@@ -32,45 +33,6 @@ def course(repo_root):
 
 
 # -- broken zips ---------------------------------------------------------------------------------
-def _members(folder):
-    """(name in the zip, bytes) of an assignment folder, under ``assignment0/``."""
-    return [(f"{ASSIGNMENT}/{path.relative_to(folder).as_posix()}", path.read_bytes())
-            for path in sorted(folder.rglob("*")) if path.is_file()]
-
-
-def _write_zip(path, members, compression=zipfile.ZIP_STORED):
-    with zipfile.ZipFile(path, "w", compression) as archive:
-        for entry in members:
-            if isinstance(entry, zipfile.ZipInfo):
-                archive.writestr(entry, b"x = 1\n")
-            else:
-                archive.writestr(*entry)
-    return path
-
-
-def _with_flags(raw, name, bits, new_name=None):
-    """``raw`` (a zip's bytes) with general-purpose flag ``bits`` set on member ``name`` in
-    its local and central headers (zipfile clears flags it is given), optionally renamed to
-    ``new_name`` of the same length."""
-    data = bytearray(raw)
-    encoded = name.encode("ascii")
-    start = 0
-    while (at := data.find(encoded, start)) >= 0:
-        for signature, name_offset, flags_offset in ((b"PK\x03\x04", 30, 6),
-                                                     (b"PK\x01\x02", 46, 8)):
-            header = at - name_offset
-            if header >= 0 and data[header:header + 4] == signature:
-                flags = int.from_bytes(data[header + flags_offset:header + flags_offset + 2],
-                                       "little")
-                data[header + flags_offset:header + flags_offset + 2] = \
-                    (flags | bits).to_bytes(2, "little")
-                if new_name is not None:
-                    assert len(new_name) == len(encoded)
-                    data[at:at + len(encoded)] = new_name
-        start = at + 1
-    return bytes(data)
-
-
 def broken_zips(honest, where):
     """A zip of the honest folder spoiled in each of the ways issue #8 lists."""
     members = _members(honest)

@@ -3,22 +3,19 @@ files, which data the loaders choose, the CS231n splits, and the synthetic data.
 import errno
 import os
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_datasets_support import (py2_pickle, tiny_cifar, write_batch,  # noqa: E402,F401
-                                   write_tiny_cifar)
-
-from course_lib import datasets  # noqa: E402
-from course_lib.datasets import cache as cache_module  # noqa: E402
-from course_lib.datasets import cifar10 as cifar10_module  # noqa: E402
-from course_lib.datasets import (CLASSES, CorruptDatasetError, DatasetNotFoundError,  # noqa: E402
+from course_lib import datasets
+from course_lib.datasets import cache as cache_module
+from course_lib.datasets import cifar10 as cifar10_module
+from course_lib.datasets import (CLASSES, CorruptDatasetError, DatasetNotFoundError,
                                  ForeignPickleError, get_cifar10_data, load_cifar10,
                                  load_dataset, load_synthetic_cifar)
+from tests.support.cifar_files import (py2_pickle, tiny_cifar, write_batch,  # noqa: F401
+                                       write_tiny_cifar)
 
 
 @pytest.fixture(autouse=True)

@@ -11,16 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_datasets_support import (http_server, pack_archive, tiny_archive,  # noqa: E402,F401
-                                   write_tiny_cifar)
-
-from course_lib.datasets import (ChecksumError, CorruptDatasetError, DatasetError,  # noqa: E402
+from course_lib.datasets import (ChecksumError, CorruptDatasetError, DatasetError,
                                  DatasetNotFoundError, DownloadError, NoSpaceError,
                                  download_cifar10, load_cifar10)
-from course_lib.datasets import archive as archive_module  # noqa: E402
-from course_lib.datasets import fetch as fetch_module  # noqa: E402
-from course_lib.datasets.cli import main as cli_main  # noqa: E402
+from course_lib.datasets import archive as archive_module
+from course_lib.datasets import fetch as fetch_module
+from course_lib.datasets.cli import main as cli_main
+from tests.support.cifar_files import (http_server, pack_archive, tiny_archive,  # noqa: F401
+                                       write_tiny_cifar)
 
 FAST = dict(backoff=0.01, progress=False, log=lambda message: None)
 

@@ -9,7 +9,7 @@ from autograder.course import Course
 from autograder.demo import apply_mutant, load_mutants, run_demo
 from autograder.errors import UserError
 from autograder.release import release_assignment
-from tests.test_release import add_submission, tree_bytes
+from tests.support.release import add_submission, tree_bytes
 
 pytestmark = pytest.mark.slow
 

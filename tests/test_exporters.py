@@ -11,9 +11,9 @@ from autograder.exporters.csv_export import FIXED_COLUMNS, csv_text, grade_rows
 from autograder.exporters.results import (MalformedResult, check_result, load_results,
                                           ordered_test_names, percent)
 from autograder.result_signing import load_key, sign_result
-from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
-                                          PUBLIC_SQUARE, make_course, make_result, make_test,
-                                          run_cli, sample_results, write_results)
+from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
+                                           PUBLIC_SQUARE, make_course, make_result, make_test,
+                                           run_cli, sample_results, write_results)
 
 
 def _broken(mutate):

@@ -20,9 +20,9 @@ from autograder.exporters.gradebook import (AUTOGRADER_NOTEBOOK, NbgraderSetting
                                             export_to_gradebook, gradebook_settings,
                                             points_per_test)
 from autograder.release import nbgrader_environment
-from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
-                                          PUBLIC_SQUARE, make_course, make_result, make_test,
-                                          run_cli, sample_results, write_results)
+from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
+                                           PUBLIC_SQUARE, make_course, make_result, make_test,
+                                           run_cli, sample_results, write_results)
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 COURSE_ID = "exporter-tests"

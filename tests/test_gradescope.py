@@ -8,7 +8,6 @@ import os
 import stat
 import zipfile
 
-import jsonschema
 import pytest
 
 from autograder.course import Course
@@ -17,56 +16,10 @@ from autograder.exporters.gradescope import (CONFIG_NAME, build_autograder_zip, 
                                              to_gradescope, unreadable_submission)
 from autograder.exporters.gradescope_run import (SubmissionLayoutError, assignment_markers,
                                                  grade_upload, locate_submission)
-from tests.test_exporters_support import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
-                                          PUBLIC_SQUARE, make_course, make_test, run_cli,
-                                          sample_results)
-
-_VISIBILITY = {"enum": ["visible", "hidden", "after_due_date", "after_published"]}
-
-#: results.json as Gradescope's autograder specification documents it
-#: (https://gradescope-autograders.readthedocs.io/en/latest/specs/); unknown keys are
-#: rejected so that a misspelt field fails here instead of being ignored by Gradescope.
-GRADESCOPE_RESULTS_SCHEMA = {
-    "type": "object",
-    "required": ["score", "tests"],
-    "additionalProperties": False,
-    "properties": {
-        "score": {"type": "number"},
-        "execution_time": {"type": "number"},
-        "output": {"type": "string"},
-        "output_format": {"type": "string"},
-        "test_output_format": {"type": "string"},
-        "test_name_format": {"type": "string"},
-        "visibility": _VISIBILITY,
-        "stdout_visibility": _VISIBILITY,
-        "extra_data": {"type": "object"},
-        "leaderboard": {"type": "array"},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "score": {"type": "number"},
-                "max_score": {"type": "number"},
-                "status": {"enum": ["passed", "failed"]},
-                "name": {"type": "string"},
-                "name_format": {"type": "string"},
-                "number": {"type": "string"},
-                "output": {"type": "string"},
-                "output_format": {"type": "string"},
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "visibility": _VISIBILITY,
-                "extra_data": {"type": "object"},
-            },
-        }},
-    },
-}
-
-
-def validate_gradescope(results):
-    """Raise unless ``results`` is a valid Gradescope results.json whose test scores add up."""
-    jsonschema.validate(results, GRADESCOPE_RESULTS_SCHEMA)
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
-
+from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
+                                           PUBLIC_SQUARE, make_course, make_test, run_cli,
+                                           sample_results)
+from tests.support.gradescope import validate_gradescope
 
 # --- result -> results.json ---------------------------------------------------------------
 

@@ -7,71 +7,15 @@ needs root and the network). PYTHONPATH points at the course copy inside the zip
 grader that runs is the one the zip carries.
 """
 import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from autograder.course import Course
-from autograder.exporters.gradescope import CONFIG_NAME, build_autograder_zip
+from autograder.exporters.gradescope import CONFIG_NAME
 from autograder.stripping import strip_tree
-from tests.test_gradescope import validate_gradescope
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "assignment0"
-RUN_TIMEOUT = 300
-
-
-@pytest.fixture
-def open_tmp():
-    """A temporary folder other users can enter, as Gradescope's /autograder is.
-
-    pytest's own tmp_path sits in a folder only its owner can enter; when the tests run as
-    root the sandboxed child runs as nobody and must still reach the grader's sandbox
-    runner, which here comes from the course copy inside the unpacked zip.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="gradescope-e2e-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _gradescope_layout(folder, hidden):
-    """FOLDER/autograder with the unpacked zip in source/ and empty submission/ and results/."""
-    root = folder / "autograder"
-    zip_path = build_autograder_zip(Course(REPO_ROOT), ASSIGNMENT, folder / "autograder.zip",
-                                    hidden=hidden)
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")
-    for script in ("setup.sh", "run_autograder"):  # zipfile.extractall drops the modes
-        (root / "source" / script).chmod(0o755)
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
-    return root
-
-
-def _run_autograder(root):
-    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "GRADESCOPE_PYTHON": sys.executable,
-           "PYTHONPATH": str(root / "source" / "course")}
-    env.pop("COURSE_ROOT", None)
-    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    assert done.returncode == 0, f"run_autograder failed:\n{done.stdout}\n{done.stderr}"
-    results = json.loads((root / "results" / "results.json").read_text())
-    validate_gradescope(results)
-    return results, done.stdout
-
-
-def _copy_reference(destination):
-    shutil.copytree(REPO_ROOT / "assignments" / "source" / ASSIGNMENT, destination,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-                    dirs_exist_ok=True)
-    return destination
+from tests.support.gradescope import (ASSIGNMENT, REPO_ROOT, _copy_reference, _gradescope_layout,
+                                      _run_autograder, open_tmp)  # noqa: F401 - fixture
 
 
 def test_honest_upload_gets_full_marks_with_hidden_tests(open_tmp):

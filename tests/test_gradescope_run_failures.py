@@ -11,10 +11,10 @@ import shutil
 import subprocess
 
 from autograder.exporters import gradescope_run
-from tests.test_batch_hostile import _members, _with_flags, _write_zip
-from tests.test_gradescope import validate_gradescope
-from tests.test_gradescope_run import (ASSIGNMENT, _copy_reference, _gradescope_layout,
-                                       _run_autograder, open_tmp)  # noqa: F401 - fixture
+from tests.support.gradescope import (ASSIGNMENT, _copy_reference, _gradescope_layout,
+                                      _run_autograder, open_tmp,  # noqa: F401 - fixture
+                                      validate_gradescope)
+from tests.support.submissions import _members, _with_flags, _write_zip
 
 GRADER_SIDE = "problem on the grader's side, not in your work"
 

@@ -9,7 +9,7 @@ import pytest
 from autograder.course import Course
 from autograder.grading import grade_submission
 from autograder.sandbox import running_as_root
-from tests.test_grading_hostile import ASSIGNMENT, CHEAT_MARKER, SNIPPETS, make_submission
+from tests.support.submissions import ASSIGNMENT, CHEAT_MARKER, SNIPPETS, make_submission
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not running_as_root(), reason="the uid fallback needs root; "

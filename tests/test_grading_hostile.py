@@ -8,7 +8,6 @@ suite already shows the behaviour).
 """
 import os
 import re
-import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +20,9 @@ from autograder.grading import grade_submission
 from autograder.private_index import hidden_test_index, with_test_names
 from autograder.sandbox import running_as_root
 from autograder.sandbox.confinement import UID_BASE, bwrap_path, probe_bubblewrap
+from tests.support.submissions import CHEAT_MARKER, SNIPPETS, make_submission
 
 ASSIGNMENT = "assignment0"
-SNIPPETS = Path(__file__).resolve().parent / "submissions"
-CHEAT_MARKER = "# --- cheat ---"
 pytestmark = pytest.mark.slow   # grades ~20 submissions (about a minute on 2 cores)
 TIMEOUT = 2.0
 MEMORY_MB = 512
@@ -61,18 +59,6 @@ PLANTED = [Path(folder) / "nnfs-planted-by-student.json" for folder in ("/tmp", 
                                                                        "/var/tmp")]
 DAEMON_NAME = "nnfs-sabotage-d"     # what the daemon calls itself (/proc/PID/comm)
 WITH_HIDDEN = (set(CASES) | set(CHEATS)) - {"infinite_loop"}
-
-
-def make_submission(root, name, course, snippet=None, victim=0):
-    """A reference-complete copy of assignment0 at ``root/name/assignment0`` plus ``snippet``."""
-    folder = root / name / ASSIGNMENT
-    shutil.copytree(course.source(ASSIGNMENT), folder,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    if snippet is not None:
-        warmup = folder / "nnfs" / "warmup.py"
-        snippet = snippet.replace("{COURSE_ROOT}", str(course.root))
-        warmup.write_text(warmup.read_text() + snippet.replace("{VICTIM}", str(victim)))
-    return folder
 
 
 def plant_fake_tests(folder):

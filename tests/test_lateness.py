@@ -7,7 +7,7 @@ import pytest
 from autograder.errors import UserError
 from autograder.lateness import (DueDates, apply_lateness, describe_lateness, lateness_fields,
                                  parse_time, read_submission_time)
-from tests.test_exporters_support import sample_results
+from tests.support.exporter_inputs import sample_results
 
 UTC = datetime.timezone.utc
 NBGRADER_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"     # nbgrader's Exchange.timestamp_format default

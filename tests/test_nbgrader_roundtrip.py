@@ -19,8 +19,8 @@ from nbgrader.api import Gradebook
 
 from autograder.exporters.gradebook import AUTOGRADER_NOTEBOOK, SCORES_DIRECTORY
 from autograder.release import nbgrader_environment
-from tests.test_exporters_support import make_result, make_test, run_cli, write_results
-from tests.test_release_support import REPO_ROOT, run_nbgrader
+from tests.support.exporter_inputs import make_result, make_test, run_cli, write_results
+from tests.support.release import REPO_ROOT, run_nbgrader
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None and os.geteuid() != 0,
                                 reason="nbgrader autograde needs the sandbox kernel to run")

@@ -38,8 +38,8 @@ from traitlets.config import PyFileConfigLoader
 from autograder import kernelspec
 from autograder.release import nbgrader_environment
 from autograder.sandbox.confinement import running_as_root
-from tests.test_nbgrader_workflow import cells_by_id, fill_in_reference, read_nb
-from tests.test_release_support import REPO_ROOT, run_nbgrader, shared_release
+from tests.support.notebooks import cells_by_id, fill_in_reference, read_nb
+from tests.support.release import REPO_ROOT, run_nbgrader, shared_release
 
 ASSIGNMENT = "assignment0"
 NOTEBOOK = "warmup.ipynb"

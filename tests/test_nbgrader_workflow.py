@@ -28,7 +28,8 @@ from nbgrader.utils import determine_grade
 from traitlets.config import Config, PyFileConfigLoader
 
 from autograder.release import nbgrader_environment
-from tests.test_release_support import run_nbgrader, shared_release
+from tests.support.notebooks import cells_by_id, fill_in_reference, read_nb
+from tests.support.release import run_nbgrader, shared_release
 
 ASSIGNMENT = "assignment0"
 NOTEBOOK = "warmup.ipynb"
@@ -48,24 +49,6 @@ WARNING_ON_STDERR = """\
         warnings.showwarning = warnings._showwarning_orig  # straight to stderr
         np.exp(np.array([1000.0]))  # overflows: a harmless RuntimeWarning
 """
-
-
-def read_nb(path):
-    return nbformat.read(str(path), as_version=4)
-
-
-def cells_by_id(nb):
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-
-
-def fill_in_reference(folder, source):
-    """What a student who solved everything hands in: reference nnfs/ and notebook cells."""
-    shutil.copytree(source / "nnfs", folder / "nnfs", dirs_exist_ok=True)
-    nb, reference = read_nb(folder / NOTEBOOK), cells_by_id(read_nb(source / NOTEBOOK))
-    for grade_id, cell in cells_by_id(nb).items():
-        if cell.metadata["nbgrader"].get("solution"):
-            cell.source = reference[grade_id].source
-    nbformat.write(nb, str(folder / NOTEBOOK))
 
 
 def tamper_with_tests(folder):

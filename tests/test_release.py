@@ -15,7 +15,8 @@ from autograder.course import Course
 from autograder.leakcheck import check_release, collect_secrets
 from autograder.release import ReleaseError, release_assignment
 from autograder.stripping import MarkerError, find_solution_blocks, solution_lines
-from tests.test_release_support import copy_course, run_suite, shared_release
+from tests.support.release import (add_submission, copy_course, run_suite, shared_release,
+                                   tree_bytes)
 
 ASSIGNMENT = "assignment0"
 
@@ -289,32 +290,6 @@ def test_cli_release_and_its_exit_codes(tmp_path, recorded_nbgrader, capsys):
 
 
 # ---------------------------------------------------------------- live work survives
-
-def tree_bytes(folder):
-    """{relative path: bytes} of every file under ``folder``."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
-
-
-def add_submission(course, student="ada", notebooks=()):
-    """A submission of ``student`` in the course's gradebook (as ``nbgrader autograde`` or
-    ``collect`` leaves it), plus the extra ``notebooks`` in the assignment."""
-    import warnings
-
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
-
-    from autograder.exporters.gradebook import gradebook_settings
-    settings = gradebook_settings(course)
-    with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
-        gradebook.update_or_create_assignment(ASSIGNMENT)
-        for name in notebooks:
-            gradebook.add_notebook(name, ASSIGNMENT)
-        gradebook.update_or_create_student(student)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SAWarning)
-            gradebook.add_submission(ASSIGNMENT, student)
-
 
 def no_build_folders_left(course):
     return not list(course.nbgrader_root.glob(".release-build-*"))

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.student_readme import (EXCHANGE_PLACEHOLDER, PLACEHOLDER, complete_readme,
                                        wheel_name)
-from tests.test_release_support import shared_release
+from tests.support.release import shared_release
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted(p for p in (REPO_ROOT / "assignments" / "source").iterdir() if p.is_dir())

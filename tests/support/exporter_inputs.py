@@ -1,17 +1,15 @@
-"""Fabricated results and a tiny course for the exporter tests (plus checks of both).
+"""Fabricated results and a tiny course for the exporter tests.
 
-Other exporter test modules import the helpers from here; the tests at the bottom make
-sure the fabricated results really follow the result schema of docs/ARCHITECTURE.md, so
-the exporters are tested against what the grader writes.
+tests/test_exporter_inputs.py makes sure the fabricated results really follow the result
+schema of docs/ARCHITECTURE.md, so the exporters are tested against what the grader writes.
 """
 import json
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from autograder import cli
-from autograder.exporters.results import STATUSES, check_result
+from autograder.exporters.results import STATUSES
 from autograder.result_signing import load_key, sign_result
 
 ASSIGNMENT = "assignment0"
@@ -106,25 +104,3 @@ def run_cli(monkeypatch, course_root, *argv):
     """
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("autograder.exporters",))
     return cli.main(["--course", str(course_root), *map(str, argv)])
-
-
-def test_sample_results_follow_the_result_schema():
-    for result in sample_results():
-        check_result(result)
-        assert result["score"] == sum(t["score"] for t in result["tests"])
-
-
-def test_make_course_is_found_as_a_course(tmp_path):
-    from autograder.course import Course
-
-    course = Course(make_course(tmp_path))
-    assert course.assignments() == [ASSIGNMENT]
-    assert (course.public_tests(ASSIGNMENT) / "test_warmup.py").is_file()
-    assert (course.hidden_tests(ASSIGNMENT) / "test_hidden_warmup.py").is_file()
-
-
-def test_export_requires_a_format(monkeypatch, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        run_cli(monkeypatch, make_course(tmp_path), "export")
-    assert exit_info.value.code == 2
-    assert "FORMAT" in capsys.readouterr().err

@@ -3,7 +3,9 @@
 * :func:`copy_course`: a throw-away course (nbgrader root + hidden suites) to release from;
 * :func:`run_nbgrader`: the real ``nbgrader`` command with its output on failure;
 * :func:`run_suite`: a test suite in a fresh interpreter, with ``student`` and
-  ``reference`` fixtures that load modules from given folders, and the outcome per test.
+  ``reference`` fixtures that load modules from given folders, and the outcome per test;
+* :func:`tree_bytes` and :func:`add_submission`: what a release must leave alone (the live
+  files, and the submissions in the gradebook).
 """
 import os
 import re
@@ -16,7 +18,8 @@ from pathlib import Path
 from autograder.course import Course
 from autograder.release import nbgrader_environment, release_assignment
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "assignment0"
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ipynb_checkpoints",
                                      "*.pyc")
 
@@ -146,3 +149,29 @@ def run_suite(tests, student_root, reference_root, workdir):
         outcomes[name] = status.lower()
     assert outcomes, f"the suite did not run:\n{done.stdout}\n{done.stderr}"
     return outcomes
+
+
+def tree_bytes(folder):
+    """{relative path: bytes} of every file under ``folder``."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def add_submission(course, student="ada", notebooks=()):
+    """A submission of ``student`` in the course's gradebook (as ``nbgrader autograde`` or
+    ``collect`` leaves it), plus the extra ``notebooks`` in the assignment."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    from autograder.exporters.gradebook import gradebook_settings
+    settings = gradebook_settings(course)
+    with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT)
+        for name in notebooks:
+            gradebook.add_notebook(name, ASSIGNMENT)
+        gradebook.update_or_create_student(student)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            gradebook.add_submission(ASSIGNMENT, student)
