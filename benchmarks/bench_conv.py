@@ -160,7 +160,7 @@ def limited_threads(threads):
     return threadpool_limits(limits=threads)
 
 
-def run(args, dtype=np.dtype(np.float64)):
+def run(args, dtype=np.float64):
     blas_threads, pools = thread_pools()
     torch = load_torch(blas_threads)
     print_machine(blas_threads, pools)

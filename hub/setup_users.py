@@ -120,7 +120,7 @@ def prepare_folders():
     # into it too. An empty file is a valid new SQLite database.
     (course / "assignments" / "gradebook.db").touch(exist_ok=True)
     # Owner instructor, group formgrade-<course> (setgid on folders), nothing for others.
-    for root, dirs, files in os.walk(course):
+    for root, _dirs, files in os.walk(course):
         for name in [root, *(os.path.join(root, f) for f in files)]:
             os.lchown(name, inst.pw_uid, staff_gid)
         os.chmod(root, 0o2770)

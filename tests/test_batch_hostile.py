@@ -275,7 +275,7 @@ def test_sigterm_stops_every_worker_and_grading_process_and_keeps_finished_resul
             _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-            raise AssertionError("the grader did not stop within 60 s of the signal")
+            raise AssertionError("the grader did not stop within 60 s of the signal") from None
         assert process.returncode != 0
         assert f"stopped by {signal.Signals(signum).name}" in err
         assert "results written so far are kept" in err

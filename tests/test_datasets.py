@@ -370,7 +370,9 @@ def _ridge_accuracy(features_train, y_train, features_test, y_test, reg=10.0):
 def synthetic_rows():
     """2000 training and 500 held-out synthetic images as float rows of 3072 pixels."""
     X_train, y_train, X_test, y_test = load_synthetic_cifar(2000, 500)
-    rows = lambda X: X.reshape(len(X), -1).astype(np.float64)
+    def rows(X):
+        return X.reshape(len(X), -1).astype(np.float64)
+
     return rows(X_train), y_train, rows(X_test), y_test
 
 

@@ -14,18 +14,15 @@ wes  reference code whose functions raise NumPy RuntimeWarnings, one reaching st
      -> full marks (warnings do not cost points).
 """
 import csv
-import json
-import os
 import re
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, IgnorePattern
 from nbgrader.utils import determine_grade
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import PyFileConfigLoader
 
 from autograder.release import nbgrader_environment
 from tests.support.notebooks import cells_by_id, fill_in_reference, read_nb

@@ -237,7 +237,7 @@ def test_reference_outputs_of_the_source_are_secrets(course, tmp_path):
     leaky.mkdir()
     (leaky / "README.md").write_text(f"Expected:\n{output_line}\n")
     assert [str(leak) for leak in check_release(leaky, secrets)] == [
-        f"README.md:2: reference output (output saved in source/warmup.ipynb)"]
+        "README.md:2: reference output (output saved in source/warmup.ipynb)"]
 
 
 # ---------------------------------------------------------------- release refuses

@@ -4,7 +4,6 @@ Each attack is a file a submission can hold (a symlink to a device, a FIFO, a te
 thousands of markers, a huge or deeply nested tree); the checks must refuse it quickly and
 still read an honest notebook next to it.
 """
-import hashlib
 import json
 import os
 import shutil

@@ -163,7 +163,7 @@ def test_crafted_objects_cannot_pretend_to_be_right(make_box):
     assert isinstance(liar, RemoteObject)
     assert not (liar == "anything")                 # == is identity, never forwarded
     with pytest.raises(ProtocolError, match="the Liar object from probe.liar"):
-        liar == np.ones(3)                          # NumPy's side asks for an array
+        _ = liar == np.ones(3)                      # NumPy's side asks for an array
     for convert in (bool, float, np.asarray):
         with pytest.raises(ProtocolError, match="needs a number or a NumPy array"):
             convert(liar)
@@ -185,7 +185,7 @@ def test_student_exceptions_come_back_with_a_trimmed_traceback(make_box):
     with pytest.raises(StudentError, match="not implemented yet"):
         probe.unfinished()
     with pytest.raises(AttributeError, match="renamed or deleted"):
-        probe.missing_function
+        _ = probe.missing_function
     assert not hasattr(probe, "missing_function")
     assert probe.double(1) == 2                     # the child survived all of that
 
@@ -200,7 +200,7 @@ def test_timeout_kills_the_child_and_the_next_call_gets_a_fresh_one(make_box):
     assert probe.double(3) == 6                     # module proxies re-import themselves
     assert box.generation == generation + 1
     with pytest.raises(StudentCrash, match="has ended"):
-        counter.count
+        _ = counter.count
 
 
 @pytest.mark.parametrize("function, expected", [

@@ -2,13 +2,13 @@
 
 When the grader is root the child runs as its submission's own unprivileged uid, so its
 interpreter, standard library and site-packages must be readable by other users (and, under
-bubblewrap, they are bound read-only into the sandbox from those same paths). The grader's own interpreter may not be (a pyenv build under
-``/root`` is a common case). :func:`child_interpreter` therefore tries the grader's
-interpreter first and then a system interpreter of the same ``major.minor`` version (same
-ABI, so the grader's compiled packages load), each started as the child would be and asked
-to import NumPy. The child always starts with ``-I -S`` and adds the grader's
-site-packages folders itself (``site.addsitedir``, which also honours the editable-install
-``.pth`` files), so both cases import the same packages.
+bubblewrap, they are bound read-only into the sandbox from those same paths). The grader's
+own interpreter may not be (a pyenv build under ``/root`` is a common case).
+:func:`child_interpreter` therefore tries the grader's interpreter first and then a system
+interpreter of the same ``major.minor`` version (same ABI, so the grader's compiled packages
+load), each started as the child would be and asked to import NumPy. The child always starts
+with ``-I -S`` and adds the grader's site-packages folders itself (``site.addsitedir``, which
+also honours the editable-install ``.pth`` files), so both cases import the same packages.
 """
 import functools
 import os

@@ -83,7 +83,7 @@ def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
     copy_regular_files(submission, workdir, max_bytes)
     if owner is not None:
         os.chmod(parent, 0o711)
-        for folder, dirs, files in os.walk(workdir):
+        for folder, _dirs, files in os.walk(workdir):
             os.chown(folder, owner, owner)
             for name in files:
                 os.chown(os.path.join(folder, name), owner, owner)

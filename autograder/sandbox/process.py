@@ -29,8 +29,7 @@ from autograder.sandbox import codec
 from autograder.sandbox.diagnosis import describe_exit, student_error, text_field
 from autograder.sandbox.errors import ProtocolError, StudentCrash, StudentTimeout
 from autograder.sandbox.confinement import (RUNNER_DIR, UID_BASE, Confinement,
-                                            choose_confinement, running_as_root,
-                                            runtime_paths)
+                                            choose_confinement, runtime_paths)
 from autograder.sandbox.forkserver import ForkServer, ForkServerGone
 from autograder.sandbox.interpreter import child_interpreter
 
@@ -274,7 +273,8 @@ class Sandbox:
                 argv, config, popen_kwargs = self._launch_settings()
                 try:
                     self._fork_server = ForkServer(
-                        lambda fd: argv + ["--fork-server", str(fd), json.dumps(config)],
+                        lambda fd, argv=argv, config=config: argv + ["--fork-server", str(fd),
+                                                                  json.dumps(config)],
                         popen_kwargs, STARTUP_TIMEOUT, self.confinement)
                 except ForkServerGone as exc:
                     raise SandboxUnavailable(str(exc)) from None

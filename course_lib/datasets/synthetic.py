@@ -126,7 +126,10 @@ def _block(split, index, seed):
     rng = np.random.default_rng([seed, split, index])
     n = BLOCK
     labels = rng.permutation(np.arange(n) % NUM_CLASSES)
-    uniform = lambda low, high, *shape: low + (high - low) * rng.random(shape or (n,), np.float32)
+
+    def uniform(low, high, *shape):
+        return low + (high - low) * rng.random(shape or (n,), np.float32)
+
     pixels_per_unit = _SIDE / 2
 
     # The scene: the palette of the image's class, or of a random class for a few images,

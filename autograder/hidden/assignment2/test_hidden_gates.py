@@ -172,8 +172,7 @@ def test_gate_backward_uses_the_latest_forward(student, reference):
         gate.forward(*first)
         gate.forward(*second)
         ref.forward(*second)
-        for k, (actual, wanted) in enumerate(zip(gradients_of(gate, dout, count),
-                                                 ref.backward(dout))):
+        for actual, wanted in zip(gradients_of(gate, dout, count), ref.backward(dout)):
             expect_close(actual, wanted, f"{name}.backward after a second forward call")
 
 

@@ -113,7 +113,7 @@ def test_running_averages_in_a_network(student):
     W1 = rng.normal(size=(4, 5))
     net.params = {**net.params, "W1": W1, "b1": np.zeros(5)}
     means, variances = np.zeros(5), np.zeros(5)
-    for step in range(3):
+    for _ in range(3):
         X, y = rng.normal(loc=1.0, size=(10, 4)), rng.integers(0, 3, size=10)
         net.loss(X, y)
         hidden = X @ W1
