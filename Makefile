@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install demo test lint bench clean hub hub-install hub-clean
+.PHONY: install demo test lint typecheck bench clean hub hub-install hub-clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# mypy on course_lib ([tool.mypy] in pyproject.toml)
+typecheck: install
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m benchmarks
