@@ -23,12 +23,18 @@ windows, and overlapping pool windows (stride < window). They compute in float32
 is float32 and in float64 otherwise; outputs and gradients have that dtype. Kernels come
 from ``course_lib.im2col.BACKEND`` (compiled Cython, or the NumPy fallback).
 """
+from __future__ import annotations
+
+import functools
 import math
 import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from numpy.typing import ArrayLike, NDArray
 
 from course_lib import im2col as _im2col
 from course_lib.im2col import compute_dtype, conv_output_shape, sliding_output_size
@@ -66,8 +72,16 @@ WHOLE_BATCH_COLUMNS_BYTES = 32 * 1024 * 1024
 # Scratch buffers up to this size are kept between calls (see _flat_buffer).
 WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
 
+_T = TypeVar("_T")
+# (first image, count) of one chunk
+Chunk = tuple[int, int]
+# What a forward pass left in the workspace: (token, chunks, columns_home(), backend)
+KeptColumns = tuple[object, frozenset[Chunk], str | None, str]
+ConvCache = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], KeptColumns | None]
+PoolCache = tuple[tuple[int, ...], np.dtype, np.ndarray]
 
-def _param(params, key, what, low):
+
+def _param(params: Mapping[str, Any], key: str, what: str, low: int) -> int:
     if key not in params:
         raise ValueError(f"{what} needs the key {key!r}; got keys {sorted(params)}")
     value = params[key]
@@ -76,7 +90,7 @@ def _param(params, key, what, low):
     return int(value)
 
 
-def _chunk_threads():
+def _chunk_threads() -> int:
     """Threads that each run whole chunks (im2col, one-thread GEMM, layout moves), or 1.
 
     Every BLAS call and parallel kernel is a point where all threads must meet, and the
@@ -84,13 +98,14 @@ def _chunk_threads():
     whole chunks, with BLAS on one thread, leaves one meeting per layer call. That needs the
     compiled kernels (they release the GIL) and threadpoolctl (to hold BLAS at one thread).
     """
-    if _im2col.BACKEND != "cython" or _blas_controllers() is None:
+    controllers = _blas_controllers()
+    if _im2col.BACKEND != "cython" or controllers is None:
         return 1
-    blas_threads = min(blas.num_threads for blas in _blas_controllers())
+    blas_threads: int = min(blas.num_threads for blas in controllers)
     return max(1, min(_im2col._im2col_cython.max_threads(), blas_threads))
 
 
-def _blas_controllers():
+def _blas_controllers() -> tuple[Any, ...] | None:
     """threadpoolctl's handles on the loaded BLAS libraries (None if there are none)."""
     global _blas
     if _blas is None:
@@ -104,13 +119,13 @@ def _blas_controllers():
     return _blas or None
 
 
-_blas = None
-_pool = None
+_blas: tuple[Any, ...] | None = None
+_pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _split_lock = threading.Lock()
 
 
-def _run_chunk_workers(workers):
+def _run_chunk_workers(workers: Sequence[Callable[[], _T]]) -> list[_T]:
     """Run the callables ``workers`` at once (the first on this thread), BLAS on one thread each.
 
     Returns their results in order. BLAS's thread count is process-wide: another thread
@@ -121,12 +136,12 @@ def _run_chunk_workers(workers):
         return _run_chunk_workers_locked(workers)
 
 
-def _run_chunk_workers_locked(workers):
+def _run_chunk_workers_locked(workers: Sequence[Callable[[], _T]]) -> list[_T]:
     global _pool, _pool_size
     if _pool is None or _pool_size < len(workers) - 1:
         _pool_size = len(workers) - 1
         _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="course_lib-conv")
-    saved = [(blas, blas.num_threads) for blas in _blas_controllers()]
+    saved = [(blas, blas.num_threads) for blas in _blas_controllers() or ()]
     for blas, _ in saved:
         blas.set_num_threads(1)
     try:
@@ -141,7 +156,7 @@ def _run_chunk_workers_locked(workers):
             blas.set_num_threads(threads)
 
 
-def _split_batch(num_images, column_bytes_per_image, threads):
+def _split_batch(num_images: int, column_bytes_per_image: int, threads: int) -> list[Chunk]:
     """(first image, count) of about equal chunks; as many as a multiple of ``threads``."""
     if num_images == 0:
         return []
@@ -158,7 +173,7 @@ def _split_batch(num_images, column_bytes_per_image, threads):
     return [(first, end - first) for first, end in zip(bounds, bounds[1:])]
 
 
-def clear_workspace():
+def clear_workspace() -> None:
     """Free the scratch buffers this thread keeps between calls (up to a few times 64 MB)."""
     _workspace.__dict__.clear()
 
@@ -166,7 +181,7 @@ def clear_workspace():
 _workspace = threading.local()
 
 
-def _flat_buffer(name, size, dtype):
+def _flat_buffer(name: str, size: int, dtype: np.dtype) -> np.ndarray:
     """Scratch memory reused across calls (per thread); chunks use C-contiguous prefixes.
 
     Fresh multi-megabyte allocations cost page faults on every call, which on some
@@ -175,7 +190,7 @@ def _flat_buffer(name, size, dtype):
     if size * np.dtype(dtype).itemsize > WORKSPACE_KEEP_BYTES:
         return np.empty(size, dtype)
     buffers = _workspace.__dict__.setdefault("buffers", {})
-    buffer = buffers.get((name, np.dtype(dtype)))
+    buffer: np.ndarray | None = buffers.get((name, np.dtype(dtype)))
     if buffer is None or buffer.size < size:
         buffer = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype)
     return buffer[:size]
@@ -202,7 +217,8 @@ class _ConvChunks:
     in reverse (``order=-1``).
     """
 
-    def __init__(self, x, w, pad, stride, b=None, order=1):
+    def __init__(self, x: np.ndarray, w: np.ndarray, pad: int, stride: int, b: np.ndarray | None = None,
+                 order: int = 1) -> None:
         self.x, self.pad, self.stride, self.b = x, pad, stride, b
         self.num_filters, _, self.filter_h, self.filter_w = w.shape
         self.w_rows = w.reshape(self.num_filters, -1)
@@ -220,6 +236,7 @@ class _ConvChunks:
         self.threads = max(1, min(self.threads, len(self.chunks)))
         self.kernel_threads = 1 if self.threads > 1 else 0
         largest = max((count for _, count in self.chunks), default=1)
+        names: tuple[str, ...]
         if order > 0:
             names = ("cols",) if self.stacked else ("cols", "product")
         else:
@@ -229,7 +246,7 @@ class _ConvChunks:
         self.whole_batch_columns = self.stacked and \
             math.prod(self._shape("cols", x.shape[0])) * x.itemsize <= WHOLE_BATCH_COLUMNS_BYTES
         # taken here, on the calling thread, whose workspace keeps them
-        self._flat = {(name, worker): _flat_buffer(f"{name}{worker}",
+        self._flat: dict[tuple[str, int | str], np.ndarray] = {(name, worker): _flat_buffer(f"{name}{worker}",
                                                    math.prod(self._shape(name, largest)),
                                                    x.dtype)
                       for name in names for worker in range(self.threads)
@@ -238,7 +255,7 @@ class _ConvChunks:
             self._flat["cols", "all"] = _flat_buffer(
                 "cols-all", math.prod(self._shape("cols", x.shape[0])), x.dtype)
 
-    def _shape(self, name, count):
+    def _shape(self, name: str, count: int) -> tuple[int, ...]:
         rows = self.w_rows.shape[1]
         if self.stacked:
             if name == "dcols":
@@ -247,7 +264,7 @@ class _ConvChunks:
                 (count, rows + 1, self.pixels)
         return (self.num_filters if name == "product" else rows, count * self.pixels)
 
-    def columns_home(self):
+    def columns_home(self) -> str | None:
         """Where columns outlive this call: "whole batch", "worker 0" or None.
 
         "whole batch": every chunk's columns, in one buffer. "worker 0": with one worker,
@@ -262,26 +279,26 @@ class _ConvChunks:
             return None
         return home if buffer.nbytes <= WORKSPACE_KEEP_BYTES else None
 
-    def kept_chunks(self):
+    def kept_chunks(self) -> frozenset[Chunk]:
         """The chunks whose columns are still in the workspace after a forward pass."""
         home = self.columns_home()
         if home is None:
             return frozenset()
         return frozenset(self.chunks if home == "whole batch" else self.chunks[-1:])
 
-    def buffer(self, name, worker, count):
+    def buffer(self, name: str, worker: int, count: int) -> np.ndarray:
         """Worker's scratch array ``name`` ("cols", "dcols", "product", "wgrads") for ``count`` images."""
         shape = self._shape(name, count)
         return self._flat[(name, worker)][:math.prod(shape)].reshape(shape)
 
-    def chunk_columns(self, worker, first, count):
+    def chunk_columns(self, worker: int, first: int, count: int) -> np.ndarray:
         """Where the columns of images ``first ..`` go (or are, if kept from the forward pass)."""
         if self.whole_batch_columns:
             return self._flat["cols", "all"].reshape(self._shape("cols", self.x.shape[0]))[
                 first:first + count]
         return self.buffer("cols", worker, count)
 
-    def columns(self, worker, first, count):
+    def columns(self, worker: int, first: int, count: int) -> np.ndarray:
         """im2col of the chunk into its columns buffer (plus the ones row if stacked)."""
         cols = self.chunk_columns(worker, first, count)
         patches = cols
@@ -292,21 +309,24 @@ class _ConvChunks:
                             self.stride, self.kernel_threads)
         return cols
 
-    def images(self, batch, first, count):
+    def images(self, batch: np.ndarray, first: int, count: int) -> np.ndarray:
         """Images ``first ..`` of an (N, F, out_h, out_w) array as (count, F, out_h*out_w)."""
         return batch[first:first + count].reshape(count, self.num_filters, self.pixels)
 
-    def forward(self, worker, first, count, out):
+    def forward(self, worker: int, first: int, count: int, out: np.ndarray) -> None:
         """out[first : first+count] = conv of those images, bias included."""
         cols = self.columns(worker, first, count)
         if self.stacked:
+            assert self.w_and_b is not None, "the forward pass needs b"
             np.matmul(self.w_and_b, cols, out=self.images(out, first, count))
         else:
+            assert self.b is not None, "the forward pass needs b"
             product = self.buffer("product", worker, count)
             np.dot(self.w_rows, cols, out=product)
             _im2col.columns_to_images(product, self.b, out, first, self.kernel_threads)
 
-    def backward(self, worker, first, count, dout, cols, dx):
+    def backward(self, worker: int, first: int, count: int, dout: np.ndarray, cols: np.ndarray,
+                 dx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Write dx of the chunk (unless dx is None); return its (dW as (F, C*HH*WW), db)
         contributions."""
         if self.stacked:
@@ -330,15 +350,16 @@ class _ConvChunks:
                                 self.stride, self.kernel_threads)
         return dw_rows, db
 
-    def run(self, work):
+    def run(self, work: Callable[[int, Iterator[Chunk]], _T]) -> list[_T]:
         """Results of ``work(worker, queue)`` for every worker; queue yields (first, count)."""
         queue = iter(self.chunks)  # next() on a list iterator is atomic under the GIL
         if self.threads == 1:
             return [work(0, queue)]
-        return _run_chunk_workers([lambda k=k: work(k, queue) for k in range(self.threads)])
+        return _run_chunk_workers([functools.partial(work, k, queue) for k in range(self.threads)])
 
 
-def conv_forward_fast(x, w, b, conv_param):
+def conv_forward_fast(x: ArrayLike, w: ArrayLike, b: ArrayLike,
+                      conv_param: Mapping[str, Any]) -> tuple[NDArray[np.floating], ConvCache]:
     """Convolution layer forward pass (cross-correlation, like CS231n's conv_forward_naive).
 
     Parameters
@@ -365,11 +386,11 @@ def conv_forward_fast(x, w, b, conv_param):
         On missing or invalid ``conv_param`` entries, mismatched shapes, or when
         ``(H + 2*pad - HH)`` or ``(W + 2*pad - WW)`` is not a multiple of ``stride``.
     """
-    x, w, b, stride, pad = _conv_inputs(x, w, b, conv_param)
-    layer = _ConvChunks(x, w, pad, stride, b)
-    out = np.empty(layer.out_shape, x.dtype)
+    xa, wa, ba, stride, pad = _conv_inputs(x, w, b, conv_param)
+    layer = _ConvChunks(xa, wa, pad, stride, ba)
+    out = np.empty(layer.out_shape, xa.dtype)
 
-    def forward(worker, queue):
+    def forward(worker: int, queue: Iterator[Chunk]) -> None:
         for first, count in queue:
             layer.forward(worker, first, count, out)
 
@@ -379,12 +400,15 @@ def conv_forward_fast(x, w, b, conv_param):
     # backward pass reuses them if no other layer has overwritten them by then. The token
     # identifies this very call.
     kept = layer.kept_chunks()
-    kept_columns = _workspace.cols_owner = \
+    kept_columns: KeptColumns | None = \
         (object(), kept, layer.columns_home(), _im2col.BACKEND) if kept else None
-    return out, (x, w, b, {"stride": stride, "pad": pad}, kept_columns)
+    _workspace.cols_owner = kept_columns
+    return out, (xa, wa, ba, {"stride": stride, "pad": pad}, kept_columns)
 
 
-def conv_backward_fast(dout, cache, input_grad=True):
+def conv_backward_fast(dout: ArrayLike, cache: ConvCache, input_grad: bool = True
+                       ) -> tuple[NDArray[np.floating] | None, NDArray[np.floating],
+                                  NDArray[np.floating]]:
     """Convolution layer backward pass.
 
     Parameters
@@ -411,16 +435,17 @@ def conv_backward_fast(dout, cache, input_grad=True):
     if np.shape(dout) != layer.out_shape:
         raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
                          f"{layer.out_shape}; got {np.shape(dout)}")
-    dout = np.ascontiguousarray(dout, dtype=x.dtype)
+    grad_out = np.ascontiguousarray(dout, dtype=x.dtype)
     dx = np.empty_like(x) if input_grad else None
-    reusable = frozenset()
-    if (kept_columns is not None and getattr(_workspace, "cols_owner", None) is kept_columns
+    reusable: frozenset[Chunk] = frozenset()
+    owner: object = getattr(_workspace, "cols_owner", None)
+    if (kept_columns is not None and owner is kept_columns
             and kept_columns[2:] == (layer.columns_home(), _im2col.BACKEND)):
         reusable = kept_columns[1]
     if not reusable.issuperset(layer.chunks):
         _workspace.cols_owner = None  # the columns buffers are about to be overwritten
 
-    def backward(worker, queue):
+    def backward(worker: int, queue: Iterator[Chunk]) -> tuple[np.ndarray, np.ndarray]:
         dw_rows = np.zeros_like(layer.w_rows)
         db = np.zeros(layer.num_filters, x.dtype)
         for first, count in queue:
@@ -428,7 +453,7 @@ def conv_backward_fast(dout, cache, input_grad=True):
                 cols = layer.chunk_columns(worker, first, count)
             else:
                 cols = layer.columns(worker, first, count)
-            dw_part, db_part = layer.backward(worker, first, count, dout, cols, dx)
+            dw_part, db_part = layer.backward(worker, first, count, grad_out, cols, dx)
             dw_rows += dw_part
             db += db_part
         return dw_rows, db
@@ -441,28 +466,30 @@ def conv_backward_fast(dout, cache, input_grad=True):
     return dx, dw_rows.reshape(w.shape), db
 
 
-def _conv_inputs(x, w, b, conv_param):
+def _conv_inputs(x: ArrayLike, w: ArrayLike, b: ArrayLike, conv_param: Mapping[str, Any]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Validate and convert the conv arguments; returns contiguous arrays of one dtype."""
     stride = _param(conv_param, "stride", "conv_param", 1)
     pad = _param(conv_param, "pad", "conv_param", 0)
     dtype = compute_dtype(x)
-    x = np.ascontiguousarray(x, dtype=dtype)
-    w = np.ascontiguousarray(w, dtype=dtype)
-    b = np.ascontiguousarray(b, dtype=dtype)
-    if x.ndim != 4:
-        raise ValueError(f"conv: x must have shape (N, C, H, W); got {x.shape}")
-    if w.ndim != 4 or w.shape[1] != x.shape[1]:
-        raise ValueError(f"conv: w must have shape (F, C, HH, WW) with C = {x.shape[1]} "
-                         f"(x's channels); got {w.shape}")
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"conv: b must have shape (F,) = ({w.shape[0]},); got {b.shape}")
-    return x, w, b, stride, pad
+    xa = np.ascontiguousarray(x, dtype=dtype)
+    wa = np.ascontiguousarray(w, dtype=dtype)
+    ba = np.ascontiguousarray(b, dtype=dtype)
+    if xa.ndim != 4:
+        raise ValueError(f"conv: x must have shape (N, C, H, W); got {xa.shape}")
+    if wa.ndim != 4 or wa.shape[1] != xa.shape[1]:
+        raise ValueError(f"conv: w must have shape (F, C, HH, WW) with C = {xa.shape[1]} "
+                         f"(x's channels); got {wa.shape}")
+    if ba.shape != (wa.shape[0],):
+        raise ValueError(f"conv: b must have shape (F,) = ({wa.shape[0]},); got {ba.shape}")
+    return xa, wa, ba, stride, pad
 
 
 # ---------------------------------------------------------------------------------------
 # Max pooling
 
-def max_pool_forward_fast(x, pool_param):
+def max_pool_forward_fast(x: ArrayLike, pool_param: Mapping[str, Any]
+                          ) -> tuple[NDArray[np.floating], PoolCache]:
     """Max pooling forward pass.
 
     Parameters
@@ -488,25 +515,25 @@ def max_pool_forward_fast(x, pool_param):
     pool_h = _param(pool_param, "pool_height", "pool_param", 1)
     pool_w = _param(pool_param, "pool_width", "pool_param", 1)
     stride = _param(pool_param, "stride", "pool_param", 1)
-    x = np.ascontiguousarray(x, dtype=compute_dtype(x))
-    if x.ndim != 4:
-        raise ValueError(f"max pool: x must have shape (N, C, H, W); got {x.shape}")
-    num_images, channels, height, width = x.shape
+    xa = np.ascontiguousarray(x, dtype=compute_dtype(x))
+    if xa.ndim != 4:
+        raise ValueError(f"max pool: x must have shape (N, C, H, W); got {xa.shape}")
+    num_images, channels, height, width = xa.shape
     out_h = sliding_output_size(height, pool_h, 0, stride, layer="max pool", dimension="height",
                                 size_name="H", field_name="pool_height", pad_name=None)
     out_w = sliding_output_size(width, pool_w, 0, stride, layer="max pool", dimension="width",
                                 size_name="W", field_name="pool_width", pad_name=None)
-    out = np.empty((num_images, channels, out_h, out_w), x.dtype)
+    out = np.empty((num_images, channels, out_h, out_w), xa.dtype)
     # argmax[n, c, oh, ow] = h * W + w of the window's (first) maximum in plane (n, c)
     argmax = np.empty(out.shape, np.intc)
-    if x.size and _im2col.BACKEND == "cython":
-        _im2col._im2col_cython.max_pool_forward(x, out, argmax, pool_h, pool_w, stride)
-    elif x.size:
-        _numpy_max_pool_forward(x, out, argmax, pool_h, pool_w, stride)
-    return out, (x.shape, x.dtype, argmax)
+    if xa.size and _im2col.BACKEND == "cython":
+        _im2col._im2col_cython.max_pool_forward(xa, out, argmax, pool_h, pool_w, stride)
+    elif xa.size:
+        _numpy_max_pool_forward(xa, out, argmax, pool_h, pool_w, stride)
+    return out, (xa.shape, xa.dtype, argmax)
 
 
-def max_pool_backward_fast(dout, cache):
+def max_pool_backward_fast(dout: ArrayLike, cache: PoolCache) -> NDArray[np.floating]:
     """Max pooling backward pass.
 
     Parameters
@@ -524,22 +551,24 @@ def max_pool_backward_fast(dout, cache):
     if np.shape(dout) != argmax.shape:
         raise ValueError(f"max_pool_backward_fast: dout must have the forward output's shape "
                          f"{argmax.shape}; got {np.shape(dout)}")
-    dout = np.ascontiguousarray(dout, dtype=dtype)
-    if dout.size == 0:
+    grad_out = np.ascontiguousarray(dout, dtype=dtype)
+    if grad_out.size == 0:
         return np.zeros(x_shape, dtype)
     if _im2col.BACKEND == "cython":
         dx = np.empty(x_shape, dtype)
-        _im2col._im2col_cython.max_pool_backward(dout, argmax, dx)
+        _im2col._im2col_cython.max_pool_backward(grad_out, argmax, dx)
         return dx
     num_planes = x_shape[0] * x_shape[1]
     plane_size = x_shape[2] * x_shape[3]
     flat_index = argmax.reshape(num_planes, argmax.shape[2] * argmax.shape[3]) + \
         (np.arange(num_planes) * plane_size)[:, None]
-    dx = np.bincount(flat_index.ravel(), weights=dout.ravel(), minlength=num_planes * plane_size)
-    return dx.astype(dtype, copy=False).reshape(x_shape)
+    summed = np.bincount(flat_index.ravel(), weights=grad_out.ravel(),
+                         minlength=num_planes * plane_size)
+    return summed.astype(dtype, copy=False).reshape(x_shape)
 
 
-def _numpy_max_pool_forward(x, out, argmax, pool_h, pool_w, stride):
+def _numpy_max_pool_forward(x: np.ndarray, out: np.ndarray, argmax: np.ndarray, pool_h: int, pool_w: int,
+                            stride: int) -> None:
     _, _, _, width = x.shape
     _, _, out_h, out_w = out.shape
     s_n, s_c, s_h, s_w = x.strides

@@ -31,11 +31,15 @@ Two backends compute the same numbers:
 when it is the fallback. Assigning ``course_lib.im2col.BACKEND = "numpy"`` switches at run
 time (tests use this to compare the two).
 """
+from __future__ import annotations
+
 import os
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from numpy.typing import ArrayLike, NDArray
 
 # GNU OpenMP reads its wait policy once, when the library is loaded (normally by the import
 # below). By default idle OpenMP threads spin for milliseconds after every parallel loop,
@@ -47,7 +51,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:
     from course_lib import _im2col_cython
 except ImportError:  # not built: no compiler, no Cython, or a failed build
-    _im2col_cython = None
+    _im2col_cython = None  # type: ignore[assignment]
 
 BUILD_HINT = ("build it with `pip install -e .` in the course checkout "
               "(needs Cython and a C compiler)")
@@ -57,7 +61,7 @@ class SlowBackendWarning(UserWarning):
     """Issued once when ``course_lib.im2col`` runs on its pure-NumPy fallback."""
 
 
-def _choose_backend():
+def _choose_backend() -> tuple[str, str | None]:
     """Return the backend name and, for the fallback, the one-time notice to show."""
     forced = os.environ.get("COURSE_LIB_IM2COL", "").strip().lower()
     if forced not in ("", "cython", "numpy"):
@@ -82,12 +86,12 @@ if _notice:
     warnings.warn(_notice, SlowBackendWarning, stacklevel=2)
 
 
-def available_backends():
+def available_backends() -> tuple[str, ...]:
     """Names of the backends this installation can run, fastest first."""
     return ("cython", "numpy") if _im2col_cython is not None else ("numpy",)
 
 
-def compute_dtype(*arrays):
+def compute_dtype(*arrays: ArrayLike) -> np.dtype:
     """The floating dtype a layer computes in: that of the first array if float32/float64.
 
     Integer, boolean and other floating inputs are computed in float64.
@@ -96,8 +100,9 @@ def compute_dtype(*arrays):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def sliding_output_size(size, field, padding, stride, *, layer, dimension, size_name,
-                        field_name, pad_name="pad"):
+def sliding_output_size(size: int, field: int, padding: int, stride: int, *, layer: str,
+                        dimension: str, size_name: str, field_name: str,
+                        pad_name: str | None = "pad") -> int:
     """Number of positions a window of ``field`` takes along one padded input axis.
 
     Parameters
@@ -144,7 +149,8 @@ def sliding_output_size(size, field, padding, stride, *, layer, dimension, size_
     return span // stride + 1
 
 
-def conv_output_shape(x_shape, field_height, field_width, padding, stride, layer="conv"):
+def conv_output_shape(x_shape: tuple[int, ...], field_height: int, field_width: int, padding: int,
+                      stride: int, layer: str = "conv") -> tuple[int, int]:
     """(out_h, out_w) of a convolution; raises ValueError naming the axis that does not fit."""
     _, _, height, width = x_shape
     out_h = sliding_output_size(height, field_height, padding, stride, layer=layer,
@@ -154,14 +160,15 @@ def conv_output_shape(x_shape, field_height, field_width, padding, stride, layer
     return out_h, out_w
 
 
-def _check_geometry(field_height, field_width, padding, stride):
+def _check_geometry(field_height: object, field_width: object, padding: object,
+                    stride: object) -> None:
     for name, value, low in (("field_height", field_height, 1), ("field_width", field_width, 1),
                              ("padding", padding, 0), ("stride", stride, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise ValueError(f"im2col: {name} must be an integer >= {low}, got {value!r}")
 
 
-def _check_batch(x, what):
+def _check_batch(x: np.ndarray, what: str) -> None:
     if x.ndim != 4:
         raise ValueError(f"{what} must have shape (N, C, H, W); got shape {x.shape}")
 
@@ -169,15 +176,15 @@ def _check_batch(x, what):
 # ---------------------------------------------------------------------------------------
 # NumPy fallback kernels (same contract as the Cython ones: see _im2col_cython.pyx)
 
-def _split_view(array, shape):
+def _split_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``array`` seen with ``shape`` without copying (raises if that needs a copy)."""
-    view = array.view()
+    view: np.ndarray = array.view()
     view.shape = shape
     return view
 
 
-def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding, stride,
-                       threads=0):
+def _numpy_im2col_into(x: np.ndarray, cols: np.ndarray, first_image: int, field_height: int,
+                       field_width: int, padding: int, stride: int, threads: int = 0) -> None:
     _, channels, _, _ = x.shape
     out_h, out_w = conv_output_shape(x.shape, field_height, field_width, padding, stride)
     count = cols.shape[0]
@@ -191,8 +198,8 @@ def _numpy_im2col_into(x, cols, first_image, field_height, field_width, padding,
     np.copyto(_split_view(cols, patches.shape), patches)
 
 
-def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding, stride,
-                       threads=0):
+def _numpy_col2im_into(cols: np.ndarray, dx: np.ndarray, first_image: int, field_height: int,
+                       field_width: int, padding: int, stride: int, threads: int = 0) -> None:
     _, channels, height, width = dx.shape
     out_h, out_w = conv_output_shape(dx.shape, field_height, field_width, padding, stride)
     count = cols.shape[0]
@@ -206,28 +213,30 @@ def _numpy_col2im_into(cols, dx, first_image, field_height, field_width, padding
                                                  padding:padding + width]
 
 
-def _numpy_columns_to_images(product, bias, out, first_image, threads=0):
+def _numpy_columns_to_images(product: np.ndarray, bias: np.ndarray, out: np.ndarray, first_image: int,
+                             threads: int = 0) -> None:
     count, filters, pixels = product.shape[1] // (out.shape[2] * out.shape[3]), out.shape[1], \
         out.shape[2] * out.shape[3]
     np.add(product.reshape(filters, count, pixels).transpose(1, 0, 2), bias[None, :, None],
            out=out[first_image:first_image + count].reshape(count, filters, pixels))
 
 
-def _numpy_images_to_columns(dout, grad, first_image, threads=0):
+def _numpy_images_to_columns(dout: np.ndarray, grad: np.ndarray, first_image: int, threads: int = 0) -> None:
     filters, pixels = dout.shape[1], dout.shape[2] * dout.shape[3]
     count = grad.shape[1] // pixels
     np.copyto(grad.reshape(filters, count, pixels),
               dout[first_image:first_image + count].reshape(count, filters, pixels).transpose(1, 0, 2))
 
 
-_KERNELS = {"numpy": (_numpy_im2col_into, _numpy_col2im_into, _numpy_columns_to_images,
-                      _numpy_images_to_columns)}
+_KERNELS: dict[str, tuple[Callable[..., None], ...]] = {
+    "numpy": (_numpy_im2col_into, _numpy_col2im_into, _numpy_columns_to_images,
+              _numpy_images_to_columns)}
 if _im2col_cython is not None:
     _KERNELS["cython"] = (_im2col_cython.im2col_into, _im2col_cython.col2im_into,
                           _im2col_cython.columns_to_images, _im2col_cython.images_to_columns)
 
 
-def _kernels():
+def _kernels() -> tuple[Callable[..., None], ...]:
     if BACKEND not in _KERNELS:
         raise RuntimeError(f"course_lib.im2col.BACKEND={BACKEND!r} is not available here; "
                            f"choose one of {available_backends()}"
@@ -238,7 +247,8 @@ def _kernels():
 # ---------------------------------------------------------------------------------------
 # Chunk-level entry points (used by course_lib.fast_layers to keep columns in cache)
 
-def im2col_into(x, cols, first_image, field_height, field_width, padding, stride, threads=0):
+def im2col_into(x: np.ndarray, cols: np.ndarray, first_image: int, field_height: int, field_width: int,
+                padding: int, stride: int, threads: int = 0) -> None:
     """Write the columns of images ``first_image .. first_image + count - 1`` into ``cols``.
 
     Parameters
@@ -260,7 +270,8 @@ def im2col_into(x, cols, first_image, field_height, field_width, padding, stride
     _kernels()[0](x, stack, first_image, field_height, field_width, padding, stride, threads)
 
 
-def col2im_into(cols, dx, first_image, field_height, field_width, padding, stride, threads=0):
+def col2im_into(cols: np.ndarray, dx: np.ndarray, first_image: int, field_height: int, field_width: int,
+                padding: int, stride: int, threads: int = 0) -> None:
     """Overwrite images ``first_image ..`` of ``dx`` with ``cols`` summed back (adjoint of im2col).
 
     Parameters
@@ -277,7 +288,8 @@ def col2im_into(cols, dx, first_image, field_height, field_width, padding, strid
     _kernels()[1](stack, dx, first_image, field_height, field_width, padding, stride, threads)
 
 
-def columns_to_images(product, bias, out, first_image, threads=0):
+def columns_to_images(product: np.ndarray, bias: np.ndarray, out: np.ndarray, first_image: int,
+                      threads: int = 0) -> None:
     """Move a chunk's conv product into NCHW output and add the bias.
 
     Parameters
@@ -293,7 +305,7 @@ def columns_to_images(product, bias, out, first_image, threads=0):
     _kernels()[2](product, bias, out, first_image, threads)
 
 
-def images_to_columns(dout, grad, first_image, threads=0):
+def images_to_columns(dout: np.ndarray, grad: np.ndarray, first_image: int, threads: int = 0) -> None:
     """The reverse move: ``grad[f, n-th block] = dout[first_image + n, f]`` (flattened).
 
     Parameters
@@ -306,7 +318,8 @@ def images_to_columns(dout, grad, first_image, threads=0):
     _kernels()[3](dout, grad, first_image, threads)
 
 
-def _check_layout(columns, images, first_image, columns_name, images_name):
+def _check_layout(columns: np.ndarray, images: np.ndarray, first_image: int, columns_name: str,
+                  images_name: str) -> None:
     pixels = images.shape[2] * images.shape[3] if images.ndim == 4 else 0
     if (images.ndim != 4 or columns.ndim != 2 or pixels == 0 or columns.dtype != images.dtype
             or columns.shape[0] != images.shape[1] or columns.shape[1] % pixels
@@ -317,7 +330,8 @@ def _check_layout(columns, images, first_image, columns_name, images_name):
                          "(both C-contiguous, same dtype)")
 
 
-def _check_chunk(images, cols, first_image, field_height, field_width, padding, stride, name):
+def _check_chunk(images: np.ndarray, cols: np.ndarray, first_image: int, field_height: int, field_width: int,
+                 padding: int, stride: int, name: str) -> np.ndarray:
     """Check a chunk's arguments; returns ``cols`` as the kernels' (count, rows, pixels) view."""
     _check_geometry(field_height, field_width, padding, stride)
     _check_batch(images, name)
@@ -348,7 +362,8 @@ def _check_chunk(images, cols, first_image, field_height, field_width, padding, 
 # ---------------------------------------------------------------------------------------
 # Whole-batch functions
 
-def im2col(x, field_height, field_width, padding=0, stride=1):
+def im2col(x: ArrayLike, field_height: int, field_width: int, padding: int = 0,
+           stride: int = 1) -> NDArray[np.floating]:
     """Unroll every receptive field of ``x`` into a column.
 
     Parameters
@@ -384,7 +399,8 @@ def im2col(x, field_height, field_width, padding=0, stride=1):
     return cols
 
 
-def col2im(cols, x_shape, field_height, field_width, padding=0, stride=1):
+def col2im(cols: ArrayLike, x_shape: tuple[int, int, int, int], field_height: int,
+           field_width: int, padding: int = 0, stride: int = 1) -> NDArray[np.floating]:
     """Sum columns back into an image batch: the adjoint (transpose) of :func:`im2col`.
 
     Parameters
