@@ -14,6 +14,6 @@ import os
 __version__ = "0.1.0"
 
 
-def fast_mode():
+def fast_mode() -> bool:
     """Return True when ``COURSE_FAST=1``: notebooks then shrink their training runs."""
     return os.environ.get("COURSE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}

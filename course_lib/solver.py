@@ -33,21 +33,30 @@ Update rules are looked up by name in ``optim_module``; by default that is the s
 ``nnfs.optim`` (assignment 2) if it can be imported, otherwise a built-in ``sgd``. A callable
 ``rule(w, dw, config) -> (next_w, config)`` can be passed instead of a name.
 """
+from __future__ import annotations
+
 import importlib
 import inspect
 import os
 import pickle
 import tempfile
 import types
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["Solver", "sgd", "DEFAULT_OPTIM_MODULE"]
 
 DEFAULT_OPTIM_MODULE = "nnfs.optim"
 
+# rule(w, dw, config) -> (next_w, config)
+UpdateRule = Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[np.ndarray, dict[str, Any]]]
 
-def sgd(w, dw, config=None):
+
+def sgd(w: NDArray[np.floating], dw: NDArray[np.floating], config: dict[str, Any] | None = None
+        ) -> tuple[NDArray[np.floating], dict[str, Any]]:
     """Vanilla stochastic gradient descent: ``w -= learning_rate * dw``.
 
     Parameters
@@ -69,7 +78,7 @@ def sgd(w, dw, config=None):
 _BUILTIN_RULES = types.SimpleNamespace(__name__="course_lib.solver (built-in)", sgd=sgd)
 
 
-def _default_optim_module():
+def _default_optim_module() -> types.ModuleType | types.SimpleNamespace:
     """The student's ``nnfs.optim`` if it exists on sys.path, else the built-in ``sgd``.
 
     A student module that exists but fails to import (a syntax error, say) is not hidden
@@ -83,13 +92,14 @@ def _default_optim_module():
         raise
 
 
-def _available_rules(module):
+def _available_rules(module: object) -> list[str]:
     """Names of the public functions in ``module`` that could be update rules."""
     return sorted(name for name, value in vars(module).items()
                   if not name.startswith("_") and inspect.isfunction(value))
 
 
-def _resolve_update_rule(update_rule, optim_module):
+def _resolve_update_rule(update_rule: str | UpdateRule,
+                         optim_module: object) -> tuple[UpdateRule, str]:
     """Return ``(rule_callable, rule_name)`` for a name or a callable."""
     if callable(update_rule):
         return update_rule, getattr(update_rule, "__name__", repr(update_rule))
@@ -169,7 +179,7 @@ class Solver:
         With ``lr_schedule``: the learning rate of every iteration (else empty).
     """
 
-    def __init__(self, model, data, **kwargs):
+    def __init__(self, model: Any, data: Mapping[str, ArrayLike], **kwargs: Any) -> None:
         self.model = model
         missing = [key for key in ("X_train", "y_train", "X_val", "y_val") if key not in data]
         if missing:
@@ -223,25 +233,25 @@ class Solver:
                                                                  self.optim_module)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         """Clear the bookkeeping; called by the constructor."""
-        self._bar = None
+        self._bar: Any = None
         self.epoch = 0
         self.best_val_acc = 0.0
-        self.best_params = {}
-        self.loss_history = []
-        self.train_acc_history = []
-        self.val_acc_history = []
-        self.lr_history = []
+        self.best_params: dict[str, np.ndarray] = {}
+        self.loss_history: list[float] = []
+        self.train_acc_history: list[float] = []
+        self.val_acc_history: list[float] = []
+        self.lr_history: list[float] = []
         self.diverged = False
-        self.diverged_at = None
-        self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
+        self.diverged_at: int | None = None
+        self.optim_configs: dict[str, dict[str, Any]] = {name: dict(self.optim_config) for name in self.model.params}
         # separate streams, so that changing num_train_samples does not change the minibatches
         batch_seed, sample_seed = np.random.SeedSequence(self.seed).spawn(2)
         self._batch_rng = np.random.default_rng(batch_seed)
         self._sample_rng = np.random.default_rng(sample_seed)
 
-    def _step(self):
+    def _step(self) -> float:
         """One minibatch update. Returns the loss (float); a non-finite loss is not applied."""
         batch = self._batch_rng.integers(len(self.X_train), size=self.batch_size)
         loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
@@ -258,7 +268,7 @@ class Solver:
             self.model.params[name] = next_value
         return loss
 
-    def _apply_schedule(self, t):
+    def _apply_schedule(self, t: int) -> None:
         """Set every parameter's learning rate to ``lr_schedule(t)``."""
         lr = float(self.lr_schedule(t))
         if not np.isfinite(lr) or lr < 0:
@@ -268,7 +278,7 @@ class Solver:
             config["learning_rate"] = lr
         self.lr_history.append(lr)
 
-    def _save_checkpoint(self):
+    def _save_checkpoint(self) -> None:
         """Write ``{checkpoint_name}_epoch_{epoch}.pkl`` atomically (temp file + rename)."""
         if self.checkpoint_name is None:
             return
@@ -301,7 +311,8 @@ class Solver:
         if self.verbose:
             self._say(f'Saved checkpoint "{filename}"')
 
-    def check_accuracy(self, X, y, num_samples=None, batch_size=100):
+    def check_accuracy(self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None,
+                       batch_size: int = 100) -> float:
         """Fraction of ``X`` that the model classifies as ``y``.
 
         Parameters
@@ -329,14 +340,14 @@ class Solver:
             for start in range(0, N, batch_size)])
         return float(np.mean(predictions == np.asarray(y)))
 
-    def _say(self, message):
+    def _say(self, message: str) -> None:
         """Print ``message`` without breaking a tqdm bar."""
         if self._bar is not None:
             self._bar.write(message)
         else:
             print(message, flush=True)
 
-    def _record_accuracies(self):
+    def _record_accuracies(self) -> None:
         """Measure train/val accuracy, update histories and the best parameters."""
         train_acc = self.check_accuracy(self.X_train, self.y_train,
                                         num_samples=self.num_train_samples)
@@ -351,7 +362,7 @@ class Solver:
             self.best_params = {name: np.array(value, copy=True)
                                 for name, value in self.model.params.items()}
 
-    def train(self):
+    def train(self) -> None:
         """Run ``num_epochs`` epochs of minibatch updates (or until the loss diverges).
 
         At the end ``model.params`` is set to the parameters with the best validation

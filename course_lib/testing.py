@@ -10,8 +10,10 @@ importer. When the autograder runs the same tests, its pytest plugin supplies a
 ``student`` whose modules are proxies to a sandboxed child process instead.
 """
 import importlib
+import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,10 +27,10 @@ class LocalStudent:
         The folder that contains the student package (``nnfs/``).
     """
 
-    def __init__(self, root):
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
 
-    def import_module(self, name):
+    def import_module(self, name: str) -> ModuleType:
         """Import and return module ``name`` (e.g. ``"nnfs.warmup"``) from ``root``."""
         root = str(self.root)
         if root not in sys.path:
@@ -40,7 +42,7 @@ GRADING_PLUGIN = "autograder.pytest_plugin"
 
 
 @pytest.fixture
-def student(request):
+def student(request: pytest.FixtureRequest) -> object:
     """A :class:`LocalStudent` rooted at the assignment folder (where ``pytest.ini`` is).
 
     When the autograder's plugin is active (grading), a ``conftest.py`` that imports this
