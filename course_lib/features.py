@@ -26,9 +26,14 @@ HOG here follows the CS231n variant, with the luma weights corrected:
    whole cell are ignored. The result is ordered (cell row, cell column, bin): a 32x32
    image gives 4 * 4 * 9 = 144 features.
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["rgb_to_grey", "hog_feature", "hog_features", "color_histogram_hsv",
            "color_histograms_hsv", "extract_features"]
@@ -39,7 +44,7 @@ HOG_CELL = 8
 _BATCH_CHUNK = 1024  # images per vectorised chunk: bounded memory, still few Python calls
 
 
-def rgb_to_grey(images):
+def rgb_to_grey(images: ArrayLike) -> NDArray[np.float64]:
     """Luma of RGB images.
 
     Parameters
@@ -57,7 +62,7 @@ def rgb_to_grey(images):
     return images @ LUMA_WEIGHTS
 
 
-def _edge_orientation_bin(gx, gy):
+def _edge_orientation_bin(gx: np.ndarray, gy: np.ndarray) -> NDArray[np.intp]:
     """Bin (0..8, 20 degrees each) of the edge angle ``(atan2(gy, gx) + 90 deg) mod 180 deg``.
 
     Parameters
@@ -80,7 +85,7 @@ def _edge_orientation_bin(gx, gy):
 _WRAP_BINS = np.arange(3 * HOG_ORIENTATIONS) % HOG_ORIENTATIONS
 
 
-def _oriented_gradient_histograms(grey):
+def _oriented_gradient_histograms(grey: np.ndarray) -> NDArray[np.float64]:
     """Cell-averaged, magnitude-weighted orientation histograms.
 
     Parameters
@@ -119,7 +124,7 @@ def _oriented_gradient_histograms(grey):
     return sums.reshape(N, cell_rows, cell_cols, HOG_ORIENTATIONS) / HOG_CELL ** 2
 
 
-def _as_grey_batch(images, caller):
+def _as_grey_batch(images: ArrayLike, caller: str) -> NDArray[np.float64]:
     """(N, H, W, 3) colour or (N, H, W) grey images -> (N, H, W) float64 grey."""
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 3:
@@ -130,7 +135,7 @@ def _as_grey_batch(images, caller):
                      f"got {images.shape}.")
 
 
-def hog_features(images):
+def hog_features(images: ArrayLike) -> NDArray[np.float64]:
     """HOG features of many images at once (vectorised :func:`hog_feature`).
 
     Parameters
@@ -145,7 +150,7 @@ def hog_features(images):
     return _oriented_gradient_histograms(grey).reshape(len(grey), -1)
 
 
-def hog_feature(im):
+def hog_feature(im: ArrayLike) -> NDArray[np.float64]:
     """Histogram-of-oriented-gradients features of one image (see the module docstring).
 
     Parameters
@@ -167,7 +172,7 @@ def hog_feature(im):
     return _oriented_gradient_histograms(grey[None]).ravel()
 
 
-def _hue(rgb, scale=1.0):
+def _hue(rgb: np.ndarray, scale: float = 1.0) -> NDArray[np.float64]:
     """Hue in [0, 1) of RGB values (the H of HSV, as matplotlib.colors.rgb_to_hsv).
 
     Parameters
@@ -200,7 +205,7 @@ def _hue(rgb, scale=1.0):
     return hue
 
 
-def _uniform_bin_index(values, low, high, nbin):
+def _uniform_bin_index(values: np.ndarray, low: float, high: float, nbin: int) -> NDArray[np.intp]:
     """Bin of each value among ``nbin`` equal bins over [low, high], as np.histogram assigns.
 
     Bins are [edge_k, edge_k+1), the last one also holds ``high``. The index is computed
@@ -224,7 +229,7 @@ def _uniform_bin_index(values, low, high, nbin):
     return index
 
 
-def _check_rgb_range(images, xmax, caller):
+def _check_rgb_range(images: np.ndarray, xmax: float, caller: str) -> None:
     low, high = float(np.min(images)), float(np.max(images))
     if low < 0 or high > xmax:
         raise ValueError(f"{caller}: RGB values must lie in [0, {xmax}] (xmax), got "
@@ -232,7 +237,8 @@ def _check_rgb_range(images, xmax, caller):
                          f"before subtracting the mean image.")
 
 
-def color_histograms_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
+def color_histograms_hsv(images: ArrayLike, nbin: int = 10, xmin: float = 0, xmax: float = 255,
+                         normalized: bool = True) -> NDArray[np.float64]:
     """Hue histograms of many images at once (vectorised :func:`color_histogram_hsv`).
 
     Parameters
@@ -253,15 +259,16 @@ def color_histograms_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
     inside = (hue >= xmin) & (hue <= xmax)
     bins = _uniform_bin_index(hue, xmin, xmax, nbin)
     slot = (np.arange(len(images))[:, None] * nbin + bins)[inside]
-    counts = np.bincount(slot, minlength=len(images) * nbin).reshape(len(images), nbin)
-    counts = counts.astype(np.float64)
+    counts = np.bincount(slot, minlength=len(images) * nbin).reshape(len(images), nbin) \
+        .astype(np.float64)
     if normalized:
         totals = counts.sum(axis=1, keepdims=True)
         counts /= np.where(totals > 0, totals, 1.0)
     return counts
 
 
-def color_histogram_hsv(im, nbin=10, xmin=0, xmax=255, normalized=True):
+def color_histogram_hsv(im: ArrayLike, nbin: int = 10, xmin: float = 0, xmax: float = 255,
+                        normalized: bool = True) -> NDArray[np.float64]:
     """Histogram of the hue of one RGB image.
 
     Hue runs over [0, 1) and is scaled to [0, xmax) before binning into ``nbin`` equal bins
@@ -291,11 +298,11 @@ def color_histogram_hsv(im, nbin=10, xmin=0, xmax=255, normalized=True):
 
 
 # extract_features looks these up to run the known features on whole chunks of images
-hog_feature.batch = hog_features
-color_histogram_hsv.batch = color_histograms_hsv
+hog_feature.batch = hog_features  # type: ignore[attr-defined]
+color_histogram_hsv.batch = color_histograms_hsv  # type: ignore[attr-defined]
 
 
-def _batch_version(feature_fn):
+def _batch_version(feature_fn: Callable[..., Any]) -> Callable[..., Any] | None:
     """The vectorised twin of ``feature_fn`` (also through functools.partial), or None."""
     if isinstance(feature_fn, functools.partial):
         inner = _batch_version(feature_fn.func)
@@ -305,13 +312,14 @@ def _batch_version(feature_fn):
     return getattr(feature_fn, "batch", None)
 
 
-def _feature_name(feature_fn):
+def _feature_name(feature_fn: Callable[..., Any]) -> str:
     if isinstance(feature_fn, functools.partial):
         return _feature_name(feature_fn.func)
     return getattr(feature_fn, "__name__", repr(feature_fn))
 
 
-def extract_features(imgs, feature_fns, verbose=False):
+def extract_features(imgs: ArrayLike, feature_fns: Sequence[Callable[[np.ndarray], ArrayLike]],
+                     verbose: bool = False) -> NDArray[np.float64]:
     """Apply every feature function to every image and concatenate the results.
 
     Parameters

@@ -18,9 +18,14 @@ float32 ``x`` is accepted with a :class:`LowPrecisionWarning` telling you to con
 model's parameters to float64 first; the returned gradient is float64 in every case.
 Integer arrays cannot hold ``x + h`` at all and are rejected with a ``TypeError``.
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "LowPrecisionWarning",
@@ -35,7 +40,7 @@ class LowPrecisionWarning(UserWarning):
     """A gradient check was asked to probe an array narrower than float64."""
 
 
-def _check_probe_target(x, caller):
+def _check_probe_target(x: object, caller: str) -> None:
     """Reject arrays that cannot be probed in place; warn about narrow float types."""
     if not isinstance(x, np.ndarray):
         raise TypeError(
@@ -55,7 +60,7 @@ def _check_probe_target(x, caller):
             f"for gradient checks.", LowPrecisionWarning, stacklevel=3)
 
 
-def _scalar_output(value, caller):
+def _scalar_output(value: Any, caller: str) -> float:
     """Return ``value`` as a Python float, or explain why it is not a scalar."""
     if np.ndim(value) != 0:
         raise ValueError(
@@ -64,7 +69,8 @@ def _scalar_output(value, caller):
     return float(value)
 
 
-def _centred_difference(f, x, index, h):
+def _centred_difference(f: Callable[[np.ndarray], Any], x: np.ndarray, index: tuple[int, ...],
+                        h: float) -> tuple[Any, Any]:
     """Evaluate ``f`` at ``x`` with ``x[index]`` moved by +h and -h; restore ``x[index]``.
 
     Returns
@@ -85,7 +91,8 @@ def _centred_difference(f, x, index, h):
     return f_plus, f_minus
 
 
-def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
+def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: NDArray[np.floating],
+                            verbose: bool = True, h: float = 1e-5) -> NDArray[np.float64]:
     """Numerical gradient of a scalar function by centred differences.
 
     ``grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h)`` for every index ``i`` of ``x``.
@@ -117,7 +124,8 @@ def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     return grad
 
 
-def eval_numerical_gradient_array(f, x, df, h=1e-5):
+def eval_numerical_gradient_array(f: Callable[[np.ndarray], ArrayLike], x: NDArray[np.floating],
+                                  df: ArrayLike, h: float = 1e-5) -> NDArray[np.float64]:
     """Numerical gradient of ``sum(f(x) * df)`` for an array-valued ``f``.
 
     This is what a layer's backward pass computes: given the upstream gradient ``df`` of
@@ -153,7 +161,7 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     return grad
 
 
-def rel_error(x, y):
+def rel_error(x: ArrayLike, y: ArrayLike) -> float:
     """Largest elementwise relative error ``|x - y| / max(1e-8, |x| + |y|)``.
 
     Around 1e-7 or less means the two agree to float64 gradient-check precision; 1e-2 or
@@ -178,7 +186,9 @@ def rel_error(x, y):
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
-def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None):
+def grad_check_sparse(f: Callable[[np.ndarray], Any], x: NDArray[np.floating],
+                      analytic_grad: ArrayLike, num_checks: int = 10, h: float = 1e-5,
+                      seed: int | None = None) -> list[float]:
     """Compare an analytic gradient with centred differences at a few random entries.
 
     Cheaper than :func:`eval_numerical_gradient` for large ``x`` (a weight matrix of a
