@@ -7,10 +7,17 @@ notebook shows it and a script can ``fig.savefig("curves.png")``); none of them 
 Images are rows of CIFAR-10 in the layout ``course_lib.datasets`` returns: (N, 32, 32, 3),
 channels last; a flat row of 3072 values is the same image flattened in that order.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, Formatter, FuncFormatter, LogLocator, NullFormatter
 
 __all__ = ["visualize_grid", "show_examples", "show_weight_grid", "show_class_templates",
@@ -20,7 +27,7 @@ __all__ = ["visualize_grid", "show_examples", "show_weight_grid", "show_class_te
 CIFAR_IMAGE_SHAPE = (32, 32, 3)
 
 
-def visualize_grid(Xs, ubound=255.0, padding=1):
+def visualize_grid(Xs: ArrayLike, ubound: float = 255.0, padding: int = 1) -> NDArray[np.float64]:
     """Tile images into one picture, each image rescaled to [0, ubound] on its own.
 
     Parameters
@@ -61,7 +68,7 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
     return grid[..., 0] if grey else grid
 
 
-def _as_images(X, image_shape, caller):
+def _as_images(X: ArrayLike, image_shape: Sequence[int], caller: str) -> np.ndarray:
     """(N, H, W, C) images, or flat rows (N, prod(image_shape)) reshaped to them."""
     X = np.asarray(X)
     if X.ndim == 2:
@@ -75,7 +82,7 @@ def _as_images(X, image_shape, caller):
     return X
 
 
-def _show_image(ax, image, title=None):
+def _show_image(ax: Axes, image: np.ndarray, title: str | None = None) -> None:
     """Draw one image (values 0..255, or any range for a grey image) without axes."""
     if image.ndim == 3 and image.shape[-1] == 3:
         ax.imshow(np.clip(image, 0, 255).astype(np.uint8))
@@ -86,7 +93,8 @@ def _show_image(ax, image, title=None):
         ax.set_title(title)
 
 
-def show_examples(X, y, classes, samples_per_class=7, seed=0, image_shape=CIFAR_IMAGE_SHAPE):
+def show_examples(X: ArrayLike, y: ArrayLike, classes: Sequence[str], samples_per_class: int = 7,
+                  seed: int | None = 0, image_shape: Sequence[int] = CIFAR_IMAGE_SHAPE) -> Figure:
     """A few random training images of every class, one column per class.
 
     Parameters
@@ -119,7 +127,8 @@ def show_examples(X, y, classes, samples_per_class=7, seed=0, image_shape=CIFAR_
     return fig
 
 
-def show_weight_grid(W, image_shape=CIFAR_IMAGE_SHAPE, padding=3, title=None):
+def show_weight_grid(W: ArrayLike, image_shape: Sequence[int] = CIFAR_IMAGE_SHAPE, padding: int = 3,
+                     title: str | None = None) -> Figure:
     """First-layer weights as a grid of small images, one per hidden unit or filter.
 
     Parameters
@@ -160,7 +169,8 @@ def show_weight_grid(W, image_shape=CIFAR_IMAGE_SHAPE, padding=3, title=None):
     return fig
 
 
-def show_class_templates(W, classes, image_shape=CIFAR_IMAGE_SHAPE):
+def show_class_templates(W: ArrayLike, classes: Sequence[str],
+                         image_shape: Sequence[int] = CIFAR_IMAGE_SHAPE) -> Figure:
     """The weights of a linear classifier, one image ("template") per class.
 
     All templates share one colour scale, so that stronger weights look stronger.
@@ -196,17 +206,18 @@ def show_class_templates(W, classes, image_shape=CIFAR_IMAGE_SHAPE):
     return fig
 
 
-def _histories(run):
+def _histories(run: Any) -> tuple[list[float], ...]:
     """(loss_history, train_acc_history, val_acc_history) of a Solver or a dict, as lists."""
     if isinstance(run, dict):
         if "loss_history" not in run:
             raise ValueError("plot_training_history: a history dict needs the key "
                              "'loss_history' (and optionally 'train_acc_history', "
                              "'val_acc_history').")
-        read = run.get
+        read: Callable[[str], Any] = run.get
     elif hasattr(run, "loss_history"):
-        def read(name):
+        def read_attribute(name: str) -> Any:
             return getattr(run, name, None)
+        read = read_attribute
     else:
         raise TypeError(f"plot_training_history: expected a Solver or a dict of histories, "
                         f"got {type(run).__name__}.")
@@ -214,7 +225,7 @@ def _histories(run):
     return tuple(list(read(name) or []) for name in names)
 
 
-def plot_training_history(solver_or_histories):
+def plot_training_history(solver_or_histories: Any) -> Figure:
     """Loss per iteration, and train / validation accuracy per epoch.
 
     Parameters
@@ -252,7 +263,7 @@ def plot_training_history(solver_or_histories):
     return fig
 
 
-def plot_cross_validation(k_to_accuracies, xlabel="k"):
+def plot_cross_validation(k_to_accuracies: Mapping[Any, Sequence[float]], xlabel: str = "k") -> Figure:
     """Cross-validation accuracies: every fold as a dot, the mean with a std error bar.
 
     Parameters
@@ -288,7 +299,8 @@ class _PlainMinorLogFormatter(Formatter):
     and 5 up to two and a half decades, none beyond (the major ticks suffice and more
     labels would overlap)."""
 
-    def __call__(self, value, pos=None):
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        assert self.axis is not None, "the formatter is set on an axis"
         low, high = sorted(self.axis.get_view_interval())
         if value <= 0 or low <= 0:
             return ""
@@ -298,7 +310,8 @@ class _PlainMinorLogFormatter(Formatter):
         return f"{value:g}" if mantissa in shown else ""
 
 
-def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
+def plot_learning_rate_curves(lr_to_loss_history: Mapping[float, Sequence[float]], smooth: int = 1,
+                              clip: float = 10.0) -> Figure:
     """Loss curves for several learning rates on a log scale, divergence marked.
 
     A loss that explodes would squash every other curve into the bottom of the picture (or,
@@ -324,8 +337,8 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
     if not lr_to_loss_history:
         raise ValueError("plot_learning_rate_curves: no loss histories given.")
     runs = {lr: np.asarray(losses, dtype=np.float64) for lr, losses in lr_to_loss_history.items()}
-    initial = [losses[np.isfinite(losses) & (losses > 0)][:1] for losses in runs.values()]
-    initial = np.concatenate(initial)
+    initial = np.concatenate([losses[np.isfinite(losses) & (losses > 0)][:1]
+                              for losses in runs.values()])
     ceiling = clip * initial.max() if len(initial) else None
     fig, ax = plt.subplots(figsize=(9, 5))
     lowest = np.inf
@@ -357,7 +370,7 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
         ax.plot(np.arange(len(drawn)), positive, color=colour, label=label)
         if np.any(positive > 0):
             lowest = min(lowest, np.nanmin(positive))
-        if len(above):   # where it first leaves the picture
+        if len(above) and ceiling is not None:   # where it first leaves the picture
             ax.plot(above[0], ceiling, "x", color=colour, markersize=12, mew=3)
         elif len(bad) and stop > 0:
             ax.plot(stop - 1, finite[-1], "x", color=colour, markersize=12, mew=3)
@@ -379,7 +392,7 @@ def plot_learning_rate_curves(lr_to_loss_history, smooth=1, clip=10.0):
     return fig
 
 
-def _timing_ticks(low, high, max_ticks=5):
+def _timing_ticks(low: float, high: float, max_ticks: int = 5) -> list[float]:
     """Tick positions for a log axis from ``low`` to ``high``: powers of ten, every second or
     third one when there are many, or 1-2-5 steps when the range spans less than two decades."""
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
@@ -392,14 +405,16 @@ def _timing_ticks(low, high, max_ticks=5):
     return inside[::stride]
 
 
-def _seconds_label(value, _=None):
+def _seconds_label(value: float, _: object = None) -> str:
     """A duration in plain words: '2 s', '50 ms', '300 µs'."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
         if value >= scale or unit == "ns":
             return f"{value / scale:.3g} {unit}"
+    raise AssertionError("unreachable: the last unit takes every value")
 
 
-def plot_timings(seconds_by_name, title=None, reference=None):
+def plot_timings(seconds_by_name: Mapping[str, float], title: str | None = None,
+                 reference: str | None = None) -> Figure:
     """Horizontal bars of running times on a log axis, each labelled with its time and speed-up.
 
     Parameters
@@ -434,7 +449,7 @@ def plot_timings(seconds_by_name, title=None, reference=None):
                 va="center", fontsize=9)
     ax.xaxis.set_major_locator(FixedLocator(_timing_ticks(low, high * 10)))
     ax.xaxis.set_major_formatter(FuncFormatter(_seconds_label))
-    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=100))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=list(range(2, 10)), numticks=100))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("time (log scale); in brackets: speed-up over " + (reference or names[0]))
     if title:
