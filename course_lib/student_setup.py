@@ -22,12 +22,16 @@ which
 Nothing here needs a running server; the Jupyter packages are imported only for the
 final check (and it is skipped, saying so, without them).
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 COURSE_ID = "nnfs"
 # nbgrader 0.9's JupyterLab plugins and server extensions (its installation guide lists them).
@@ -63,7 +67,7 @@ class SetupError(Exception):
 
 # ------------------------------------------------------------------ where config goes
 
-def _writable(folder):
+def _writable(folder: str | os.PathLike[str]) -> bool:
     """True if ``folder`` exists and is writable, or could be created."""
     folder = Path(folder)
     while not folder.exists():
@@ -73,7 +77,7 @@ def _writable(folder):
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
-def target_config_dir():
+def target_config_dir() -> Path:
     """The Jupyter config folder whose settings win, if it is writable.
 
     Jupyter reads config from every folder of ``jupyter_config_path()``, the first with
@@ -92,7 +96,7 @@ def target_config_dir():
 
 # ------------------------------------------------------------------ the exchange
 
-def check_exchange(root, course_id):
+def check_exchange(root: str | os.PathLike[str], course_id: str) -> list[str]:
     """Check that nbgrader can use ``root`` as this student's exchange.
 
     nbgrader refuses an exchange root the user cannot write to ("Unwritable directory,
@@ -125,7 +129,7 @@ def check_exchange(root, course_id):
     return notes
 
 
-def nbgrader_block(exchange, course_id):
+def nbgrader_block(exchange: str | os.PathLike[str], course_id: str) -> str:
     """The lines this tool owns in ``nbgrader_config.py``."""
     return "\n".join([
         BEGIN_MARK + " (re-running the command replaces this block)",
@@ -138,7 +142,7 @@ def nbgrader_block(exchange, course_id):
     ]) + "\n"
 
 
-def write_nbgrader_config(config_dir, exchange, course_id):
+def write_nbgrader_config(config_dir: str | os.PathLike[str], exchange: str | os.PathLike[str], course_id: str) -> Path:
     """Put (or replace) the course block in ``config_dir/nbgrader_config.py``.
 
     Returns the file's path.
@@ -161,7 +165,7 @@ def write_nbgrader_config(config_dir, exchange, course_id):
 
 # ------------------------------------------------------------------ JupyterLab extensions
 
-def _load_json(path):
+def _load_json(path: Path) -> dict[str, Any]:
     if not path.is_file() or path.stat().st_size == 0:
         return {}
     try:
@@ -174,14 +178,14 @@ def _load_json(path):
     return data
 
 
-def _as_flags(value):
+def _as_flags(value: list[str] | Mapping[str, bool] | None) -> dict[str, bool]:
     """JupyterLab accepts a list of names or a {name: bool} mapping; return the mapping."""
     if isinstance(value, list):
         return {name: True for name in value}
     return dict(value or {})
 
 
-def configure_extensions(config_dir, hide_instructor_tools=True):
+def configure_extensions(config_dir: str | os.PathLike[str], hide_instructor_tools: bool = True) -> list[Path]:
     """Write the extension settings into ``config_dir``; return the files written."""
     config_dir = Path(config_dir)
     page_path = config_dir / PAGE_CONFIG_FILE
@@ -205,7 +209,7 @@ def configure_extensions(config_dir, hide_instructor_tools=True):
     return [page_path, server_path]
 
 
-def effective_extension_state():
+def effective_extension_state() -> dict[str, dict[str, bool]] | None:
     """What Jupyter will load, merged over every config folder as JupyterLab and
     jupyter_server merge them.
 
@@ -230,7 +234,7 @@ def effective_extension_state():
     return {"lab": lab, "server": server}
 
 
-def problems_with(state, hide_instructor_tools=True):
+def problems_with(state: Mapping[str, Mapping[str, bool]], hide_instructor_tools: bool = True) -> list[str]:
     """What in ``state`` (from :func:`effective_extension_state`) is not as it should be."""
     problems = []
     for plugin in INSTRUCTOR_LAB_PLUGINS:
@@ -252,7 +256,7 @@ def problems_with(state, hide_instructor_tools=True):
 
 # ------------------------------------------------------------------ helpers and CLI
 
-def _write_atomically(path, text):
+def _write_atomically(path: str | os.PathLike[str], text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -266,8 +270,10 @@ def _write_atomically(path, text):
         raise
 
 
-def student_setup(exchange, course_id=COURSE_ID, config_dir=None, hide_instructor_tools=True,
-                  check=True, out=None):
+def student_setup(exchange: str | os.PathLike[str], course_id: str = COURSE_ID,
+                  config_dir: str | os.PathLike[str] | None = None,
+                  hide_instructor_tools: bool = True, check: bool = True,
+                  out: TextIO | None = None) -> Path:
     """Configure nbgrader's exchange and JupyterLab's nbgrader tools for a student.
 
     Returns
@@ -313,7 +319,7 @@ def student_setup(exchange, course_id=COURSE_ID, config_dir=None, hide_instructo
     return config_dir
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnfs-course", description="The course's student tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -339,7 +345,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         student_setup(args.exchange, course_id=args.course, config_dir=args.config_dir,
