@@ -350,10 +350,10 @@ class Sandbox:
     # -- requests ---------------------------------------------------------------------
     def import_module(self, name):
         """A proxy of the student's module ``name`` (e.g. ``"nnfs.warmup"``)."""
-        from autograder.sandbox.proxy import RemoteObject
+        from autograder.sandbox.proxy import resolve_path
         if not isinstance(name, str):
             raise TypeError("import_module expects a module name such as 'nnfs.warmup'")
-        return RemoteObject._resolve_path(self, (name,))
+        return resolve_path(self, (name,))
 
     def request(self, op, doing, target=None, make_proxy=None, **values):
         """Send one request and return the decoded answer.

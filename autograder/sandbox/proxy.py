@@ -47,18 +47,6 @@ class RemoteObject:
         set_slot(self, "_path", path)
 
     # -- finding the object in the current child ---------------------------------------
-    @classmethod
-    def _resolve_path(cls, sandbox, path):
-        """Import ``path[0]`` in the child and follow the attribute names in ``path[1:]``."""
-        module_name = path[0]
-        obj = sandbox.request(
-            "import", f"importing {module_name}", name=module_name,
-            make_proxy=lambda handle, type_name, is_callable: cls(
-                sandbox, handle, type_name, is_callable, module_name, (module_name,)))
-        for name in path[1:]:
-            obj = getattr(obj, name)
-        return obj
-
     def _live_handle(self):
         """This object's handle in the running child, re-resolving it after a restart."""
         sandbox = self._sandbox
@@ -69,7 +57,7 @@ class RemoteObject:
                 f"{self._label} lived in a student process that has ended (after an earlier "
                 "crash or timeout); the test cannot use it any more")
         sandbox.ensure_running()
-        fresh = RemoteObject._resolve_path(sandbox, self._path)
+        fresh = resolve_path(sandbox, self._path)
         if not isinstance(fresh, RemoteObject):
             raise ProtocolError(f"{self._label} is no longer an object after restarting the "
                                 "student process")
@@ -142,6 +130,33 @@ class RemoteObject:
             "numbers or numeric NumPy arrays")
 
     __array__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _not_a_value
+
+
+def resolve_path(sandbox, path: tuple[str, ...]):
+    """Import ``path[0]`` in ``sandbox``'s child and follow the attribute names in ``path[1:]``.
+
+    A module-level function, not a method: a public name on :class:`RemoteObject` would
+    hide the student attribute of the same name.
+
+    Parameters
+    ----------
+    sandbox : autograder.sandbox.process.Sandbox
+    path : tuple of str
+        A module name, then attribute names.
+
+    Returns
+    -------
+    RemoteObject or value
+        What the child answers (a proxy remembers ``path`` to find itself after a restart).
+    """
+    module_name = path[0]
+    obj = sandbox.request(
+        "import", f"importing {module_name}", name=module_name,
+        make_proxy=lambda handle, type_name, is_callable: RemoteObject(
+            sandbox, handle, type_name, is_callable, module_name, (module_name,)))
+    for name in path[1:]:
+        obj = getattr(obj, name)
+    return obj
 
 
 def default_proxy(sandbox):
