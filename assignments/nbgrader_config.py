@@ -106,9 +106,11 @@ c.Autograde.exclude_overwriting = {
 }
 
 # Solution regions, in notebooks and (through `autograder release`) in .py files alike.
-c.ClearSolutions.begin_solution_delimeter = "### BEGIN SOLUTION"
-c.ClearSolutions.end_solution_delimeter = "### END SOLUTION"
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError"}
+from autograder.stripping import BEGIN_SOLUTION, END_SOLUTION, STUB_LINES  # noqa: E402
+
+c.ClearSolutions.begin_solution_delimeter = BEGIN_SOLUTION
+c.ClearSolutions.end_solution_delimeter = END_SOLUTION
+c.ClearSolutions.code_stub = {"python": "\n".join(STUB_LINES)}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # nbgrader gives a test cell zero points as soon as it wrote anything to stderr
