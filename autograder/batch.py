@@ -38,8 +38,9 @@ import traceback
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.exporters.results import STATUSES
+from autograder.files import write_atomically
 
-STATUSES = ("passed", "failed", "error", "timeout")
 # What grading.py writes as the output of a test the grading process never reported.
 NOT_RUN_PREFIX = "this test did not run"
 # Seconds pool workers get to clean up (kill their grading process, remove their scratch
@@ -94,20 +95,7 @@ def write_json_atomically(path, data):
     """Write ``data`` as JSON to ``path`` so that readers see the old or the new file whole.
 
     An interrupted write leaves neither a partial file nor its temporary behind."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, json.dumps(data, indent=1))
 
 
 def load_result(path, key=None):
@@ -191,7 +179,7 @@ def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
     """
     global _grading_now
     from autograder.course import Course
-    from autograder.grading import grade_submission
+    from autograder.grading import grade_submission, new_result
     _grading_now = True
     try:
         return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
@@ -201,8 +189,7 @@ def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
         _grading_now = False
         os._exit(128 + stopped.args[0])
     except Exception:        # a grader bug must not stop the batch; the result says what broke
-        return {"submission": name, "assignment": assignment, "score": 0.0, "max_score": 0.0,
-                "tests": [], "fingerprint": None, "graded_at": None, "notebooks": [],
+        return {**new_result(name, assignment),
                 "error": "the grader failed on this submission:\n" + traceback.format_exc()}
     finally:
         _grading_now = False
@@ -533,9 +520,7 @@ def write_summary_csv(path, results):
                          *("" if result.get(column) is None else result[column]
                            for column in SUMMARY_LATENESS_COLUMNS),
                          *(scores.get(name, "") for name in test_names)])
-    temporary = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
-    temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, buffer.getvalue())
 
 
 def format_grade_table(results):

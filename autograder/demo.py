@@ -17,6 +17,7 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.errors import UserError
+from autograder.files import ignore_junk
 
 DEMO_STUDENTS = ("complete", "untouched", "buggy")
 
@@ -69,8 +70,8 @@ def make_submissions(course, assignment, release_dir, root, mutants):
     return [complete, untouched, buggy]
 
 
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".pytest_cache",
-                                     "*.pyc", "*.so")
+def _copy_ignore(folder, names):
+    return ignore_junk(folder, names) | {name for name in names if name.endswith(".so")}
 
 
 def private_course(course, dest):
@@ -88,9 +89,9 @@ def private_course(course, dest):
     config = course.nbgrader_root / "nbgrader_config.py"
     if config.is_file():
         shutil.copy2(config, dest / "assignments" / config.name)
-    shutil.copytree(course.source_dir, dest / "assignments" / "source", ignore=COPY_IGNORE)
+    shutil.copytree(course.source_dir, dest / "assignments" / "source", ignore=_copy_ignore)
     if course.hidden_root.is_dir():
-        shutil.copytree(course.hidden_root, dest / "autograder" / "hidden", ignore=COPY_IGNORE)
+        shutil.copytree(course.hidden_root, dest / "autograder" / "hidden", ignore=_copy_ignore)
     return Course(dest)
 
 

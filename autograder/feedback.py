@@ -20,13 +20,13 @@ escaped for HTML or Markdown; the score lines show public and hidden tests apart
 only with ``--published``.
 """
 import html
-import os
 import re
 import sys
 from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.exporters.results import load_results
+from autograder.files import write_atomically
 from autograder.lateness import describe_lateness
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_code_block,
                                                markdown_inline, public_points)
@@ -213,13 +213,6 @@ def page_stem(submission):
     return stem or "submission"
 
 
-def _write_text(path, text):
-    """Write ``path`` whole or not at all (temporary file + rename)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def write_feedback(results, out_dir, published=False, manual_grades=None):
     """Write ``<submission>.md`` and ``<submission>.html`` for each result into ``out_dir``.
 
@@ -233,8 +226,8 @@ def write_feedback(results, out_dir, published=False, manual_grades=None):
     for result in results:
         manual = manual_grades.get(result["submission"])
         stem = out_dir / page_stem(result["submission"])
-        _write_text(stem.with_name(stem.name + ".md"), render_markdown(result, published, manual))
-        _write_text(stem.with_name(stem.name + ".html"), render_html(result, published, manual))
+        write_atomically(stem.with_name(stem.name + ".md"), render_markdown(result, published, manual))
+        write_atomically(stem.with_name(stem.name + ".html"), render_html(result, published, manual))
         written.append(stem.with_name(stem.name + ".md"))
     return written
 
@@ -272,14 +265,14 @@ def write_nbgrader_feedback(results, feedback_root, published=False, manual_grad
         folder = feedback_root / student / result["assignment"]
         folder.mkdir(parents=True, exist_ok=True)
         own = folder / f"{NBGRADER_PAGE}.html"
-        _write_text(folder / f"{NBGRADER_PAGE}.md", render_markdown(result, published, manual))
-        _write_text(own, render_html(result, published, manual))
+        write_atomically(folder / f"{NBGRADER_PAGE}.md", render_markdown(result, published, manual))
+        write_atomically(own, render_html(result, published, manual))
         written += [folder / f"{NBGRADER_PAGE}.md", own]
         section = render_section(result, published, manual, heading="h2")
         pages = [page for page in sorted(folder.glob("*.html"))
                  if page != own and not page.is_symlink() and page.is_file()]
         for page in pages:
-            _write_text(page, insert_section(page.read_text(encoding="utf-8"), section))
+            write_atomically(page, insert_section(page.read_text(encoding="utf-8"), section))
             written.append(page)
         if not pages:
             problems.append(f"{folder} has no page of nbgrader's yet: run `nbgrader "

@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.files import make_alembic_findable, scripts_first_on_path
 from autograder.leakcheck import check_release, collect_secrets
 from autograder.stripping import check_markers, strip_tree
 from autograder.student_readme import complete_readme
@@ -47,9 +48,7 @@ def nbgrader_environment():
     unless the virtual environment's ``bin`` folder is on PATH (e.g. when the
     environment was not activated). Writing no ``__pycache__`` keeps source trees clean.
     """
-    scripts = os.path.dirname(sys.executable)
-    path = os.environ.get("PATH", "")
-    return {**os.environ, "PATH": f"{scripts}{os.pathsep}{path}" if path else scripts,
+    return {**os.environ, "PATH": scripts_first_on_path(os.environ.get("PATH")),
             "PYTHONDONTWRITEBYTECODE": "1"}
 
 
@@ -94,9 +93,7 @@ def existing_submissions(course, assignment):
     if settings.db_url.startswith(prefix) and not Path(settings.db_url[len(prefix):]).is_file():
         return sorted(students), False  # no gradebook yet (and none is created here)
     from nbgrader.api import Gradebook, MissingEntry
-    from autograder.exporters.gradebook import _make_alembic_findable
-
-    _make_alembic_findable()
+    make_alembic_findable()
     with Gradebook(settings.db_url, course_id=settings.course_id) as gradebook:
         try:
             record = gradebook.find_assignment(assignment)

@@ -14,13 +14,13 @@ the Markdown summary escapes every string it takes from the result. Hidden tests
 ``hidden test N`` with the grader's sanitised feedback, and their points are counted apart
 from the public tests'.
 """
-import os
 from pathlib import Path
 
 import nbformat
 
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_inline,
                                                one_line, public_points)
+from autograder.files import write_atomically
 
 NBGRADER_SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -103,13 +103,8 @@ def write_notebook(notebook, path):
     nbformat.validate(notebook)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        nbformat.write(notebook, str(temporary))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    text = nbformat.writes(notebook)
+    write_atomically(path, text if text.endswith("\n") else text + "\n", mode=0o644)
 
 
 def write_autograder_notebook(result, grade_cells, path):

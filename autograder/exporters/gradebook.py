@@ -53,7 +53,6 @@ Order of operations and caveats
 """
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -64,6 +63,7 @@ from pathlib import Path
 from autograder.errors import UserError
 from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
 from autograder.exporters.results import ordered_test_names
+from autograder.files import make_alembic_findable, write_atomically
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
 #: Folder of the nbgrader course root where the export keeps what it wrote, so that the
@@ -274,18 +274,6 @@ def _submitted_autograder_notebook(gradebook, assignment, student):
     return submitted
 
 
-def _make_alembic_findable():
-    """Put this interpreter's ``bin/`` on PATH when nbgrader's ``alembic`` is only there.
-
-    nbgrader's Gradebook runs the ``alembic`` command by name when it opens a database; a
-    virtual environment used without activation (``.venv/bin/autograder ...``) has it in
-    ``.venv/bin`` but not on PATH.
-    """
-    scripts = Path(sys.executable).parent
-    if shutil.which("alembic") is None and (scripts / "alembic").exists():
-        os.environ["PATH"] = os.pathsep.join([str(scripts), os.environ.get("PATH", "")])
-
-
 def _require_existing_sqlite(db_url, assignment):
     """Refuse a SQLite gradebook file that does not exist instead of creating an empty one."""
     prefix = "sqlite:///"
@@ -337,7 +325,7 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
     results = usable_student_ids(results)
     points = points_per_test(results)
     _require_existing_sqlite(db_url, assignment)
-    _make_alembic_findable()
+    make_alembic_findable()
     with Gradebook(db_url, course_id=course_id) as gradebook:
         _ensure_assignment(gradebook, assignment, list(source_notebooks))
         cells, removed = _sync_grade_cells(gradebook, assignment, points)
@@ -390,12 +378,7 @@ def _stored_path(scores_root, assignment, student):
 def _write_json(path, data):
     """Write ``data`` as JSON at ``path`` in one rename (a crash leaves the old file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(data, indent=1) + "\n")
 
 
 def restore_autograder_scores(assignment, student, db_url, course_id, scores_root,
@@ -420,7 +403,7 @@ def restore_autograder_scores(assignment, student, db_url, course_id, scores_roo
     if not SAFE_STUDENT_ID.fullmatch(student) or not path.is_file():
         return 0
     stored = json.loads(path.read_text(encoding="utf-8"))
-    _make_alembic_findable()
+    make_alembic_findable()
     with Gradebook(db_url, course_id=course_id) as gradebook:
         try:
             notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
@@ -518,7 +501,7 @@ def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autog
     from nbgrader.api import Gradebook, MissingEntry
 
     _require_existing_sqlite(db_url, assignment)
-    _make_alembic_findable()
+    make_alembic_findable()
     if scores_root is not None:
         shutil.rmtree(Path(scores_root) / assignment, ignore_errors=True)
     with Gradebook(db_url, course_id=course_id) as gradebook:

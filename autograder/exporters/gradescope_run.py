@@ -33,9 +33,9 @@ from collections import deque
 from pathlib import Path
 
 from autograder.exporters.gradescope import to_gradescope, unreadable_submission
+from autograder.files import is_junk, write_atomically
 
 MAX_SEARCH_DEPTH = 3
-_IGNORED_FOLDERS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
 
 
 class SubmissionLayoutError(Exception):
@@ -72,7 +72,7 @@ def _folders_breadth_first(top, max_depth=MAX_SEARCH_DEPTH):
         try:
             children = sorted(p for p in folder.iterdir()
                               if p.is_dir() and not p.is_symlink()
-                              and not p.name.startswith(".") and p.name not in _IGNORED_FOLDERS)
+                              and not p.name.startswith(".") and not is_junk(p.name))
         except OSError:
             continue
         queue.extend((child, depth + 1) for child in children)
@@ -152,12 +152,7 @@ def write_results(results, path):
     """Write ``results`` as JSON to ``path`` atomically (replacing what is there)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(results, stream, indent=2)
-        stream.write("\n")
-    os.chmod(partial, 0o644)
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(results, indent=2) + "\n", mode=0o644)
 
 
 def grade_upload(config, upload, results_path):

@@ -16,12 +16,12 @@ import textwrap
 from pathlib import Path
 
 from autograder.course import Course
+from autograder.files import ignore_junk
 from autograder.release import nbgrader_environment, release_assignment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "assignment0"
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ipynb_checkpoints",
-                                     "*.pyc")
+COPY_IGNORE = ignore_junk
 
 
 def copy_course(dest, assignments=("assignment0",)):
