@@ -1,20 +1,24 @@
 """Check and unpack a CIFAR-10 archive (or copy a batches folder) into a staging folder."""
+from __future__ import annotations
+
 import gzip
 import hashlib
 import shutil
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import IO, cast
 
 from .errors import DOWNLOAD_COMMAND, ChecksumError, CorruptDatasetError, DatasetError
 from .fetch import is_no_space, no_space_error
 from .layout import META_FILE, OPTIONAL_FILES, REQUIRED_FILES
+from .paths import StrPath
 from .safe_pickle import load_array_pickle
 
 _WANTED = set(REQUIRED_FILES) | set(OPTIONAL_FILES)
 
 
-def md5_of_file(path, chunk_bytes=1 << 20):
+def md5_of_file(path: StrPath, chunk_bytes: int = 1 << 20) -> str:
     """Return the hex MD5 of the file at ``path``."""
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as f:
@@ -23,7 +27,7 @@ def md5_of_file(path, chunk_bytes=1 << 20):
     return digest.hexdigest()
 
 
-def verify_md5(path, expected, delete_on_mismatch):
+def verify_md5(path: StrPath, expected: str, delete_on_mismatch: bool) -> None:
     """Raise :class:`ChecksumError` unless ``path`` has MD5 ``expected``.
 
     Parameters
@@ -45,7 +49,7 @@ def verify_md5(path, expected, delete_on_mismatch):
     raise ChecksumError(f"{path} has MD5 {actual}, expected {expected}: {fate}.")
 
 
-def _copy_stream(source, target_path):
+def _copy_stream(source: IO[bytes], target_path: Path) -> None:
     """Copy the binary stream ``source`` to ``target_path``; a full disk -> NoSpaceError."""
     try:
         with open(target_path, "wb") as out:
@@ -56,7 +60,7 @@ def _copy_stream(source, target_path):
         raise
 
 
-def _member_file_name(member):
+def _member_file_name(member: tarfile.TarInfo) -> str | None:
     """The batch file a tar member holds, or None for members to skip.
 
     Only regular files named like a CIFAR-10 file are taken, and only by their base name,
@@ -68,14 +72,14 @@ def _member_file_name(member):
     return name if name in _WANTED else None
 
 
-def _corrupt_archive(archive, problem):
+def _corrupt_archive(archive: StrPath, problem: str) -> CorruptDatasetError:
     return CorruptDatasetError(
         f"{archive} is not a complete CIFAR-10 archive ({problem}). If it was downloaded, "
         f"delete it and download it again (`{DOWNLOAD_COMMAND} --force`); if it is your own "
         "copy, get an intact one.")
 
 
-def extract_archive(archive, staging):
+def extract_archive(archive: StrPath, staging: StrPath) -> None:
     """Unpack the CIFAR-10 files of the ``.tar.gz`` at ``archive`` into the folder ``staging``.
 
     The whole gzip stream is read, so its CRC catches corruption anywhere in the file.
@@ -92,7 +96,8 @@ def extract_archive(archive, staging):
             for member in tar:
                 name = _member_file_name(member)
                 if name is not None:
-                    _copy_stream(tar.extractfile(member), Path(staging) / name)
+                    # a regular file (see _member_file_name) always has a stream
+                    _copy_stream(cast(IO[bytes], tar.extractfile(member)), Path(staging) / name)
             # Reading to the end of the gzip stream makes gzip check its CRC and length.
             while tar.fileobj.read(1 << 20):
                 pass
@@ -105,7 +110,7 @@ def extract_archive(archive, staging):
         raise _corrupt_archive(archive, "it lacks " + ", ".join(missing))
 
 
-def copy_folder(folder, staging):
+def copy_folder(folder: StrPath, staging: StrPath) -> None:
     """Copy the CIFAR-10 files of the batches folder ``folder`` into ``staging``.
 
     Raises
@@ -127,7 +132,7 @@ def copy_folder(folder, staging):
             _copy_stream(source, Path(staging) / name)
 
 
-def check_meta(staging):
+def check_meta(staging: StrPath) -> None:
     """Check that ``batches.meta`` in ``staging`` is a safe pickle naming the 10 classes."""
     path = Path(staging) / META_FILE
     try:

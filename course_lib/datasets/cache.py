@@ -6,16 +6,24 @@ JSON manifest that records the source files' names, sizes, inodes and modificati
 The manifest is written last and removed first, and every file is written to a temporary
 name and renamed into place, so a crash mid-write leaves a cache that is simply rebuilt.
 """
+from __future__ import annotations
+
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .paths import StrPath
+
+#: ``{file name: [size, inode, mtime_ns]}``, see :func:`source_signature`
+Signature = dict[str, list[int]]
+
 CACHE_VERSION = 1
 
 
-def source_signature(folder, names):
+def source_signature(folder: StrPath, names: Iterable[str]) -> Signature:
     """Describe the source files so that any change to them is noticed.
 
     Parameters
@@ -30,31 +38,31 @@ def source_signature(folder, names):
     dict
         ``{name: [size, inode, mtime_ns]}``.
     """
-    signature = {}
+    signature: Signature = {}
     for name in names:
         stat = (Path(folder) / name).stat()
         signature[name] = [stat.st_size, stat.st_ino, stat.st_mtime_ns]
     return signature
 
 
-def save_npy_atomically(path, array):
+def save_npy_atomically(path: StrPath, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` (``.npy``) via a temporary file and ``os.replace``.
 
     A reader sees the old file or the complete new one, never a partial one; on failure the
     temporary file is removed and the exception propagates.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
             np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def _write_text_atomically(path, text):
+def _write_text_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -75,16 +83,16 @@ class ArrayCache:
         Common prefix of the cache file names (e.g. ``"cifar10"``).
     """
 
-    def __init__(self, folder, prefix):
+    def __init__(self, folder: StrPath, prefix: str) -> None:
         self.folder = Path(folder)
         self.prefix = prefix
         self.manifest_path = self.folder / f"{prefix}_cache.json"
 
-    def array_path(self, name):
+    def array_path(self, name: str) -> Path:
         """The ``.npy`` file of array ``name``."""
         return self.folder / f"{self.prefix}_{name}.npy"
 
-    def load(self, names, signature):
+    def load(self, names: Iterable[str], signature: Signature) -> dict[str, np.ndarray] | None:
         """Return ``{name: array}`` when the cache matches ``signature``, else None.
 
         Parameters
@@ -100,7 +108,7 @@ class ArrayCache:
             return None
         if manifest.get("version") != CACHE_VERSION or manifest.get("sources") != signature:
             return None
-        arrays = {}
+        arrays: dict[str, np.ndarray] = {}
         for name in names:
             entry = manifest.get("arrays", {}).get(name)
             path = self.array_path(name)
@@ -115,7 +123,7 @@ class ArrayCache:
             arrays[name] = array
         return arrays
 
-    def store(self, arrays, signature):
+    def store(self, arrays: Mapping[str, np.ndarray], signature: Signature) -> None:
         """Write ``arrays`` (``{name: ndarray}``) and a manifest recording ``signature``.
 
         Raises
@@ -126,7 +134,7 @@ class ArrayCache:
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         self.manifest_path.unlink(missing_ok=True)
-        entries = {}
+        entries: dict[str, dict[str, object]] = {}
         for name, array in arrays.items():
             path = self.array_path(name)
             save_npy_atomically(path, array)

@@ -1,26 +1,31 @@
 """Load CIFAR-10 from the official python batches, with a ``.npy`` cache for warm loads."""
+from __future__ import annotations
+
 import hashlib
 import warnings
+from pathlib import Path
 
 import numpy as np
 
-from .cache import ArrayCache, source_signature
+from .cache import ArrayCache, Signature, source_signature
 from .errors import DOWNLOAD_COMMAND, CorruptDatasetError, DatasetError, DatasetNotFoundError
 from .layout import IMAGE_SHAPE, NUM_CLASSES, ROW_LENGTH, TEST_BATCH, TRAIN_BATCHES
-from .paths import default_data_dir, require_batches_dir
+from .paths import StrPath, default_data_dir, require_batches_dir
 from .safe_pickle import load_array_pickle
 
 ARRAY_NAMES = ("X_train", "y_train", "X_test", "y_test")
 _CACHE_PREFIX = "cifar10"
+#: (X_train, y_train, X_test, y_test), see :func:`load_cifar10`
+CifarArrays = tuple[np.ndarray, ...]
 
 
-def _corrupt(path, problem):
+def _corrupt(path: StrPath, problem: str) -> CorruptDatasetError:
     return CorruptDatasetError(
         f"{path} {problem}. This CIFAR-10 copy is damaged: reinstall it from an intact "
         f"copy with `{DOWNLOAD_COMMAND} --force`.")
 
 
-def read_batch(path):
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read one official batch file (e.g. ``data_batch_1``).
 
     Parameters
@@ -75,7 +80,7 @@ def read_batch(path):
     return np.ascontiguousarray(images), labels
 
 
-def decode_batches(folder):
+def decode_batches(folder: Path) -> dict[str, np.ndarray]:
     """Decode all batches in ``folder``.
 
     Returns
@@ -92,14 +97,14 @@ def decode_batches(folder):
             "X_test": X_test, "y_test": y_test}
 
 
-def _caches(folder):
+def _caches(folder: Path) -> list[ArrayCache]:
     """Where the cache may live: beside the batches, else (read-only folder) in the data dir."""
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
     return [ArrayCache(folder, _CACHE_PREFIX),
             ArrayCache(default_data_dir() / "cache" / key, _CACHE_PREFIX)]
 
 
-def write_cache(folder, arrays, signature):
+def write_cache(folder: Path, arrays: dict[str, np.ndarray], signature: Signature) -> ArrayCache | None:
     """Cache ``arrays`` for the batches in ``folder``; warn (do not fail) when impossible."""
     failures = []
     for cache in _caches(folder):
@@ -114,7 +119,7 @@ def write_cache(folder, arrays, signature):
     return None
 
 
-def load_cifar10(root=None, cache=True):
+def load_cifar10(root: StrPath | None = None, cache: bool = True) -> CifarArrays:
     """Load CIFAR-10 from the official python batches.
 
     Parameters

@@ -1,7 +1,10 @@
 """``python -m course_lib.datasets``: install CIFAR-10 and show what the loaders will use."""
+from __future__ import annotations
+
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from .cache import ArrayCache, source_signature
 from .cifar10 import ARRAY_NAMES, _CACHE_PREFIX
@@ -9,10 +12,10 @@ from .download import download_cifar10
 from .errors import DatasetError
 from .layout import OFFICIAL_URL, TEST_BATCH, TRAIN_BATCHES
 from .loader import choose_dataset
-from .paths import batches_dir, data_dir, missing_batches
+from .paths import StrPath, batches_dir, data_dir, missing_batches
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib.datasets",
         description="Get the course data. Without CIFAR-10 the notebooks use an embedded "
@@ -44,7 +47,7 @@ def _parser():
     return parser
 
 
-def _info(root):
+def _info(root: StrPath | None) -> None:
     folder = batches_dir(root)
     print(f"data directory:   {data_dir(root)}")
     print(f"CIFAR-10 folder:  {folder}")
@@ -65,7 +68,7 @@ def _info(root):
     print(f"loaders will use: {choose_dataset(root)[1]}")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 1 dataset error, 2 usage error)."""
     args = _parser().parse_args(argv)
     try:

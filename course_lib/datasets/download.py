@@ -7,12 +7,15 @@ and only then is the staging folder renamed to ``cifar-10-batches-py`` (an atomi
 one file system). A failed, corrupt or killed run leaves at most a ``.part`` file (which the
 next run resumes) or a staging folder (which the next run deletes).
 """
+from __future__ import annotations
+
 import os
 import re
 import shutil
 import tempfile
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from .archive import check_meta, copy_folder, extract_archive, verify_md5
@@ -23,7 +26,7 @@ from .errors import (DOWNLOAD_COMMAND, ChecksumError, CorruptDatasetError, Datas
 from .fetch import fetch_url, is_no_space, no_space_error
 from .layout import (ARCHIVE_NAME, FOLDER_NAME, OFFICIAL_MD5, OFFICIAL_SIZE, OFFICIAL_URL,
                      TEST_BATCH, TRAIN_BATCHES)
-from .paths import batches_dir, data_dir, missing_batches
+from .paths import StrPath, batches_dir, data_dir, missing_batches
 
 _STAGING_PREFIX = f".{FOLDER_NAME}.incomplete-"
 _TRASH_PREFIX = f".{FOLDER_NAME}.old-"
@@ -31,7 +34,7 @@ _TRASH_PREFIX = f".{FOLDER_NAME}.old-"
 _SPACE_FACTOR = 3.2
 
 
-def resolve_source(source=None):
+def resolve_source(source: StrPath | None = None) -> tuple[str, str | Path]:
     """Say what kind of source to install from.
 
     Parameters
@@ -70,7 +73,7 @@ def resolve_source(source=None):
         "download from the official site.")
 
 
-def _remove_leftovers(root):
+def _remove_leftovers(root: Path) -> None:
     """Delete staging folders of runs that died, and trash of earlier ``--force`` runs."""
     for path in root.glob(f".{FOLDER_NAME}.*-*"):
         if not path.name.startswith((_STAGING_PREFIX, _TRASH_PREFIX)):
@@ -81,7 +84,7 @@ def _remove_leftovers(root):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _process_alive(pid):
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -91,7 +94,7 @@ def _process_alive(pid):
     return True
 
 
-def _check_free_space(root, needed_bytes):
+def _check_free_space(root: Path, needed_bytes: int) -> None:
     free = shutil.disk_usage(root).free
     if free < needed_bytes:
         raise NoSpaceError(
@@ -100,7 +103,8 @@ def _check_free_space(root, needed_bytes):
             "or choose another disk with --dir DIR (or COURSE_DATA_DIR).")
 
 
-def _download(url, root, md5, retries, backoff, timeout, progress, log):
+def _download(url: str, root: Path, md5: str | None, retries: int, backoff: float, timeout: float,
+              progress: bool, log: Callable[[str], object]) -> Path:
     """Fetch ``url`` into ``root/<archive>.part``, verify it, return its path."""
     part = root / (ARCHIVE_NAME + ".part")
     log(f"downloading {url} to {part}" + (" (resuming)" if part.exists() else ""))
@@ -122,7 +126,8 @@ def _download(url, root, md5, retries, backoff, timeout, progress, log):
     return part
 
 
-def _stage(kind, location, staging, md5, log):
+def _stage(kind: str, location: StrPath, staging: Path, md5: str | None,
+           log: Callable[[str], object]) -> tuple[int, int]:
     """Fill ``staging`` with verified batches and their cache."""
     if kind == "folder":
         copy_folder(location, staging)
@@ -152,7 +157,7 @@ def _stage(kind, location, staging, md5, log):
     return len(arrays["y_train"]), len(arrays["y_test"])
 
 
-def _move_into_place(staging, dest):
+def _move_into_place(staging: Path, dest: Path) -> None:
     """Rename ``staging`` to ``dest``; an existing ``dest`` is swapped out and deleted."""
     if dest.exists():
         trash = dest.with_name(f"{_TRASH_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
@@ -163,8 +168,10 @@ def _move_into_place(staging, dest):
         os.rename(staging, dest)
 
 
-def download_cifar10(root=None, source=None, md5=None, force=False, keep_archive=False,
-                     retries=5, backoff=1.0, timeout=60.0, progress=True, log=print):
+def download_cifar10(root: StrPath | None = None, source: StrPath | None = None, md5: str | None = None,
+                     force: bool = False, keep_archive: bool = False, retries: int = 5,
+                     backoff: float = 1.0, timeout: float = 60.0, progress: bool = True,
+                     log: Callable[[str], object] = print) -> Path:
     """Download (or copy) CIFAR-10, verify it and install it under ``root``.
 
     Parameters
@@ -223,11 +230,11 @@ def download_cifar10(root=None, source=None, md5=None, force=False, keep_archive
     if kind == "url" and location == OFFICIAL_URL:
         _check_free_space(root, int(OFFICIAL_SIZE * _SPACE_FACTOR))
     elif kind == "archive":
-        _check_free_space(root, int(location.stat().st_size * (_SPACE_FACTOR - 1)))
+        _check_free_space(root, int(Path(location).stat().st_size * (_SPACE_FACTOR - 1)))
 
     archive = None
     if kind == "url":
-        archive = _download(location, root, md5, retries, backoff, timeout, progress, log)
+        archive = _download(str(location), root, md5, retries, backoff, timeout, progress, log)
     staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=root))
     os.chmod(staging, 0o755)  # mkdtemp makes it private; the installed data is readable by all
     installed = False

@@ -1,12 +1,17 @@
 """Fetch a URL into a ``.part`` file: progress bar, retry with backoff, resume via HTTP Range."""
+from __future__ import annotations
+
 import errno
 import http.client
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import DatasetError, DownloadError, NoSpaceError
+from .paths import StrPath
 
 CHUNK_BYTES = 1 << 20
 #: HTTP statuses worth retrying: the server may answer differently a moment later.
@@ -18,7 +23,7 @@ class _Interrupted(Exception):
     """The transfer stopped early; the ``.part`` file keeps what arrived."""
 
 
-def no_space_error(path, exc, what):
+def no_space_error(path: StrPath, exc: OSError, what: str) -> NoSpaceError:
     """The :class:`NoSpaceError` for a failed write of ``path``; its message says what to do."""
     return NoSpaceError(
         f"no space left on the device while writing {path} ({what}); the partial file was "
@@ -26,12 +31,12 @@ def no_space_error(path, exc, what):
         "COURSE_DATA_DIR), then run the command again.")
 
 
-def is_no_space(exc):
+def is_no_space(exc: BaseException) -> bool:
     """True when ``exc`` is the OS reporting a full disk (or quota)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _progress_bar(total, initial, description, enabled):
+def _progress_bar(total: int | None, initial: int, description: str, enabled: bool) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
@@ -39,7 +44,7 @@ def _progress_bar(total, initial, description, enabled):
                 desc=description, dynamic_ncols=True)
 
 
-def _write_failure(part, exc):
+def _write_failure(part: Path, exc: OSError) -> DatasetError:
     """Remove ``part`` and return the error to raise for a failed local write."""
     try:
         part.unlink(missing_ok=True)
@@ -51,14 +56,14 @@ def _write_failure(part, exc):
                         "writable or choose another with --dir DIR (or COURSE_DATA_DIR).")
 
 
-def _open_part(part, append):
+def _open_part(part: Path, append: bool) -> IO[bytes]:
     try:
         return open(part, "ab" if append else "wb")
     except OSError as exc:
         raise _write_failure(part, exc) from exc
 
 
-def _open_response(url, offset, timeout):
+def _open_response(url: str, offset: int, timeout: float) -> tuple[Any, bool]:
     """Send the GET (with ``Range`` when resuming); return (response, resumed)."""
     headers = {"User-Agent": _USER_AGENT}
     if offset:
@@ -76,7 +81,7 @@ def _open_response(url, offset, timeout):
     return response, resumed
 
 
-def _transfer(url, part, timeout, progress):
+def _transfer(url: str, part: Path, timeout: float, progress: bool) -> bool:
     """One attempt: append the rest of ``url`` to ``part``; raise _Interrupted if cut short."""
     offset = part.stat().st_size if part.exists() else 0
     try:
@@ -121,7 +126,8 @@ def _transfer(url, part, timeout, progress):
     return resumed
 
 
-def fetch_url(url, part, retries=5, backoff=1.0, timeout=60.0, progress=True, log=print):
+def fetch_url(url: str, part: StrPath, retries: int = 5, backoff: float = 1.0, timeout: float = 60.0,
+              progress: bool = True, log: Callable[[str], object] = print) -> bool:
     """Download ``url`` into ``part``, resuming from whatever ``part`` already holds.
 
     Parameters
@@ -155,11 +161,11 @@ def fetch_url(url, part, retries=5, backoff=1.0, timeout=60.0, progress=True, lo
     NoSpaceError
         The disk filled up; the ``.part`` file was removed.
     """
-    part = Path(part)
+    part_path = Path(part)
     failures = 0
     while True:
         try:
-            return _transfer(url, part, timeout, progress)
+            return _transfer(url, part_path, timeout, progress)
         except urllib.error.HTTPError as exc:
             if exc.code not in TRANSIENT_STATUSES:
                 raise DownloadError(
@@ -173,8 +179,8 @@ def fetch_url(url, part, retries=5, backoff=1.0, timeout=60.0, progress=True, lo
             problem = str(getattr(exc, "reason", exc))
         failures += 1
         if failures > retries:
-            kept = (f"; the {part.stat().st_size} bytes received are kept in {part} and the "
-                    "next run resumes from there" if part.exists() else "")
+            kept = (f"; the {part_path.stat().st_size} bytes received are kept in {part_path} and the "
+                    "next run resumes from there" if part_path.exists() else "")
             raise DownloadError(
                 f"downloading {url} failed after {failures} attempts (last: {problem}){kept}. "
                 "Check your connection and run the command again, or download the archive "

@@ -1,15 +1,17 @@
 """Choose the data: CIFAR-10 when installed, else the embedded synthetic set, and say which."""
+from __future__ import annotations
+
 import os
 
-from .cifar10 import load_cifar10
+from .cifar10 import CifarArrays, load_cifar10
 from .errors import DOWNLOAD_COMMAND
-from .paths import batches_dir, cifar10_present
+from .paths import StrPath, batches_dir, cifar10_present
 from .synthetic import load_synthetic_cifar
 
 PREFERENCES = ("auto", "cifar10", "synthetic")
 
 
-def _preference(prefer):
+def _preference(prefer: str) -> str:
     """The effective preference: ``prefer``, or ``$COURSE_DATASET`` when ``prefer`` is auto."""
     if prefer not in PREFERENCES:
         raise ValueError(f"prefer={prefer!r}: use one of {', '.join(PREFERENCES)}")
@@ -22,7 +24,7 @@ def _preference(prefer):
     return prefer
 
 
-def choose_dataset(root=None, prefer="auto"):
+def choose_dataset(root: StrPath | None = None, prefer: str = "auto") -> tuple[str, str]:
     """Decide which data :func:`load_dataset` returns, without loading anything.
 
     Returns
@@ -42,8 +44,8 @@ def choose_dataset(root=None, prefer="auto"):
                          f"to use the real data run `{DOWNLOAD_COMMAND}`")
 
 
-def load_dataset(root=None, prefer="auto", num_train=50000, num_test=10000, seed=0,
-                 verbose=True):
+def load_dataset(root: StrPath | None = None, prefer: str = "auto", num_train: int = 50000,
+                 num_test: int = 10000, seed: int = 0, verbose: bool = True) -> CifarArrays:
     """Return CIFAR-10 if it is installed, else the embedded synthetic data; print which.
 
     Parameters

@@ -5,25 +5,30 @@ names. :class:`ArrayOnlyUnpickler` resolves only the globals NumPy needs to rebu
 array, so a file that names anything else (``os.system``, ``builtins.eval``, ...) is
 refused before it can run.
 """
+from __future__ import annotations
+
 import pickle
+from collections.abc import Callable
+from typing import IO, Any
 
 import numpy as np
 
 from .errors import ForeignPickleError
+from .paths import StrPath
 
 
-def _numpy_reconstruct():
+def _numpy_reconstruct() -> Callable[..., Any]:
     """Return NumPy's array-rebuilding function (it moved to ``numpy._core`` in NumPy 2)."""
     try:
         from numpy._core.multiarray import _reconstruct
     except ImportError:  # NumPy 1.x
-        from numpy.core.multiarray import _reconstruct
+        from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
     return _reconstruct
 
 
 # Pickles written by Python 2 / NumPy 1 name ``numpy.core``; NumPy 2 writes ``numpy._core``.
 # Resolving both to the objects directly avoids importing the deprecated ``numpy.core``.
-_ALLOWED_GLOBALS = {
+_ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct(),
     ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct(),
     ("numpy", "ndarray"): np.ndarray,
@@ -44,11 +49,11 @@ class ArrayOnlyUnpickler(pickle.Unpickler):
         Passed to ``pickle.Unpickler`` (e.g. ``encoding='latin1'``).
     """
 
-    def __init__(self, file, path, **kwargs):
+    def __init__(self, file: IO[bytes], path: StrPath, **kwargs: Any) -> None:
         super().__init__(file, **kwargs)
         self.path = path
 
-    def find_class(self, module, name):
+    def find_class(self, module: str, name: str) -> Any:
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except KeyError:
@@ -59,7 +64,7 @@ class ArrayOnlyUnpickler(pickle.Unpickler):
                 "`python -m course_lib.datasets download cifar10 --force`.") from None
 
 
-def load_array_pickle(path):
+def load_array_pickle(path: StrPath) -> Any:
     """Load a pickle that may contain only builtin values and NumPy arrays.
 
     Parameters

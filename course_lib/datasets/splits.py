@@ -1,14 +1,20 @@
 """The CS231n splits (train / validation / test / dev) and their preprocessing."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .cifar10 import load_cifar10
 from .loader import choose_dataset
+from .paths import StrPath
 from .synthetic import load_synthetic_cifar
 
 LAYOUTS = ("nchw", "nhwc", "rows")
 
 
-class DatasetSplits(dict):
+class DatasetSplits(dict[str, np.ndarray]):
     """A dict of arrays (``data["X_train"]``, ...) that also says where they came from.
 
     Attributes
@@ -20,17 +26,17 @@ class DatasetSplits(dict):
         Which data it is, for code that branches on it (e.g. expected accuracies).
     """
 
-    def __init__(self, arrays, source, kind):
+    def __init__(self, arrays: Mapping[str, np.ndarray], source: str, kind: str) -> None:
         super().__init__(arrays)
         self.source = source
         self.kind = kind
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {v.shape} {v.dtype}" for k, v in self.items())
         return f"DatasetSplits({self.kind}; {shapes})"
 
 
-def _arrange(X, layout):
+def _arrange(X: np.ndarray, layout: str) -> np.ndarray:
     """uint8 NHWC images (N, 32, 32, 3) -> the requested layout (still uint8)."""
     if layout == "nchw":
         return X.transpose(0, 3, 1, 2)
@@ -39,7 +45,7 @@ def _arrange(X, layout):
     return X
 
 
-def _prepare(X, mean_image, bias, dtype):
+def _prepare(X: np.ndarray, mean_image: np.ndarray | None, bias: bool, dtype: DTypeLike) -> np.ndarray:
     """Cast arranged images to ``dtype``, subtract ``mean_image``, append the bias column."""
     extra = 1 if bias else 0
     out = np.empty((X.shape[0], X.shape[1] + extra) + X.shape[2:], dtype)
@@ -52,7 +58,7 @@ def _prepare(X, mean_image, bias, dtype):
     return out
 
 
-def _check_sizes(num_training, num_validation, num_test, num_dev):
+def _check_sizes(num_training: int, num_validation: int, num_test: int, num_dev: int) -> None:
     for name, value in [("num_training", num_training), ("num_validation", num_validation),
                         ("num_test", num_test), ("num_dev", num_dev)]:
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
@@ -62,9 +68,11 @@ def _check_sizes(num_training, num_validation, num_test, num_dev):
                          "subset is drawn from the training images")
 
 
-def get_cifar10_data(num_training=49000, num_validation=1000, num_test=1000, num_dev=500,
-                     subtract_mean=True, layout="nchw", bias=False, dtype=np.float32, seed=0,
-                     source="auto", root=None, verbose=True):
+def get_cifar10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
+                     num_dev: int = 500, subtract_mean: bool = True, layout: str = "nchw",
+                     bias: bool = False, dtype: DTypeLike = np.float32, seed: int = 0,
+                     source: str = "auto", root: StrPath | None = None,
+                     verbose: bool = True) -> DatasetSplits:
     """Load the data and split and preprocess it the CS231n way.
 
     Training images ``0 .. num_training-1`` form the training set, the next
@@ -148,6 +156,6 @@ def get_cifar10_data(num_training=49000, num_validation=1000, num_test=1000, num
     for name, (X, y) in splits_uint8.items():
         arrays[f"X_{name}"] = _prepare(_arrange(X, layout), mean_image, bias, dtype)
         arrays[f"y_{name}"] = np.array(y, dtype=np.int64)
-    if subtract_mean:
+    if mean_image is not None:  # subtract_mean
         arrays["mean_image"] = mean_image
     return DatasetSplits(arrays, description, kind)

@@ -17,11 +17,14 @@ Images are generated in fixed blocks of :data:`BLOCK` images, each from its own 
 the first ``n`` images of a larger set equal the images of a smaller one, and the test set
 does not depend on the size of the training set.
 """
+from __future__ import annotations
+
 import concurrent.futures
 import functools
 import os
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .layout import CLASSES, IMAGE_SHAPE, NUM_CLASSES
 
@@ -66,7 +69,7 @@ _TINT = 0.3                 # the lighting's colour: per-channel deviations rela
 _CONTRAST = 0.8             # scales every image's deviations from mid-grey
 
 
-def _inside(distance_px, out=None):
+def _inside(distance_px: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Anti-aliased inside-indicator from a signed distance in pixels (negative inside):
     1 inside, 0 outside, a linear ramp two pixels wide across the edge."""
     out = np.multiply(distance_px, -0.5, out=out)
@@ -74,7 +77,7 @@ def _inside(distance_px, out=None):
     return np.clip(out, 0, 1, out=out)
 
 
-def _silhouette(label, u, v):
+def _silhouette(label: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Signed distance (negative inside) of class ``label``'s shape at object coordinates.
 
     Parameters
@@ -88,10 +91,10 @@ def _silhouette(label, u, v):
     -------
     ndarray of float32, shape (B, 32, 32)
     """
-    def box(half_u, half_v):
+    def box(half_u: float, half_v: float) -> np.ndarray:
         return np.maximum(np.abs(u) - half_u, np.abs(v) - half_v)
 
-    def radius():
+    def radius() -> np.ndarray:
         return np.sqrt(u * u + v * v)
 
     if label == 0:  # airplane: fuselage and wings
@@ -116,18 +119,18 @@ def _silhouette(label, u, v):
     return box(0.75, 0.75)  # truck: a square
 
 
-def _column(values):
+def _column(values: ArrayLike) -> np.ndarray:
     """Per-image parameters (B,) as float32 (B, 1, 1), to broadcast over the pixel grid."""
     return np.asarray(values, np.float32)[:, None, None]
 
 
-def _block(split, index, seed):
+def _block(split: int, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Generate block ``index`` of ``split``: uint8 (BLOCK, 32, 32, 3) and int64 (BLOCK,)."""
     rng = np.random.default_rng([seed, split, index])
     n = BLOCK
     labels = rng.permutation(np.arange(n) % NUM_CLASSES)
 
-    def uniform(low, high, *shape):
+    def uniform(low: float, high: float, *shape: int) -> np.ndarray:
         return low + (high - low) * rng.random(shape or (n,), np.float32)
 
     pixels_per_unit = _SIDE / 2
@@ -219,14 +222,14 @@ def _block(split, index, seed):
 
 
 @functools.lru_cache(maxsize=256)  # 256 blocks: 64000 images, 189 MB
-def _cached_block(split, index, seed):
+def _cached_block(split: int, index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     pixels, labels = _block(split, index, seed)
     pixels.flags.writeable = False
     labels.flags.writeable = False
     return pixels, labels
 
 
-def _generate(split, count, seed):
+def _generate(split: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``count`` images of ``split``, assembled from cached blocks (a fresh copy).
 
     Blocks are generated in threads: NumPy releases the GIL in its array loops, and each
@@ -238,7 +241,7 @@ def _generate(split, count, seed):
     y = np.empty(count, np.int64)
     num_blocks = -(-count // BLOCK)
 
-    def fill(index):
+    def fill(index: int) -> None:
         pixels, labels = _cached_block(split, index, seed)
         start = index * BLOCK
         stop = min(start + BLOCK, count)
@@ -255,7 +258,8 @@ def _generate(split, count, seed):
     return X, y
 
 
-def load_synthetic_cifar(num_train=50000, num_test=10000, seed=0):
+def load_synthetic_cifar(num_train: int = 50000, num_test: int = 10000,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return the embedded synthetic dataset in CIFAR-10's format.
 
     Parameters
