@@ -92,9 +92,7 @@ def plan_submissions(assignment, paths):
 
 
 def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file whole.
-
-    An interrupted write leaves neither a partial file nor its temporary behind."""
+    """Write ``data`` as JSON to ``path`` whole or not at all (``files.write_atomically``)."""
     write_atomically(path, json.dumps(data, indent=1))
 
 

@@ -34,7 +34,6 @@ from struct import error as struct_error
 from pathlib import Path, PurePosixPath
 
 import autograder
-from autograder.files import is_junk
 from autograder.lateness import TIMESTAMP_FILE
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
@@ -47,6 +46,9 @@ from autograder.safe_files import (MAX_WALK_DEPTH, Deadline, UnsafeFile, hash_re
 MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_BYTES = 256 * 2**20
+# Folders a zip's members are not unpacked from (the fingerprint of a zip is its bytes, so
+# this list decides nothing the fingerprint misses).
+SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git", ".pytest_cache", "__MACOSX"}
 # Time limits of the steps that read student files before the sandbox's limits apply.
 UNPACK_SECONDS = 120
 NOTEBOOK_CHECK_SECONDS = 60
@@ -205,8 +207,8 @@ def extract_zip(archive_path, dest, deadline=None):
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
 
     Only regular files are written (new files, never through a link); the archive itself
-    must be a regular file, not a symlink. Junk files and folders
-    (:func:`autograder.files.is_junk`: ``__MACOSX/``, caches) are left out.
+    must be a regular file, not a symlink. Members under SKIPPED_NAMES folders
+    (``__MACOSX/``, caches) are left out.
 
     Raises
     ------
@@ -297,7 +299,7 @@ def _extract_members(archive, dest, deadline):
     for member in members:
         deadline.check()
         parts = _safe_parts(member.filename)
-        if not parts or any(map(is_junk, parts)):
+        if not parts or SKIPPED_NAMES.intersection(parts):
             continue
         if member.flag_bits & 0x1:
             raise SubmissionError(_ENCRYPTED.format(name="the zip"))
@@ -681,18 +683,7 @@ def _now():
 
 
 def new_result(submission: str, assignment: str) -> dict:
-    """The result of a submission before grading: no tests, score 0 of 0, nothing known.
-
-    Parameters
-    ----------
-    submission, assignment : str
-        The name results are filed under and the assignment.
-
-    Returns
-    -------
-    dict
-        Every field :func:`grade_submission` returns, except ``error``.
-    """
+    """A result before grading (no tests, 0 of 0): every field but ``error``."""
     return {"submission": submission, "assignment": assignment, "score": 0.0, "max_score": 0.0,
             "tests": [], "fingerprint": None, "graded_at": None, "notebooks": [],
             "isolation": None}

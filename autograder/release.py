@@ -42,12 +42,8 @@ class ReleaseError(UserError):
 
 
 def nbgrader_environment():
-    """``os.environ`` with this interpreter's scripts first on PATH.
-
-    nbgrader runs the ``alembic`` script by name to open the gradebook, so it fails
-    unless the virtual environment's ``bin`` folder is on PATH (e.g. when the
-    environment was not activated). Writing no ``__pycache__`` keeps source trees clean.
-    """
+    """``os.environ`` with this interpreter's scripts first on PATH (nbgrader runs
+    ``alembic`` by name) and no ``__pycache__`` written (source trees stay clean)."""
     return {**os.environ, "PATH": scripts_first_on_path(os.environ.get("PATH")),
             "PYTHONDONTWRITEBYTECODE": "1"}
 

@@ -12,14 +12,15 @@ suites, the instructor's sources, the checkout's ``.git`` and project tests, nbg
 them; the child's uid is neither owner nor group. Git does not track these bits.
 """
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.files import ignore_junk
 from autograder.sandbox.confinement import running_as_root  # noqa: F401 - re-exported
 
 MAX_COPY_BYTES = 256 * 2**20
-COPY_IGNORE = ignore_junk
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".ipynb_checkpoints",
+                                     ".pytest_cache")
 
 
 class SubmissionTooLarge(ValueError):

@@ -135,19 +135,7 @@ class RemoteObject:
 def resolve_path(sandbox, path: tuple[str, ...]):
     """Import ``path[0]`` in ``sandbox``'s child and follow the attribute names in ``path[1:]``.
 
-    A module-level function, not a method: a public name on :class:`RemoteObject` would
-    hide the student attribute of the same name.
-
-    Parameters
-    ----------
-    sandbox : autograder.sandbox.process.Sandbox
-    path : tuple of str
-        A module name, then attribute names.
-
-    Returns
-    -------
-    RemoteObject or value
-        What the child answers (a proxy remembers ``path`` to find itself after a restart).
+    Not a method: a public name on :class:`RemoteObject` would hide a student attribute.
     """
     module_name = path[0]
     obj = sandbox.request(
