@@ -26,7 +26,6 @@ import stat
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.files import make_alembic_findable
 
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_MAX_BYTES = 256
@@ -226,7 +225,6 @@ class DueDates:
             from nbgrader.api import Gradebook, MissingEntry
         except ImportError:
             return
-        make_alembic_findable()
         try:
             with Gradebook(db_url, course_id=course_id) as gradebook:
                 try:

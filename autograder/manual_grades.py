@@ -14,8 +14,6 @@ answer"), in Markdown or code.
 """
 from pathlib import Path
 
-from autograder.files import make_alembic_findable
-
 AUTOGRADER_NOTEBOOK = "autograder_tests"
 
 
@@ -57,7 +55,6 @@ def read_manual_grades(db_url, course_id, assignment, students=None):
     found = {}
     if not gradebook_exists(db_url):
         return found
-    make_alembic_findable()
     with Gradebook(db_url, course_id=course_id) as gradebook:
         try:
             submissions = gradebook.find_assignment(assignment).submissions
