@@ -29,3 +29,12 @@ def results_key_file(tmp_path_factory):
         os.environ.pop("AUTOGRADER_KEY_FILE", None)
     else:
         os.environ["AUTOGRADER_KEY_FILE"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def alembic_on_path():
+    """Tests create nbgrader gradebooks in this process; nbgrader runs ``alembic`` by name to
+    stamp a new one, and ``make test`` runs ``.venv/bin/python`` without ``.venv/bin`` on PATH.
+    The grader's own code does the same (``autograder.files.make_alembic_findable``)."""
+    from autograder.files import make_alembic_findable
+    make_alembic_findable()

@@ -194,9 +194,7 @@ def test_summary_covers_every_signed_result_and_lateness_stays_current(course, t
 
     from autograder.exporters.gradebook import gradebook_settings
     from autograder.exporters.results import load_results
-    from autograder.files import make_alembic_findable
 
-    make_alembic_findable()     # nbgrader's Gradebook runs `alembic` by name, as the grader does
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, course_id=gradebook_settings(course).course_id) as gradebook:
         gradebook.add_assignment(ASSIGNMENT, duedate="2026-11-30 23:59:00 UTC")
