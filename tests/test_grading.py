@@ -204,19 +204,34 @@ def test_double_agrees_with_the_reference(student, reference):
 '''
 
 
+def make_toy_course(tmp_path, assignment, solution, public_tests, hidden_tests=None):
+    """A one-module course: ``nnfs/<assignment>.py`` holds ``solution``, one public test file
+    and optionally one hidden one; erin's submission is a copy of the source.
+
+    Returns
+    -------
+    (Path, Path)
+        The course root and erin's submission folder.
+    """
+    root = tmp_path / "course"
+    source = root / "assignments" / "source" / assignment
+    (source / "nnfs").mkdir(parents=True)
+    (source / "nnfs" / "__init__.py").write_text("")
+    (source / "nnfs" / f"{assignment}.py").write_text(solution)
+    (source / "tests").mkdir()
+    (source / "tests" / f"test_{assignment}.py").write_text(public_tests)
+    if hidden_tests is not None:
+        hidden = root / "autograder" / "hidden" / assignment
+        hidden.mkdir(parents=True)
+        (hidden / "test_hidden.py").write_text(hidden_tests)
+    return root, Path(shutil.copytree(source, tmp_path / "submitted" / "erin" / assignment))
+
+
 def test_plugin_on_a_toy_course_points_root_output_and_reference(tmp_path):
     """A course without conftest: the plugin's own ``student``, default and explicit points,
     printed output for visible failures, the reference fixture, ``student.root``."""
-    root = tmp_path / "course"
-    source = root / "assignments" / "source" / "toy"
-    (source / "nnfs").mkdir(parents=True)
-    (source / "nnfs" / "__init__.py").write_text("")
-    (source / "nnfs" / "toy.py").write_text(TOY_SOLUTION)
-    (source / "tests").mkdir()
-    (source / "tests" / "test_toy.py").write_text(TOY_PUBLIC_TESTS)
-    (root / "autograder" / "hidden" / "toy").mkdir(parents=True)
-    (root / "autograder" / "hidden" / "toy" / "test_hidden.py").write_text(TOY_HIDDEN_TESTS)
-    submission = Path(shutil.copytree(source, tmp_path / "submitted" / "erin" / "toy"))
+    root, submission = make_toy_course(tmp_path, "toy", TOY_SOLUTION, TOY_PUBLIC_TESTS,
+                                       TOY_HIDDEN_TESTS)
 
     result = grade_submission(Course(root), "toy", submission, hidden=True, timeout=10)
     tests = {t["name"]: t for t in result["tests"]}
@@ -251,26 +266,19 @@ import numpy as np
 
 def test_first_draw(student):
     np.random.seed(0)   # seeds the grading process only, as in a student's own pytest run
-    print_me = student.import_module("nnfs.init").initial_weights(3)
+    print_me = student.import_module("nnfs.rand").initial_weights(3)
     assert False, f"drew {list(print_me)}"
 
 
 def test_second_draw(student):
-    assert False, f"drew {list(student.import_module('nnfs.init').initial_weights(3))}"
+    assert False, f"drew {list(student.import_module('nnfs.rand').initial_weights(3))}"
 '''
 
 
 def test_student_random_draws_are_the_same_in_every_grading_run(tmp_path):
     """The child's global NumPy generator is seeded per test (from its id), so a net's
     random start, and with it a borderline gradient check, cannot change between runs."""
-    root = tmp_path / "course"
-    source = root / "assignments" / "source" / "rand"
-    (source / "nnfs").mkdir(parents=True)
-    (source / "nnfs" / "__init__.py").write_text("")
-    (source / "nnfs" / "init.py").write_text(RANDOM_SOLUTION)
-    (source / "tests").mkdir()
-    (source / "tests" / "test_init.py").write_text(RANDOM_TESTS)
-    submission = Path(shutil.copytree(source, tmp_path / "submitted" / "erin" / "rand"))
+    root, submission = make_toy_course(tmp_path, "rand", RANDOM_SOLUTION, RANDOM_TESTS)
 
     def draws():
         result = grade_submission(Course(root), "rand", submission, timeout=10)
