@@ -106,7 +106,7 @@ c.Autograde.exclude_overwriting = {
 }
 
 # Solution regions, in notebooks and (through `autograder release`) in .py files alike.
-from autograder.stripping import BEGIN_SOLUTION, END_SOLUTION, STUB_LINES  # noqa: E402
+from autograder.release.stripping import BEGIN_SOLUTION, END_SOLUTION, STUB_LINES  # noqa: E402
 
 c.ClearSolutions.begin_solution_delimeter = BEGIN_SOLUTION
 c.ClearSolutions.end_solution_delimeter = END_SOLUTION
@@ -145,7 +145,7 @@ if _Execute not in _autograde_steps:
     raise RuntimeError("nbgrader_config.py: this nbgrader's autograde has no Execute step to "
                        "run in the sandbox kernel; update the course's nbgrader config")
 c.Autograde.autograde_preprocessors = [
-    "autograder.kernelspec.SandboxedExecute" if step is _Execute else step
+    "autograder.grading.kernelspec.SandboxedExecute" if step is _Execute else step
     for step in _autograde_steps
 ]
 

@@ -13,13 +13,13 @@ from autograder.course import Course, CourseNotFound, find_course
 from autograder.errors import UserError
 
 COMMAND_MODULES = (
-    "autograder.release",
-    "autograder.batch",
+    "autograder.release.pipeline",
+    "autograder.grading.batch",
     "autograder.exporters",
-    "autograder.feedback",
-    "autograder.private_index",
+    "autograder.exporters.feedback",
+    "autograder.grading.private_index",
     "autograder.demo",
-    "autograder.kernelspec",
+    "autograder.grading.kernelspec",
 )
 
 

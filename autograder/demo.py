@@ -108,9 +108,9 @@ def format_table(rows):
 
 def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
     """Run the demo; return the grade-table rows."""
-    from autograder.batch import grade_submissions
-    from autograder.feedback import write_feedback
-    from autograder.release import release_assignment
+    from autograder.grading.batch import grade_submissions
+    from autograder.exporters.feedback import write_feedback
+    from autograder.release.pipeline import release_assignment
 
     out_dir = Path(out_dir).resolve()
     if out_dir.is_relative_to(course.nbgrader_root.resolve()):

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.batch import grade_submissions
+from autograder.grading.batch import grade_submissions
 from autograder.course import find_course
-from autograder.grading import grade_submission
+from autograder.grading.submission import grade_submission
 
 ASSIGNMENT = "assignment0"
 

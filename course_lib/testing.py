@@ -38,7 +38,7 @@ class LocalStudent:
         return importlib.import_module(name)
 
 
-GRADING_PLUGIN = "autograder.pytest_plugin"
+GRADING_PLUGIN = "autograder.grading.pytest_plugin"
 
 
 @pytest.fixture

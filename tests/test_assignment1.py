@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from autograder.course import Course
-from autograder.grading import grade_submission
-from autograder.private_index import hidden_test_index, with_test_names
-from autograder.stripping import strip_tree
+from autograder.grading.submission import grade_submission
+from autograder.grading.private_index import hidden_test_index, with_test_names
+from autograder.release.stripping import strip_tree
 from tests.mutants import assignment1
 from tests.mutants.runner import Job, grade_many, make_mutant
 

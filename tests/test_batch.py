@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import (format_grade_table, grade_submissions, plan_submissions,
+from autograder.grading.batch import (format_grade_table, grade_submissions, plan_submissions,
                               write_json_atomically)
 from autograder.cli import main as cli_main
 from autograder.course import Course

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import grade_submissions
+from autograder.grading.batch import grade_submissions
 from autograder.cli import main as cli_main
 from autograder.course import Course
 from autograder.result_signing import load_key, sign_result, verify_result

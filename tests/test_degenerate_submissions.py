@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from autograder.course import Course
-from autograder.grading import grade_submission
+from autograder.grading.submission import grade_submission
 from tests.degenerate import runtime
 from tests.degenerate.generator import (VARIANTS, degenerate_source,
                                         make_degenerate_submissions, student_functions)

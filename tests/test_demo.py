@@ -8,7 +8,7 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.demo import apply_mutant, load_mutants, run_demo
 from autograder.errors import UserError
-from autograder.release import release_assignment
+from autograder.release.pipeline import release_assignment
 from tests.support.release import add_submission, tree_bytes
 
 pytestmark = pytest.mark.slow

@@ -111,7 +111,7 @@ def test_public_only_sheet_has_no_hidden_column_or_points():
 
 
 def test_lateness_columns_show_when_and_how_late_and_a_penalty():
-    from autograder.lateness import apply_lateness, lateness_fields, parse_time
+    from autograder.grading.lateness import apply_lateness, lateness_fields, parse_time
     due = parse_time("2026-11-30 23:59:00 UTC")
     on_time, late = sample_results()[:2]
     on_time = apply_lateness(on_time, lateness_fields(parse_time("2026-11-30 20:00:00 UTC"), due))

@@ -1,7 +1,7 @@
 """Feedback pages rendered from grading results."""
 import json
 
-from autograder import feedback
+from autograder.exporters import feedback
 from autograder.result_signing import load_key, sign_result
 
 
@@ -93,7 +93,7 @@ def test_pages_say_when_the_submission_came_in_and_how_late():
 
 
 def _nbgrader(root, *args):
-    from autograder.release import nbgrader_environment
+    from autograder.release.pipeline import nbgrader_environment
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root / "assignments",
                           capture_output=True, text=True, timeout=300,
                           env={**nbgrader_environment(), "PYTHONWARNINGS": "ignore",
@@ -142,7 +142,7 @@ def _nbgrader_feedback_folder(root, student="alice"):
 
 
 def test_manual_grades_come_from_the_real_gradebook(graded_course):
-    from autograder.manual_grades import read_manual_grades
+    from autograder.exporters.manual_grades import read_manual_grades
     grades = read_manual_grades(f"sqlite:///{graded_course / 'assignments' / 'gradebook.db'}",
                                 COURSE_ID, "assignment0")
     assert list(grades) == ["alice"]
@@ -202,7 +202,7 @@ def test_feedback_goes_into_nbgraders_layout_with_manual_grades_and_is_released(
     (cached / "submission_secret.txt").write_text("s3cr3t")
     home = tmp_path / "student-home"
     home.mkdir()
-    from autograder.release import nbgrader_environment
+    from autograder.release.pipeline import nbgrader_environment
     fetched = subprocess.run(
         [sys.executable, "-m", "nbgrader", "fetch_feedback", "assignment0", "--course", COURSE_ID,
          f"--Exchange.root={root / 'exchange'}", f"--Exchange.cache={tmp_path / 'student-cache'}"],

@@ -8,8 +8,8 @@ import tempfile
 import pytest
 
 from autograder.course import Course
-from autograder.grading import grade_submission
-from autograder.pytest_plugin import neutral_paths
+from autograder.grading.submission import grade_submission
+from autograder.grading.pytest_plugin import neutral_paths
 
 ASSIGNMENT = "assignment0"
 

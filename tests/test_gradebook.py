@@ -19,7 +19,7 @@ from autograder.exporters.formgrader_notebook import autograder_notebook
 from autograder.exporters.gradebook import (AUTOGRADER_NOTEBOOK, NbgraderSettings, cell_name,
                                             export_to_gradebook, gradebook_settings,
                                             points_per_test)
-from autograder.release import nbgrader_environment
+from autograder.release.pipeline import nbgrader_environment
 from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                            PUBLIC_SQUARE, make_course, make_result, make_test,
                                            run_cli, sample_results, write_results)

@@ -12,9 +12,9 @@ import pytest
 
 from autograder.course import Course
 from autograder.errors import UserError
-from autograder.exporters.gradescope import (CONFIG_NAME, build_autograder_zip, gradescope_test,
+from autograder.gradescope.build import (CONFIG_NAME, build_autograder_zip, gradescope_test,
                                              to_gradescope, unreadable_submission)
-from autograder.exporters.gradescope_run import (SubmissionLayoutError, assignment_markers,
+from autograder.gradescope.run import (SubmissionLayoutError, assignment_markers,
                                                  grade_upload, locate_submission)
 from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                            PUBLIC_SQUARE, make_course, make_test, run_cli,
@@ -111,7 +111,7 @@ def test_zip_is_self_contained(tmp_path):
     expected = {
         "requirements.txt", CONFIG_NAME, "course/setup.py", "course/pyproject.toml",
         "course/course_lib/__init__.py", "course/autograder/course.py",
-        "course/autograder/exporters/gradescope_run.py",
+        "course/autograder/gradescope/run.py",
         "course/assignments/source/assignment0/nnfs/warmup.py",  # for the `reference` fixture
         "course/assignments/source/assignment0/tests/test_warmup.py",
     }
@@ -277,7 +277,7 @@ def test_grade_upload_writes_a_zero_with_a_message_for_an_empty_upload(source, t
 def test_scripts_are_valid_bash(script):
     import subprocess
 
-    from autograder.exporters.gradescope import TEMPLATE_DIR
+    from autograder.gradescope.build import TEMPLATE_DIR
 
     path = TEMPLATE_DIR / script
     assert os.access(path, os.X_OK), f"{script} must be executable in the checkout too"
@@ -299,7 +299,7 @@ def _fake_tools(folder, python_version):
 def _run_setup(fake, *args):
     import subprocess
 
-    from autograder.exporters.gradescope import TEMPLATE_DIR
+    from autograder.gradescope.build import TEMPLATE_DIR
     env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
     return subprocess.run(["bash", str(TEMPLATE_DIR / "setup.sh"), *args], env=env,
                           capture_output=True, text=True, timeout=60)

@@ -12,8 +12,8 @@ import zipfile
 
 import pytest
 
-from autograder.exporters.gradescope import CONFIG_NAME
-from autograder.stripping import strip_tree
+from autograder.gradescope.build import CONFIG_NAME
+from autograder.release.stripping import strip_tree
 from tests.support.gradescope import (ASSIGNMENT, REPO_ROOT, _copy_reference, _gradescope_layout,
                                       _run_autograder, open_tmp)  # noqa: F401 - fixture
 

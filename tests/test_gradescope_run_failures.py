@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 
-from autograder.exporters import gradescope_run
+from autograder.gradescope import run as gradescope_run
 from tests.support.gradescope import (ASSIGNMENT, _copy_reference, _gradescope_layout,
                                       _run_autograder, open_tmp,  # noqa: F401 - fixture
                                       validate_gradescope)

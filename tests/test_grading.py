@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grading
+from autograder.grading import submission as grading
 from autograder.course import Course
-from autograder.grading import (SubmissionError, extract_zip, grade_submission,
+from autograder.grading.submission import (SubmissionError, extract_zip, grade_submission,
                                 submission_fingerprint, submission_name)
 
 ASSIGNMENT = "assignment0"

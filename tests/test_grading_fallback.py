@@ -7,7 +7,7 @@ the same wrong code scores without cheating, and the honest one beside it keeps 
 import pytest
 
 from autograder.course import Course
-from autograder.grading import grade_submission
+from autograder.grading.submission import grade_submission
 from autograder.sandbox import running_as_root
 from tests.support.submissions import ASSIGNMENT, CHEAT_MARKER, SNIPPETS, make_submission
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course
-from autograder.grading import grade_submission
-from autograder.private_index import hidden_test_index, with_test_names
+from autograder.grading.submission import grade_submission
+from autograder.grading.private_index import hidden_test_index, with_test_names
 from autograder.sandbox import running_as_root
 from autograder.sandbox.confinement import UID_BASE, bwrap_path, probe_bubblewrap
 from tests.support.submissions import CHEAT_MARKER, SNIPPETS, make_submission

@@ -30,10 +30,10 @@ from autograder.course import Course
 from autograder.exporters.csv_export import csv_text
 from autograder.exporters.formgrader_notebook import autograder_notebook
 from autograder.exporters.gradebook import usable_student_ids
-from autograder.exporters.gradescope import to_gradescope
-from autograder.feedback import render_html, render_markdown
-from autograder.grading import grade_submission
-from autograder.private_index import hidden_test_index, with_test_names
+from autograder.gradescope.build import to_gradescope
+from autograder.exporters.feedback import render_html, render_markdown
+from autograder.grading.submission import grade_submission
+from autograder.grading.private_index import hidden_test_index, with_test_names
 
 pytestmark = pytest.mark.slow     # grades four submissions of assignment 1 (about a minute)
 ASSIGNMENT = "assignment1"

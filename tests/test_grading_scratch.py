@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from autograder.grading import OWNER_FILE, SCRATCH_PREFIX, sweep_stale_scratch
+from autograder.grading.submission import OWNER_FILE, SCRATCH_PREFIX, sweep_stale_scratch
 
 
 def dead_pid():

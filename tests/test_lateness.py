@@ -5,7 +5,7 @@ import os
 import pytest
 
 from autograder.errors import UserError
-from autograder.lateness import (DueDates, apply_lateness, describe_lateness, lateness_fields,
+from autograder.grading.lateness import (DueDates, apply_lateness, describe_lateness, lateness_fields,
                                  parse_time, read_submission_time)
 from tests.support.exporter_inputs import sample_results
 
@@ -100,7 +100,7 @@ def test_due_dates_from_a_real_gradebook_with_an_extension(tmp_path):
 def test_the_gradebook_may_be_given_as_a_file_and_a_bad_due_date_is_refused(tmp_path):
     from nbgrader.api import Gradebook
 
-    from autograder.lateness import course_due_dates
+    from autograder.grading.lateness import course_due_dates
     path = tmp_path / "gradebook.db"
     with Gradebook(f"sqlite:///{path}") as gradebook:
         gradebook.add_assignment("assignment0", duedate="2026-11-30 23:59:00 UTC")

@@ -92,7 +92,7 @@ def test_autograde_restores_the_exported_scores_first(config):
     steps = config.Autograde.sanitize_preprocessors
     assert steps == ["autograder.exporters.gradebook.RestoreAutograderScores",
                      *Autograde.class_traits()["sanitize_preprocessors"].default()]
-    assert "autograder.kernelspec.SandboxedExecute" in config.Autograde.autograde_preprocessors
+    assert "autograder.grading.kernelspec.SandboxedExecute" in config.Autograde.autograde_preprocessors
 
 
 @pytest.mark.parametrize("full, fast", [(None, "1"), ("1", "0"), ("0", "1")])

@@ -18,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.exporters.gradebook import AUTOGRADER_NOTEBOOK, SCORES_DIRECTORY
-from autograder.release import nbgrader_environment
+from autograder.release.pipeline import nbgrader_environment
 from tests.support.exporter_inputs import make_result, make_test, run_cli, write_results
 from tests.support.release import REPO_ROOT, run_nbgrader
 

@@ -35,8 +35,8 @@ import pytest
 from nbgrader.api import Gradebook
 from traitlets.config import PyFileConfigLoader
 
-from autograder import kernelspec
-from autograder.release import nbgrader_environment
+from autograder.grading import kernelspec
+from autograder.release.pipeline import nbgrader_environment
 from autograder.sandbox.confinement import running_as_root
 from tests.support.notebooks import cells_by_id, fill_in_reference, read_nb
 from tests.support.release import REPO_ROOT, run_nbgrader, shared_release
@@ -328,7 +328,7 @@ def test_only_autograde_uses_the_sandbox_kernel():
     from nbgrader.validator import Validator
     config = course_config()
     steps = config.Autograde.autograde_preprocessors
-    assert "autograder.kernelspec.SandboxedExecute" in steps and Execute not in steps
+    assert "autograder.grading.kernelspec.SandboxedExecute" in steps and Execute not in steps
     assert "Execute" not in config or "kernel_name" not in config.Execute
     assert Execute(config=config).kernel_name == ""         # validate: the notebook's kernel
     assert Execute in Validator.class_traits()["preprocessors"].default()

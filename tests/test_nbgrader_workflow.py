@@ -24,7 +24,7 @@ from nbgrader.preprocessors import Execute, IgnorePattern
 from nbgrader.utils import determine_grade
 from traitlets.config import PyFileConfigLoader
 
-from autograder.release import nbgrader_environment
+from autograder.release.pipeline import nbgrader_environment
 from tests.support.notebooks import cells_by_id, fill_in_reference, read_nb
 from tests.support.release import run_nbgrader, shared_release
 

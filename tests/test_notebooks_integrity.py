@@ -1,4 +1,4 @@
-"""Integrity checks of submitted notebooks (autograder.notebooks) against the course's
+"""Integrity checks of submitted notebooks (autograder.grading.notebooks) against the course's
 source notebooks: missing, invalid, truncated, and tampered grade cells."""
 import json
 import shutil
@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from autograder.course import Course
-from autograder.notebooks import check_submission_notebooks, tracked_cells
+from autograder.grading.notebooks import check_submission_notebooks, tracked_cells
 
 ASSIGNMENT = "assignment0"
 NOTEBOOK = "warmup.ipynb"

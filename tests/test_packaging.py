@@ -16,9 +16,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autograder.leakcheck import collect_secrets, normalize
-from autograder.stripping import find_solution_blocks
-from autograder.student_readme import wheel_name
+from autograder.release.leakcheck import collect_secrets, normalize
+from autograder.release.stripping import find_solution_blocks
+from autograder.release.student_readme import wheel_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,8 +158,8 @@ def test_wheel_holds_the_library_and_the_grader_and_nothing_secret(pure_wheel):
     assert tops == {"course_lib", "autograder", "nnfs_course-0.1.0.dist-info"}
     for module in ("course_lib/__init__.py", "course_lib/student_setup.py",
                    "course_lib/testing.py", "course_lib/fast_layers.py", "course_lib/_im2col_cython.pyx",
-                   "autograder/cli.py", "autograder/grading.py", "autograder/release.py",
-                   "autograder/sandbox/runner.py", "autograder/gradescope_template/setup.sh"):
+                   "autograder/cli.py", "autograder/grading/submission.py", "autograder/release/pipeline.py",
+                   "autograder/sandbox/runner.py", "autograder/gradescope/template/setup.sh"):
         assert module in names, module
     assert not [n for n in names if n.startswith("autograder/hidden")]
     hidden_files = {p.name for p in (REPO_ROOT / "autograder" / "hidden").rglob("*.py")}

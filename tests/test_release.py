@@ -12,9 +12,9 @@ import pytest
 
 from autograder import cli
 from autograder.course import Course
-from autograder.leakcheck import check_release, collect_secrets
-from autograder.release import ReleaseError, release_assignment
-from autograder.stripping import MarkerError, find_solution_blocks, solution_lines
+from autograder.release.leakcheck import check_release, collect_secrets
+from autograder.release.pipeline import ReleaseError, release_assignment
+from autograder.release.stripping import MarkerError, find_solution_blocks, solution_lines
 from tests.support.release import (add_submission, copy_course, run_suite, shared_release,
                                    tree_bytes)
 
@@ -50,7 +50,7 @@ def recorded_nbgrader(monkeypatch, release):
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy(path, target)
         return "recorded"
-    monkeypatch.setattr("autograder.release._nbgrader", generate)
+    monkeypatch.setattr("autograder.release.pipeline._nbgrader", generate)
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +318,7 @@ def test_nbgrader_failing_keeps_the_live_release(tmp_path, recorded_nbgrader, mo
         (course.nbgrader_root / flags[-1].split("=", 1)[1] / assignment).mkdir(parents=True)
         raise ReleaseError("nbgrader generate_assignment failed (exit 1):\nCannot modify "
                            "existing assignment")
-    monkeypatch.setattr("autograder.release._nbgrader", refuse)
+    monkeypatch.setattr("autograder.release.pipeline._nbgrader", refuse)
     with pytest.raises(ReleaseError, match="Cannot modify existing assignment"):
         release_assignment(course, ASSIGNMENT, force=True)
     assert tree_bytes(release) == live
@@ -346,7 +346,7 @@ def test_submissions_stop_a_release_unless_forced(tmp_path, recorded_nbgrader):
     assert release_assignment(course, ASSIGNMENT, force=True) == release
     assert not (release / "stale.txt").exists() and (release / "nnfs" / "warmup.py").exists()
     assert tree_bytes(submitted) == handed_in
-    from autograder.release import existing_submissions
+    from autograder.release.pipeline import existing_submissions
     assert existing_submissions(course, ASSIGNMENT) == (["ada", "bob"], False)
 
 
@@ -389,7 +389,7 @@ def test_real_nbgrader_refusal_keeps_the_live_release(tmp_path_factory, tmp_path
         release_assignment(course, ASSIGNMENT, force=True)
     assert tree_bytes(release) == live
     assert no_build_folders_left(course)
-    from autograder.release import existing_submissions
+    from autograder.release.pipeline import existing_submissions
     assert existing_submissions(course, ASSIGNMENT) == (["ada"], False)
 
 

@@ -1,9 +1,9 @@
-"""Solution stripping of .py files (autograder.stripping)."""
+"""Solution stripping of .py files (autograder.release.stripping)."""
 import textwrap
 
 import pytest
 
-from autograder.stripping import (MarkerError, find_solution_blocks, public_lines,
+from autograder.release.stripping import (MarkerError, find_solution_blocks, public_lines,
                                   solution_lines, strip_file, strip_solutions, strip_tree)
 
 MODULE = textwrap.dedent('''\

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grading, notebooks
+from autograder.grading import notebooks
+from autograder.grading import submission as grading
 from autograder.course import Course
 from autograder.safe_files import (Deadline, UnsafeFile, read_regular_file,
                                    walk_regular_files)

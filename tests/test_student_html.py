@@ -8,8 +8,8 @@ import pytest
 from autograder.exporters.formgrader_notebook import autograder_notebook
 from autograder.exporters.gradebook import usable_student_ids
 from autograder.exporters.student_view import markdown_code_block, markdown_inline
-from autograder.feedback import render_html, render_markdown
-from autograder.pytest_plugin import hidden_failure_reason, reference_names
+from autograder.exporters.feedback import render_html, render_markdown
+from autograder.grading.pytest_plugin import hidden_failure_reason, reference_names
 from autograder.sandbox import Limits, StudentCrash, StudentError, StudentTimeout
 from autograder.testing import Feedback
 

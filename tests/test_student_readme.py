@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.student_readme import (EXCHANGE_PLACEHOLDER, PLACEHOLDER, complete_readme,
+from autograder.release.student_readme import (EXCHANGE_PLACEHOLDER, PLACEHOLDER, complete_readme,
                                        wheel_name)
 from tests.support.release import shared_release
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.release import nbgrader_environment
+from autograder.release.pipeline import nbgrader_environment
 from course_lib import student_setup
 from course_lib.student_setup import (BEGIN_MARK, INSTRUCTOR_LAB_PLUGINS,
                                       INSTRUCTOR_SERVER_EXTENSIONS, STUDENT_LAB_PLUGINS,

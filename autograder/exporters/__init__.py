@@ -3,7 +3,7 @@
 * ``export csv ASSIGNMENT --results DIR [--to FILE]``: one row per submission
   (:mod:`~autograder.exporters.csv_export`).
 * ``export gradescope ASSIGNMENT [--hidden] [--to ZIP]``: an autograder zip for Gradescope
-  (:mod:`~autograder.exporters.gradescope`).
+  (:mod:`~autograder.gradescope.build`).
 * ``export gradebook ASSIGNMENT --results DIR [--db URL]``: scores into nbgrader's
   gradebook, plus a per-student test report formgrader opens
   (:mod:`~autograder.exporters.gradebook`); ``--remove`` takes them out again.
@@ -74,7 +74,7 @@ def run_csv(args, course):
 
 
 def run_gradescope(args, course):
-    from autograder.exporters.gradescope import build_autograder_zip
+    from autograder.gradescope.build import build_autograder_zip
 
     to = args.to or Path(f"{args.assignment}-gradescope{'-hidden' if args.hidden else ''}.zip")
     build_autograder_zip(course, args.assignment, to, hidden=args.hidden,
@@ -117,7 +117,7 @@ def run_gradebook(args, course):
 
 def add_cli(subparsers):
     """Register ``autograder export`` and its three formats."""
-    from autograder.exporters.gradescope import DEFAULT_HIDDEN_VISIBILITY, GRADESCOPE_VISIBILITIES
+    from autograder.gradescope.build import DEFAULT_HIDDEN_VISIBILITY, GRADESCOPE_VISIBILITIES
 
     export = subparsers.add_parser(
         "export", help="export grades (CSV, nbgrader gradebook) or a Gradescope autograder",

@@ -1,7 +1,7 @@
 """Grade sheet: one CSV row per submission with its total and per-test scores.
 
 Columns: ``submission, score, max_score, percent``, the lateness columns ``submitted_at,
-due, late_by_seconds, late_penalty`` (:mod:`autograder.lateness`; empty when unknown or no
+due, late_by_seconds, late_penalty`` (:mod:`autograder.grading.lateness`; empty when unknown or no
 penalty was applied), then one column per test named as
 pytest names it (``tests/test_warmup.py::test_softmax_loss_small``), in the order
 :func:`autograder.exporters.results.ordered_test_names` gives, so the same results always

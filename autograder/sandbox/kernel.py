@@ -1,6 +1,6 @@
 """A Jupyter kernel that runs inside the grader's sandbox (for ``nbgrader autograde``).
 
-The kernelspec ``nnfs-sandbox`` (:mod:`autograder.kernelspec`) starts this module::
+The kernelspec ``nnfs-sandbox`` (:mod:`autograder.grading.kernelspec`) starts this module::
 
     python -m autograder.sandbox.kernel -f {connection_file} [kernel arguments...]
 
@@ -62,7 +62,7 @@ OUTPUT_KEPT_BYTES = 64 * 1024
 MAX_FRAME_BYTES = 256 * 2**20
 MAX_QUEUED = 10000
 # nbclient gives an interrupted cell ``iopub_timeout`` seconds to go idle before it fails
-# the whole notebook (autograder.kernelspec.SandboxedExecute sets 10); a kernel still busy
+# the whole notebook (autograder.grading.kernelspec.SandboxedExecute sets 10); a kernel still busy
 # this long after an interrupt is replaced before that.
 INTERRUPT_GRACE_SECONDS = 5.0
 MAX_PARSED_BYTES = 64 * 1024

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from autograder.course import Course
-from autograder.exporters.gradescope import build_autograder_zip
+from autograder.gradescope.build import build_autograder_zip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "assignment0"

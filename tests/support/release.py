@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.files import ignore_junk
-from autograder.release import nbgrader_environment, release_assignment
+from autograder.release.pipeline import nbgrader_environment, release_assignment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "assignment0"

@@ -12,8 +12,8 @@ requirements, the ``course_lib`` and ``autograder`` sources with ``setup.py``, t
 instructor's folder of the assignment (public tests and the reference solution the
 ``reference`` fixture loads), its hidden suite when asked for, and
 ``gradescope_config.json`` (which assignment, whether hidden tests run, how they are shown).
-``run_autograder`` calls :mod:`autograder.exporters.gradescope_run`, which grades the
-upload with :func:`autograder.grading.grade_submission` (student code in the sandboxed
+``run_autograder`` calls :mod:`autograder.gradescope.run`, which grades the
+upload with :func:`autograder.grading.submission.grade_submission` (student code in the sandboxed
 child) and converts the result with :func:`to_gradescope`.
 """
 import io
@@ -31,7 +31,7 @@ from autograder.exporters.student_view import has_hidden, public_points
 GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 DEFAULT_HIDDEN_VISIBILITY = "after_published"
 
-TEMPLATE_DIR = PACKAGE_ROOT / "gradescope_template"
+TEMPLATE_DIR = PACKAGE_ROOT / "gradescope" / "template"
 EXECUTABLE_SCRIPTS = ("setup.sh", "run_autograder")
 CONFIG_NAME = "gradescope_config.json"
 COURSE_DIR = "course"

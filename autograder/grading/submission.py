@@ -7,7 +7,7 @@ Steps of :func:`grade_submission`:
 2. make the instructor's files unreadable to other users (when root), and copy the
    submission into a private copy owned by the sandbox user
    (:func:`autograder.sandbox.prepare_workdir`);
-3. run pytest in a FRESH trusted process (``python -m pytest -p autograder.pytest_plugin``)
+3. run pytest in a FRESH trusted process (``python -m pytest -p autograder.grading.pytest_plugin``)
    on the instructor's public tests and, with ``hidden=True``, the hidden suite; never on
    any test or conftest file inside the submission. The plugin writes one JSON line per
    test into the private folder as each test ends;
@@ -34,7 +34,7 @@ from struct import error as struct_error
 from pathlib import Path, PurePosixPath
 
 import autograder
-from autograder.lateness import TIMESTAMP_FILE
+from autograder.grading.lateness import TIMESTAMP_FILE
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
                                             submission_uid)
@@ -186,7 +186,7 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
 
     def ignore(folder, names):
         # nbgrader's timestamp.txt is when, not what: lateness is recorded apart
-        # (autograder.lateness) and the sandbox copy leaves the file out too
+        # (autograder.grading.lateness) and the sandbox copy leaves the file out too
         skipped = set(_copied_names(folder, names))
         if folder == top and TIMESTAMP_FILE in names:
             skipped.add(TIMESTAMP_FILE)
@@ -395,7 +395,7 @@ def unpack_submission(path, private_dir):
 def _pytest_command(course, assignment, workdir, original, results_path, ini_path, hidden,
                     limits, interpreter, confinement):
     public = course.public_tests(assignment)
-    command = [sys.executable, "-m", "pytest", "-p", "autograder.pytest_plugin",
+    command = [sys.executable, "-m", "pytest", "-p", "autograder.grading.pytest_plugin",
                "-p", "no:cacheprovider", "-c", str(ini_path), "--rootdir", str(ini_path.parent),
                "--confcutdir", str(course.root), "--import-mode=importlib", "-q",
                "--no-header", "-rN", "--tb=short",
@@ -473,10 +473,10 @@ def _assemble_tests(records, stopped_reason):
 
 
 def check_notebooks(course, assignment, folder):
-    """Integrity findings for the submission's notebooks (``autograder.notebooks``), or []
+    """Integrity findings for the submission's notebooks (``autograder.grading.notebooks``), or []
     when that module is not available."""
     try:
-        from autograder.notebooks import check_submission_notebooks
+        from autograder.grading.notebooks import check_submission_notebooks
     except ImportError:
         return []
     deadline = Deadline(NOTEBOOK_CHECK_SECONDS, "checking the notebooks")
@@ -661,7 +661,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
 def _neutral_log(log, course, assignment, private, cwd):
     """The grading process's log without the course's or the scratch folder's absolute paths
     (a result's ``error`` can reach students, e.g. on Gradescope)."""
-    from autograder.pytest_plugin import neutral_paths
+    from autograder.grading.pytest_plugin import neutral_paths
     prefixes = [(str(course.public_tests(assignment)), "tests"),
                 (str(course.source(assignment)), ""), (str(course.root), "course"),
                 (str(private), "grader-scratch")]

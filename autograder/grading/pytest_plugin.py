@@ -1,4 +1,4 @@
-"""The pytest plugin of the TRUSTED grading process (``pytest -p autograder.pytest_plugin``).
+"""The pytest plugin of the TRUSTED grading process (``pytest -p autograder.grading.pytest_plugin``).
 
 It provides
 
@@ -16,7 +16,7 @@ It provides
   killed keeps what it had.
 
 Nothing the child says decides a verdict: tests run here, on values copied out of the child.
-Options are set by :mod:`autograder.grading`; they are not meant to be typed by hand.
+Options are set by :mod:`autograder.grading.submission`; they are not meant to be typed by hand.
 """
 import ast
 import builtins
@@ -43,7 +43,7 @@ _student_key = pytest.StashKey()
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("autograder", "sandboxed grading (set by autograder.grading)")
+    group = parser.getgroup("autograder", "sandboxed grading (set by autograder.grading.submission)")
     group.addoption("--autograder-submission", help="the student's prepared copy")
     group.addoption("--autograder-original",
                     help="the submission as handed in (read-only for the child), for tests "
@@ -139,7 +139,7 @@ def hidden_test_name(number):
 def hidden_test_numbers(items, hidden_root):
     """``{nodeid: n}`` for the items under ``hidden_root``: 1, 2, ... in collection order.
 
-    The grader and ``autograder hidden-tests`` (:mod:`autograder.private_index`, the
+    The grader and ``autograder hidden-tests`` (:mod:`autograder.grading.private_index`, the
     instructor's private list of which number is which test) both number with this.
     """
     hidden_root = Path(hidden_root).resolve()
@@ -162,7 +162,7 @@ def _state(config):
     state = config.stash.get(_state_key, None)
     if state is None:
         raise pytest.UsageError("the autograder plugin needs --autograder-submission "
-                                "(run grading through autograder.grading)")
+                                "(run grading through autograder.grading.submission)")
     return state
 
 

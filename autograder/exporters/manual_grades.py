@@ -3,7 +3,7 @@
 TAs grade the inline questions (markdown answers and manually graded code) in formgrader;
 nbgrader keeps the points in ``Grade.manual_score`` and the remarks in
 ``Comment.manual_comment`` of the student's submitted notebooks. The autograder's feedback
-pages (:mod:`autograder.feedback`) show them next to the test results, so a student gets one
+pages (:mod:`autograder.exporters.feedback`) show them next to the test results, so a student gets one
 page with everything.
 
 Only the gradebook is read (nbgrader's :class:`nbgrader.api.Gradebook`); nothing is

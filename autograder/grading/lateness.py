@@ -216,7 +216,7 @@ class DueDates:
         self.default = None
         self.per_student = {}
         self.source = "--due" if due is not None else None
-        from autograder.manual_grades import gradebook_exists
+        from autograder.exporters.manual_grades import gradebook_exists
         if due is None and db_url and gradebook_exists(db_url):
             self._read_gradebook(db_url, course_id)
 
@@ -259,7 +259,7 @@ def course_due_dates(course, assignment, due=None, db_url=None):
         except ValueError as exc:
             raise UserError(f"--due {due!r} is not a time (use e.g. '2026-12-01 23:59:00 UTC' "
                             "or 2026-12-01T23:59:00+01:00)") from exc
-    from autograder.manual_grades import gradebook_url
+    from autograder.exporters.manual_grades import gradebook_url
     course_id = "default_course"
     if db_url is not None:
         db_url = gradebook_url(db_url)

@@ -6,7 +6,7 @@ the same paths). Each result is written to ``OUT/<submission>.json`` the moment 
 ready, atomically (temporary file + ``os.replace``), so a killed run loses nothing that was
 finished. Each result is signed (:mod:`autograder.result_signing`). A re-run keeps a stored
 result only when its signature is valid, its fingerprint equals the submission's current
-one (:func:`autograder.grading.submission_fingerprint`: the files the sandbox gets, the
+one (:func:`autograder.grading.submission.submission_fingerprint`: the files the sandbox gets, the
 tests, the reference, every grader module, ``--hidden``, the limits, the Python and NumPy
 versions) and the grading ended cleanly (no ``error``, no ``grader_errors``, every test
 ran); ``--force`` regrades everything. At the end ``OUT/summary.csv`` and a grade table are
@@ -15,7 +15,7 @@ ones graded in this run, so grading a subset into an existing folder keeps the o
 summary; a file that is not a valid signed result of the assignment is named on stderr and
 left out.
 
-Lateness (:mod:`autograder.lateness`): each result records ``submitted_at`` (nbgrader's
+Lateness (:mod:`autograder.grading.lateness`): each result records ``submitted_at`` (nbgrader's
 ``timestamp.txt``), ``due`` (``--due``, or the gradebook's due date with the student's
 extension) and ``late_by_seconds``. They are not in the fingerprint; they are recomputed for
 every submission of the run, and a kept result whose lateness changed is updated and signed
@@ -71,7 +71,7 @@ def plan_submissions(assignment, paths):
     UserError
         If any path does not exist (all missing paths are listed), before any work.
     """
-    from autograder.grading import submission_name
+    from autograder.grading.submission import submission_name
 
     paths = [Path(path) for path in paths]
     missing = [str(path) for path in paths if not path.exists()]
@@ -177,7 +177,7 @@ def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
     """
     global _grading_now
     from autograder.course import Course
-    from autograder.grading import grade_submission, new_result
+    from autograder.grading.submission import grade_submission, new_result
     _grading_now = True
     try:
         return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
@@ -197,7 +197,7 @@ class _PoolRunner:
     """Local worker processes, forked from a server that has the grader imported already
     (nbformat alone can take seconds to import; each worker would pay it again)."""
 
-    PRELOAD = ["autograder.grading", "autograder.notebooks"]
+    PRELOAD = ["autograder.grading.submission", "autograder.grading.notebooks"]
 
     def __init__(self, workers):
         if "forkserver" in multiprocessing.get_all_start_methods():
@@ -345,9 +345,9 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     list of dict
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
-    from autograder.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates,
+    from autograder.grading.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates,
                                      lateness_fields, read_submission_time)
-    from autograder.grading import (SubmissionError, sandbox_interpreter,
+    from autograder.grading.submission import (SubmissionError, sandbox_interpreter,
                                     submission_fingerprint, sweep_stale_scratch)
     from autograder.result_signing import load_key, sign_result
     from autograder.sandbox import Limits, running_as_root
@@ -523,7 +523,7 @@ def write_summary_csv(path, results):
 
 def format_grade_table(results):
     """The results as an aligned text table (one row per submission)."""
-    from autograder.lateness import format_duration
+    from autograder.grading.lateness import format_duration
     rows = [("submission", "score", "passed", "failed", "error", "timeout", "late", "note")]
     for result in results:
         counts = status_counts(result)

@@ -64,7 +64,7 @@ python3 -m venv "$VENV"
 # The course package (course_lib with its Cython extension, and the autograder) from the
 # copy in this zip, so that the image grades with exactly the code it was exported from.
 "$VENV/bin/python" -m pip install --no-build-isolation "$SOURCE/course"
-"$VENV/bin/python" -c "import course_lib, autograder.grading"
+"$VENV/bin/python" -c "import course_lib, autograder.grading.submission"
 
 # The hidden tests and the reference solution under $SOURCE/course stay readable by root
 # only: bubblewrap does not show them to student code at all, and the fallback (one

@@ -8,9 +8,9 @@ wrote there (``<notebook>.html``), between ``<!-- autograder feedback -->`` mark
 re-run replaces: ``nbgrader release_feedback`` hands those pages back and students'
 ``nbgrader fetch_feedback`` fetches them (it fetches only pages named after a submitted
 notebook, hence the insertion). Each page also shows when the submission came in and how
-late it was (:mod:`autograder.lateness`), and, when the course's gradebook (or
+late it was (:mod:`autograder.grading.lateness`), and, when the course's gradebook (or
 ``--gradebook``) has them, the TAs' manual grades and comments on the inline answers
-(:mod:`autograder.manual_grades`).
+(:mod:`autograder.exporters.manual_grades`).
 
 The pages only show what the result already
 holds for the student: hidden tests are named ``hidden test N`` and their ``output`` was
@@ -27,7 +27,7 @@ from pathlib import Path
 from autograder.errors import UserError
 from autograder.exporters.results import load_results
 from autograder.files import write_atomically
-from autograder.lateness import describe_lateness
+from autograder.grading.lateness import describe_lateness
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_code_block,
                                                markdown_inline, public_points)
 
@@ -64,7 +64,7 @@ def render_markdown(result, published=False, manual=None):
     Every string a student can influence is escaped (:mod:`autograder.exporters.student_view`);
     test output sits in code blocks it cannot close. Public and hidden tests are listed and
     summed apart; ``published`` adds the total. ``manual``: the student's manually graded
-    answers (:func:`autograder.manual_grades.read_manual_grades`), listed in their own section.
+    answers (:func:`autograder.exporters.manual_grades.read_manual_grades`), listed in their own section.
     """
     title = markdown_inline(f"{result['assignment']} ({result['submission']})")
     public = [t for t in result["tests"] if t.get("visibility") != "hidden"]
@@ -216,7 +216,7 @@ def page_stem(submission):
 def write_feedback(results, out_dir, published=False, manual_grades=None):
     """Write ``<submission>.md`` and ``<submission>.html`` for each result into ``out_dir``.
 
-    ``manual_grades``: ``{student: entries}`` (:func:`autograder.manual_grades.read_manual_grades`).
+    ``manual_grades``: ``{student: entries}`` (:func:`autograder.exporters.manual_grades.read_manual_grades`).
     Returns the list of written Markdown paths.
     """
     out_dir = Path(out_dir)
@@ -318,7 +318,7 @@ def _nbgrader_settings(course):
 
 
 def run_cli(args, course):
-    from autograder.manual_grades import gradebook_exists, gradebook_url, read_manual_grades
+    from autograder.exporters.manual_grades import gradebook_exists, gradebook_url, read_manual_grades
     loaded = load_results(args.results, args.assignment)
     db_url, course_id, nbgrader_root = _nbgrader_settings(course)
     if args.gradebook:

@@ -8,8 +8,8 @@ Steps, for ``assignments/source/<assignment>``:
    checksummed, and the assignment is registered in the gradebook;
 3. strip the solution blocks of every ``.py`` file in the release, which nbgrader copies
    verbatim (nbgrader issue #1237), and complete the README with the students' set-up,
-   test and submit instructions (:mod:`autograder.student_readme`);
-4. the leak check (:mod:`autograder.leakcheck`). A release with a leak is discarded and
+   test and submit instructions (:mod:`autograder.release.student_readme`);
+4. the leak check (:mod:`autograder.release.leakcheck`). A release with a leak is discarded and
    the command fails, naming each leaked line and where it came from.
 
 Steps 2-4 build the release in a temporary folder of the course root; only when all of
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.files import make_alembic_findable, scripts_first_on_path
-from autograder.leakcheck import check_release, collect_secrets
-from autograder.stripping import check_markers, strip_tree
-from autograder.student_readme import complete_readme
+from autograder.release.leakcheck import check_release, collect_secrets
+from autograder.release.stripping import check_markers, strip_tree
+from autograder.release.student_readme import complete_readme
 
 
 class ReleaseError(UserError):

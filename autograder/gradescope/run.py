@@ -9,7 +9,7 @@ different ways, all of which must grade the same:
 
 :func:`locate_submission` finds the folder that holds the assignment's student package,
 unpacking zips with the grader's safe extractor when it has to. The upload is then graded by
-:func:`autograder.grading.grade_submission` (student code runs in the sandboxed child),
+:func:`autograder.grading.submission.grade_submission` (student code runs in the sandboxed child),
 and the result is written as Gradescope's ``results.json``. Writing happens after grading
 and replaces the file atomically, so nothing student code writes there survives.
 
@@ -32,7 +32,7 @@ import traceback
 from collections import deque
 from pathlib import Path
 
-from autograder.exporters.gradescope import to_gradescope, unreadable_submission
+from autograder.gradescope.build import to_gradescope, unreadable_submission
 from autograder.files import is_junk, write_atomically
 
 MAX_SEARCH_DEPTH = 3
@@ -96,7 +96,7 @@ def _find_assignment_folder(top, packages, notebooks):
 
 def _unpack(archive, destination):
     """Unpack an uploaded zip with the grader's safe extractor (paths, links, size checked)."""
-    from autograder.grading import SubmissionError, extract_zip
+    from autograder.grading.submission import SubmissionError, extract_zip
 
     try:
         extract_zip(archive, destination)
@@ -185,7 +185,7 @@ def grade_upload(config, upload, results_path):
         except SubmissionLayoutError as exc:
             results = unreadable_submission(str(exc))
         else:
-            from autograder.grading import grade_submission
+            from autograder.grading.submission import grade_submission
 
             print(f"grading {folder} ({assignment}, hidden tests: {config['hidden']})")
             result = grade_submission(course, assignment, folder, hidden=config["hidden"],
@@ -214,7 +214,7 @@ def grader_failure(reason):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.exporters.gradescope_run",
+        prog="python -m autograder.gradescope.run",
         description="Grade a Gradescope upload (called by run_autograder).")
     parser.add_argument("--config", type=Path, required=True,
                         help="gradescope_config.json from the autograder zip")

@@ -3,7 +3,7 @@
 Results, feedback pages and every export name a hidden test only by its number (``hidden
 test 7``) and show its docstring's first line, so that nothing a student sees names a
 hidden file or test. The numbers are the order in which pytest collects the hidden suite
-(:func:`autograder.pytest_plugin.hidden_test_numbers`), the same for every submission
+(:func:`autograder.grading.pytest_plugin.hidden_test_numbers`), the same for every submission
 graded with the same suite. This command rebuilds that list for the instructor by
 collecting the suite (no student code runs) and prints it, or writes it as JSON with
 ``--to``. Keep that file with the course staff: it is never written next to the results,
@@ -41,7 +41,7 @@ def hidden_test_index(course, assignment):
     """
     import pytest
 
-    from autograder.pytest_plugin import hidden_test_name, hidden_test_numbers, points_of
+    from autograder.grading.pytest_plugin import hidden_test_name, hidden_test_numbers, points_of
 
     suite = course.hidden_tests(assignment)
     if not suite.is_dir() or not any(suite.glob("test_*.py")):
@@ -52,7 +52,7 @@ def hidden_test_index(course, assignment):
         ini = Path(folder) / "pytest.ini"     # so that no pytest settings of the course apply
         ini.write_text("[pytest]\n", encoding="utf-8")
         with redirect_stdout(log):
-            code = pytest.main(["--collect-only", "-q", "-p", "autograder.pytest_plugin",
+            code = pytest.main(["--collect-only", "-q", "-p", "autograder.grading.pytest_plugin",
                                 "-p", "no:cacheprovider", "--import-mode=importlib",
                                 "--rootdir", str(suite), "-c", str(ini), str(suite)],
                                plugins=[collector])

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.stripping import BEGIN_SOLUTION, END_SOLUTION, public_lines, solution_lines
+from autograder.release.stripping import BEGIN_SOLUTION, END_SOLUTION, public_lines, solution_lines
 
 MIN_SECRET_LENGTH = 12
 """Shorter lines (whitespace collapsed) are too generic to count as a leak."""
