@@ -30,7 +30,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# mypy on course_lib ([tool.mypy] in pyproject.toml)
+# mypy on course_lib and autograder ([tool.mypy] in pyproject.toml)
 typecheck: install
 	$(BIN)/mypy
 
