@@ -73,3 +73,34 @@ def test_the_checks_catch_planted_cases(tmp_path):
     assert missing_from_page(modules, page) == ["course_lib/new_module.py"]
     assert not_existing(page, tmp_path) == ["autograder/gone.py", "autograder/sandbox/old.py"]
     assert named_module_paths("tests/autograder/x.py, my_autograder/y.py") == []
+
+
+def test_the_result_schema_section_is_the_generated_one():
+    from autograder.result import schema_markdown
+    page = ARCHITECTURE.read_text(encoding="utf-8")
+    begin, end = "<!-- result-schema:begin -->\n", "<!-- result-schema:end -->"
+    assert begin in page and end in page, "docs/ARCHITECTURE.md lost its result-schema markers"
+    block = page[page.index(begin) + len(begin):page.index(end)]
+    assert block == schema_markdown() + "\n", (
+        "docs/ARCHITECTURE.md's result schema differs from the code: run "
+        "`python -m autograder.result --schema` and paste its output between the markers")
+
+
+def test_a_graded_result_has_only_keys_the_schema_names(tmp_path):
+    """A toy course graded by `autograder grade`'s own path (late, with a penalty, signed)."""
+    from autograder.course import Course
+    from autograder.grading.batch import grade_submissions
+    from autograder.result import NotebookCheck, Result, TestOutcome
+    from tests.test_grading import TOY_HIDDEN_TESTS, TOY_PUBLIC_TESTS, TOY_SOLUTION, make_toy_course
+
+    root, submission = make_toy_course(tmp_path, "toy", TOY_SOLUTION, TOY_PUBLIC_TESTS, TOY_HIDDEN_TESTS)
+    (submission / "timestamp.txt").write_text("2026-12-02 10:00:00.000000 UTC")
+    [result] = grade_submissions(Course(root), "toy", [submission], hidden=True, workers=1,
+                                 out=tmp_path / "out", progress=False, timeout=10,
+                                 due="2026-12-01 23:59:00 UTC", late_penalty="zero")
+    assert result["late_penalty"] > 0 and result["signature"] and result["tests"]
+    assert set(result) <= set(Result.__annotations__)
+    for test in result["tests"]:
+        assert set(test) == set(TestOutcome.__annotations__)
+    for finding in result["notebooks"]:
+        assert set(finding) == set(NotebookCheck.__annotations__)

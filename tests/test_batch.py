@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.batch import (format_grade_table, grade_submissions, plan_submissions,
-                              write_json_atomically)
+from autograder.grading.batch import format_grade_table, grade_submissions, plan_submissions
+from autograder.result import write_json_atomically
 from autograder.cli import main as cli_main
 from autograder.course import Course
 from autograder.errors import UserError
@@ -193,7 +193,7 @@ def test_summary_covers_every_signed_result_and_lateness_stays_current(course, t
     from nbgrader.api import Gradebook
 
     from autograder.exporters.gradebook import gradebook_settings
-    from autograder.exporters.results import load_results
+    from autograder.result import load_results
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, course_id=gradebook_settings(course).course_id) as gradebook:

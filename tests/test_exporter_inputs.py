@@ -2,7 +2,7 @@
 and what a course is, and `autograder export` without a format is refused."""
 import pytest
 
-from autograder.exporters.results import check_result
+from autograder.result import check_result
 from tests.support.exporter_inputs import ASSIGNMENT, make_course, run_cli, sample_results
 
 

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from autograder.errors import UserError
-from autograder.exporters.csv_export import FIXED_COLUMNS, csv_text, grade_rows
-from autograder.exporters.results import (MalformedResult, check_result, load_results,
-                                          ordered_test_names, percent)
+from autograder.exporters.csv_export import FIXED_COLUMNS, csv_text, grade_rows, percent
+from autograder.result import MalformedResult, check_result, load_results, ordered_test_names
 from autograder.result_signing import load_key, sign_result
 from tests.support.exporter_inputs import (ASSIGNMENT, HIDDEN_GRADIENT, PUBLIC_SOFTMAX,
                                            PUBLIC_SQUARE, make_course, make_result, make_test,

@@ -154,7 +154,7 @@ def test_manual_grades_come_from_the_real_gradebook(graded_course):
 def test_feedback_goes_into_nbgraders_layout_with_manual_grades_and_is_released(
         graded_course, tmp_path, capsys):
     from autograder.cli import main
-    from autograder.exporters.results import load_results
+    from autograder.result import load_results
     from nbgrader.utils import notebook_hash
     root = Path(shutil.copytree(graded_course, tmp_path / "course"))
     folder = _nbgrader_feedback_folder(root)

@@ -9,7 +9,7 @@
   (:mod:`~autograder.exporters.gradebook`); ``--remove`` takes them out again.
 
 ``csv`` and ``gradebook`` read the ``<submission>.json`` files ``autograder grade`` wrote
-(:mod:`~autograder.exporters.results`). A malformed file is named on stderr and skipped,
+(:func:`autograder.result.load_results`). A malformed file is named on stderr and skipped,
 the export goes on with the others, and the command exits with status 1.
 """
 import sys
@@ -35,9 +35,9 @@ def _load(args, course):
     -------
     source : Path
         The instructor's folder of the assignment.
-    loaded : autograder.exporters.results.ResultSet
+    loaded : autograder.result.ResultSet
     """
-    from autograder.exporters.results import load_results
+    from autograder.result import load_results
 
     source = _require_assignment(course, args.assignment)
     loaded = load_results(args.results, args.assignment)

@@ -4,7 +4,7 @@ Columns: ``submission, score, max_score, percent``, the lateness columns ``submi
 due, late_by_seconds, late_penalty`` (:mod:`autograder.grading.lateness`; empty when unknown or no
 penalty was applied), then one column per test named as
 pytest names it (``tests/test_warmup.py::test_softmax_loss_small``), in the order
-:func:`autograder.exporters.results.ordered_test_names` gives, so the same results always
+:func:`autograder.result.ordered_test_names` gives, so the same results always
 give the same columns. A test a submission has no result for leaves its cell empty, which
 a spreadsheet tells apart from a 0. Hidden tests are columns ``hidden test N`` (their real names
 never leave the grader; ``autograder hidden-tests`` lists them for staff). The sheet is for
@@ -15,8 +15,8 @@ spreadsheet would read as a formula is written with a leading ``'``.
 import csv
 import io
 
-from autograder.exporters.results import ordered_test_names, percent
 from autograder.exporters.student_view import public_points
+from autograder.result import ordered_test_names
 
 LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent", *LATENESS_COLUMNS)
@@ -27,6 +27,11 @@ def _number(value):
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def percent(score, max_score):
+    """``100 * score / max_score`` rounded to 2 decimals, or None when max_score is 0."""
+    return round(100.0 * score / max_score, 2) if max_score > 0 else None
 
 
 def _cell(text):

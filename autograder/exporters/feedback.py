@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.exporters.results import load_results
 from autograder.files import write_atomically
 from autograder.grading.lateness import describe_lateness
+from autograder.result import load_results
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_code_block,
                                                markdown_inline, public_points)
 

@@ -62,8 +62,8 @@ from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
-from autograder.exporters.results import ordered_test_names
 from autograder.files import make_alembic_findable, write_atomically
+from autograder.result import ordered_test_names
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
 #: Folder of the nbgrader course root where the export keeps what it wrote, so that the

@@ -38,8 +38,8 @@ import traceback
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.exporters.results import STATUSES
 from autograder.files import write_atomically
+from autograder.result import STATUSES, failed, load_results, new_result, ordered_test_names, write_result
 
 # What grading.py writes as the output of a test the grading process never reported.
 NOT_RUN_PREFIX = "this test did not run"
@@ -89,11 +89,6 @@ def plan_submissions(assignment, paths):
         used.add(name)
         plan.append((name, path))
     return plan
-
-
-def write_json_atomically(path, data):
-    """Write ``data`` as JSON to ``path`` whole or not at all (``files.write_atomically``)."""
-    write_atomically(path, json.dumps(data, indent=1))
 
 
 def load_result(path, key=None):
@@ -177,7 +172,7 @@ def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
     """
     global _grading_now
     from autograder.course import Course
-    from autograder.grading.submission import grade_submission, new_result
+    from autograder.grading.submission import grade_submission
     _grading_now = True
     try:
         return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
@@ -187,13 +182,13 @@ def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
         _grading_now = False
         os._exit(128 + stopped.args[0])
     except Exception:        # a grader bug must not stop the batch; the result says what broke
-        return {**new_result(name, assignment),
-                "error": "the grader failed on this submission:\n" + traceback.format_exc()}
+        return failed(new_result(name, assignment),
+                      "the grader failed on this submission:\n" + traceback.format_exc(), graded=False)
     finally:
         _grading_now = False
 
 
-class _PoolRunner:
+class _PoolExecutor:
     """Local worker processes, forked from a server that has the grader imported already
     (nbformat alone can take seconds to import; each worker would pay it again)."""
 
@@ -240,7 +235,7 @@ class _PoolRunner:
                 stop()      # closes the pipe the fork server lives on; it exits
 
 
-class _DaskRunner:
+class _DaskExecutor:
     def __init__(self, scheduler):
         try:
             from distributed import Client
@@ -349,7 +344,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
                                      lateness_fields, read_submission_time)
     from autograder.grading.submission import (SubmissionError, sandbox_interpreter,
                                     submission_fingerprint, sweep_stale_scratch)
-    from autograder.result_signing import load_key, sign_result
+    from autograder.result_signing import load_key
     from autograder.sandbox import Limits, running_as_root
 
     try:
@@ -392,9 +387,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
             current = apply_lateness(unsigned, lateness[name], late_penalty)
             if current != unsigned:
                 # the code is unchanged but the submission time, due date or penalty is not
-                current = sign_result(current, key)
-                write_json_atomically(out / f"{name}.json", current)
-                stored = current
+                stored = write_result(out / f"{name}.json", current, key)
             results[name] = stored
         else:
             todo.append((name, path))
@@ -407,25 +400,24 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     if todo:
         if scheduler:
             # Dask workers may be other machines: each finds its own sandbox interpreter.
-            runner, interpreter = _DaskRunner(scheduler), None
+            executor, interpreter = _DaskExecutor(scheduler), None
         else:
-            runner = _PoolRunner(workers or os.cpu_count())
+            executor = _PoolExecutor(workers or os.cpu_count())
             interpreter = sandbox_interpreter()
         futures = {}
         try:
             with _StopOnSignals() as guard:
                 try:
                     for name, path in todo:
-                        futures[runner.submit(str(course.root), assignment, str(path), name,
+                        futures[executor.submit(str(course.root), assignment, str(path), name,
                                               hidden, limits.timeout, limits.memory_mb,
                                               interpreter)] = name
-                    for future in runner.as_completed(list(futures)):
+                    for future in executor.as_completed(list(futures)):
                         name = futures[future]
-                        result = sign_result(apply_lateness(future.result(), lateness[name],
-                                                            late_penalty), key)
-                        results[futures[future]] = result
-                        write_json_atomically(out / f"{futures[future]}.json", result)
-                        bar.set_postfix_str(f"{futures[future]}: {result['score']:g}/"
+                        result = write_result(out / f"{name}.json", apply_lateness(
+                            future.result(), lateness[name], late_penalty), key)
+                        results[name] = result
+                        bar.set_postfix_str(f"{name}: {result['score']:g}/"
                                             f"{result['max_score']:g}", refresh=False)
                         bar.update(1)
                 except GradingInterrupted as stop:
@@ -434,13 +426,13 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
                     print(f"autograder grade: stopped by {stop.args[0]}: stopping the workers; "
                           f"{len(results)} of {len(plan)} results are in {out} (a re-run "
                           "grades the rest)", file=sys.stderr)
-                    if isinstance(runner, _DaskRunner):
-                        runner.abort(futures)
+                    if isinstance(executor, _DaskExecutor):
+                        executor.abort(futures)
                     else:
-                        runner.abort()
+                        executor.abort()
                     raise
         finally:
-            runner.close()
+            executor.close()
             bar.close()
     else:
         bar.close()
@@ -466,7 +458,7 @@ def _progress_bar(total, enabled, initial=0):
 def results_in_out(out, assignment, key=None):
     """Every result in the results folder ``out`` that a summary may count.
 
-    The exporters' own reading (:func:`autograder.exporters.results.load_results`): a file
+    The exporters' own reading (:func:`autograder.result.load_results`): a file
     counts when it is a well-formed result, signed by the grader and of ``assignment``; one
     result per submission name.
 
@@ -477,7 +469,6 @@ def results_in_out(out, assignment, key=None):
     problems : list of str
         One line per ``*.json`` file left out, naming it and why.
     """
-    from autograder.exporters.results import load_results
     try:
         loaded = load_results(out, assignment, key)
     except UserError:           # no result files at all (every grading was interrupted)
@@ -500,11 +491,7 @@ def write_summary_csv(path, results):
     """``submission, score, max_score, passed, failed, error, timeout, grading_error,
     submitted_at, due, late_by_seconds, late_penalty`` and one score column per test (in the
     order tests first appear), written atomically. Unknown lateness leaves a cell empty."""
-    test_names = []
-    for result in results:
-        for test in result.get("tests", []):
-            if test["name"] not in test_names:
-                test_names.append(test["name"])
+    test_names = ordered_test_names(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "score", "max_score", *STATUSES, "grading_error",

@@ -26,6 +26,7 @@ import stat
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.result import total_points
 
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_MAX_BYTES = 256
@@ -144,8 +145,7 @@ def apply_lateness(result, fields, penalty="none"):
     updated = {key: value for key, value in result.items() if key != "late_penalty"}
     updated.update(fields)
     tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
-    raw = round(sum(float(t.get("score") or 0.0) for t in tests), 6)
-    updated["score"] = raw if tests else result.get("score", 0.0)
+    updated["score"] = total_points(tests) if tests else result.get("score", 0.0)
     if penalty == "zero" and (fields.get("late_by_seconds") or 0) > 0 and updated["score"] > 0:
         updated["late_penalty"] = updated["score"]
         updated["score"] = 0.0

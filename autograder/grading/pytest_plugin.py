@@ -44,7 +44,7 @@ _student_key = pytest.StashKey()
 
 def pytest_addoption(parser):
     group = parser.getgroup("autograder", "sandboxed grading (set by autograder.grading.submission)")
-    group.addoption("--autograder-submission", help="the student's prepared copy")
+    group.addoption("--autograder-workdir", help="the sandbox's private copy of the submission")
     group.addoption("--autograder-original",
                     help="the submission as handed in (read-only for the child), for tests "
                          "that read student source as text")
@@ -52,10 +52,8 @@ def pytest_addoption(parser):
     group.addoption("--autograder-results", help="JSON-lines file for per-test results")
     group.addoption("--autograder-public-dir", help="root of the public tests")
     group.addoption("--autograder-hidden-dir", help="root of the hidden tests")
-    group.addoption("--autograder-timeout", type=float, default=Limits.timeout,
-                    help="wall-clock seconds per call into student code")
-    group.addoption("--autograder-memory-mb", type=int, default=Limits.memory_mb,
-                    help="memory limit of the student process")
+    group.addoption("--autograder-limits", default=None,
+                    help="JSON of the Limits of student code (default: Limits())")
     group.addoption("--autograder-confinement", default=None,
                     help="JSON of the Confinement chosen for this submission (default: choose)")
     group.addoption("--autograder-interpreter", default=None,
@@ -67,9 +65,9 @@ class GradingState:
 
     def __init__(self, config):
         option = config.getoption
-        self.submission = Path(option("--autograder-submission")).resolve()
+        self.workdir = Path(option("--autograder-workdir")).resolve()
         original = option("--autograder-original")
-        self.original = Path(original).resolve() if original else self.submission
+        self.original = Path(original).resolve() if original else self.workdir
         self.reference_dir = option("--autograder-reference")
         self.results_path = option("--autograder-results")
         self.suites = {}
@@ -77,8 +75,8 @@ class GradingState:
                                  ("hidden", "--autograder-hidden-dir")):
             if option(flag):
                 self.suites[visibility] = Path(option(flag)).resolve()
-        self.limits = Limits(timeout=option("--autograder-timeout"),
-                             memory_mb=option("--autograder-memory-mb"))
+        limits = option("--autograder-limits")
+        self.limits = Limits(**json.loads(limits)) if limits else Limits()
         interpreter = option("--autograder-interpreter")
         self.interpreter = tuple(json.loads(interpreter)) if interpreter else None
         confinement = option("--autograder-confinement")
@@ -152,7 +150,7 @@ def hidden_test_numbers(items, hidden_root):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points a grading test is worth")
-    if config.getoption("--autograder-submission"):
+    if config.getoption("--autograder-workdir"):
         state = GradingState(config)
         config.stash[_state_key] = state
         config.pluginmanager.register(ResultRecorder(state), "autograder-results")
@@ -161,7 +159,7 @@ def pytest_configure(config):
 def _state(config):
     state = config.stash.get(_state_key, None)
     if state is None:
-        raise pytest.UsageError("the autograder plugin needs --autograder-submission "
+        raise pytest.UsageError("the autograder plugin needs --autograder-workdir "
                                 "(run grading through autograder.grading.submission)")
     return state
 
@@ -256,7 +254,7 @@ class SandboxedStudent:
 def autograder_sandbox(request):
     """One sandboxed child (restarted after failures) for the tests of one module."""
     state = _state(request.config)
-    with Sandbox(state.submission, state.limits, interpreter=state.interpreter,
+    with Sandbox(state.workdir, state.limits, interpreter=state.interpreter,
                  confinement=state.confinement) as sandbox:
         state.isolation = sandbox.isolation
         yield sandbox
@@ -381,7 +379,7 @@ def grader_path_prefixes(state):
     pairs = []
     for visibility, root in state.suites.items():
         pairs.append((root, "tests" if visibility == "visible" else "hidden-tests"))
-    for folder in (state.submission, state.original):
+    for folder in (state.workdir, state.original):
         pairs.append((folder, ""))
     if state.reference_dir:
         pairs.append((state.reference_dir, ""))
@@ -396,7 +394,7 @@ def grader_path_prefixes(state):
         if paths.get(name):
             pairs.append((paths[name], shown))
     # the scratch folder of this grading: .../autograder-grade-*/sandbox/student
-    for folder in (state.submission, state.original):
+    for folder in (state.workdir, state.original):
         for parent in Path(folder).parents:
             if parent.name.startswith("autograder-grade-"):
                 pairs.append((parent, "grader-scratch"))

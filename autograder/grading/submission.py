@@ -18,7 +18,6 @@ Nothing from one submission survives into the next: each gets its own grading pr
 copy and sandboxed children.
 """
 import dataclasses
-import datetime
 import hashlib
 import json
 import os
@@ -30,11 +29,13 @@ import sys
 import tempfile
 import unicodedata
 import zipfile
-from struct import error as struct_error
 from pathlib import Path, PurePosixPath
+from struct import error as struct_error
+from typing import cast
 
 import autograder
 from autograder.grading.lateness import TIMESTAMP_FILE
+from autograder.result import TestOutcome, failed, new_result, now, total_points
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
                                             submission_uid)
@@ -399,12 +400,11 @@ def _pytest_command(course, assignment, workdir, original, results_path, ini_pat
                "-p", "no:cacheprovider", "-c", str(ini_path), "--rootdir", str(ini_path.parent),
                "--confcutdir", str(course.root), "--import-mode=importlib", "-q",
                "--no-header", "-rN", "--tb=short",
-               "--autograder-submission", str(workdir),
+               "--autograder-workdir", str(workdir),
                "--autograder-original", str(original),
                "--autograder-reference", str(course.source(assignment)),
                "--autograder-results", str(results_path),
-               "--autograder-timeout", str(limits.timeout),
-               "--autograder-memory-mb", str(limits.memory_mb),
+               "--autograder-limits", json.dumps(dataclasses.asdict(limits)),
                "--autograder-interpreter", json.dumps(interpreter),
                "--autograder-confinement", json.dumps(dataclasses.asdict(confinement)),
                "--autograder-public-dir", str(public)]
@@ -467,8 +467,7 @@ def _assemble_tests(records, stopped_reason):
             record = {"name": entry["name"], "score": 0.0, "max_score": entry["max_score"],
                       "status": "error", "visibility": entry["visibility"],
                       "output": f"this test did not run: {stopped_reason}"}
-        tests.append({key: record[key] for key in
-                      ("name", "score", "max_score", "status", "visibility", "output")})
+        tests.append(cast(TestOutcome, {key: record[key] for key in TestOutcome.__annotations__}))
     return tests
 
 
@@ -553,6 +552,12 @@ def _scratch_owner(folder):
         return None
 
 
+def grading_limits(timeout: float | None = None, memory_mb: int | None = None) -> Limits:
+    """The limits of ``autograder grade --timeout --memory-mb`` (``Limits``' defaults for None)."""
+    defaults = Limits()
+    return Limits(timeout=float(timeout or defaults.timeout), memory_mb=int(memory_mb or defaults.memory_mb))
+
+
 def grade_submission(course, assignment, submission_path, *, hidden=False, timeout=None,
                      memory_mb=None, name=None, total_timeout=None, interpreter=None):
     """Grade one submission and return its result dict.
@@ -583,19 +588,17 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         ``submission, assignment, score, max_score, tests, fingerprint, graded_at,
         notebooks, isolation`` and, when grading failed as a whole, ``error``.
     """
-    defaults = Limits()
-    limits = Limits(timeout=float(timeout or defaults.timeout),
-                    memory_mb=int(memory_mb or defaults.memory_mb))
+    limits = grading_limits(timeout, memory_mb)
     total_timeout = total_timeout or 120 + 20 * limits.timeout
     submission_path = Path(submission_path)
     result = new_result(name or submission_name(submission_path, assignment), assignment)
     if not submission_path.exists():
-        return _failed(result, f"the submission {submission_path} does not exist")
+        return failed(result, f"the submission {submission_path} does not exist")
     try:
         result["fingerprint"] = submission_fingerprint(course, assignment, submission_path,
                                                        hidden=hidden, limits=limits)
     except SubmissionError as exc:
-        return _failed(result, str(exc))
+        return failed(result, str(exc))
     confinement = choose_confinement(submission_uid() if running_as_root() else None)
     if confinement.engine == "uid":
         protect_instructor_files(course)    # no mount namespace: permissions must keep it out
@@ -605,7 +608,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         try:
             folder = unpack_submission(submission_path, private)
         except SubmissionError as exc:
-            return _failed(result, str(exc))
+            return failed(result, str(exc))
         result["notebooks"] = check_notebooks(course, assignment, folder)
         os.chmod(private, 0o711)        # the sandbox user must pass through to its copy
         sandbox_parent = private / "sandbox"
@@ -616,7 +619,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
             # child cannot rewrite while it runs, of regular files only.
             snapshot = copy_regular_files(folder, private / "original")
         except (SubmissionTooLarge, UnsafeFile) as exc:
-            return _failed(result, str(exc))
+            return failed(result, str(exc))
         if submission_path.is_dir():
             # not in the fingerprint (a new submission time must not regrade the code), so
             # not in what the child sees either
@@ -646,15 +649,15 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
         if problems:
             result["grader_errors"] = problems[:5]
         if not result["tests"]:
-            return _failed(result, "no test ran; grader log:\n"
+            return failed(result, "no test ran; grader log:\n"
                            + _neutral_log(log, course, assignment, private, grading_dir))
         if timed_out:
             result["error"] = stopped
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    result["score"] = round(sum(test["score"] for test in result["tests"]), 6)
-    result["max_score"] = round(sum(test["max_score"] for test in result["tests"]), 6)
-    result["graded_at"] = _now()
+    result["score"] = total_points(result["tests"])
+    result["max_score"] = total_points(result["tests"], "max_score")
+    result["graded_at"] = now()
     return result
 
 
@@ -677,19 +680,3 @@ def _remove_regular_file(path):
     except OSError:
         pass
 
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def new_result(submission: str, assignment: str) -> dict:
-    """A result before grading (no tests, 0 of 0): every field but ``error``."""
-    return {"submission": submission, "assignment": assignment, "score": 0.0, "max_score": 0.0,
-            "tests": [], "fingerprint": None, "graded_at": None, "notebooks": [],
-            "isolation": None}
-
-
-def _failed(result, message):
-    result["error"] = message
-    result["graded_at"] = _now()
-    return result

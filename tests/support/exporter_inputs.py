@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cli
-from autograder.exporters.results import STATUSES
+from autograder.result import STATUSES
 from autograder.result_signing import load_key, sign_result
 
 ASSIGNMENT = "assignment0"
