@@ -23,30 +23,30 @@ class Course:
     root: Path
 
     @property
-    def nbgrader_root(self):
+    def nbgrader_root(self) -> Path:
         """The nbgrader course directory (``assignments/``)."""
         return self.root / "assignments"
 
     @property
-    def source_dir(self):
+    def source_dir(self) -> Path:
         return self.nbgrader_root / "source"
 
     @property
-    def release_dir(self):
+    def release_dir(self) -> Path:
         return self.nbgrader_root / "release"
 
     @property
-    def hidden_root(self):
+    def hidden_root(self) -> Path:
         return self.root / "autograder" / "hidden"
 
-    def assignments(self):
+    def assignments(self) -> list[str]:
         """Names of the assignments that have a source folder, sorted."""
         if not self.source_dir.is_dir():
             return []
         return sorted(p.name for p in self.source_dir.iterdir()
                       if p.is_dir() and not p.name.startswith((".", "_")))
 
-    def source(self, assignment):
+    def source(self, assignment: str) -> Path:
         """The instructor's folder for ``assignment``; raises ValueError if it does not exist."""
         path = self.source_dir / assignment
         if not path.is_dir():
@@ -55,20 +55,20 @@ class Course:
                              f"(assignments in this course: {known})")
         return path
 
-    def public_tests(self, assignment):
+    def public_tests(self, assignment: str) -> Path:
         """The instructor's copy of the public tests of ``assignment``."""
         return self.source(assignment) / "tests"
 
-    def hidden_tests(self, assignment):
+    def hidden_tests(self, assignment: str) -> Path:
         """The hidden suite of ``assignment`` (may not exist)."""
         return self.hidden_root / assignment
 
 
-def _looks_like_course(path):
+def _looks_like_course(path: Path) -> bool:
     return (path / "assignments" / "source").is_dir()
 
 
-def find_course(start=None):
+def find_course(start: str | os.PathLike[str] | None = None) -> Course:
     """Locate the course checkout.
 
     Order: ``$COURSE_ROOT``; ``start`` (default: the current directory) and its parents;

@@ -32,6 +32,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
 from autograder.errors import UserError
 
@@ -45,7 +46,7 @@ class KeyUnavailable(UserError):
     """No usable results key (missing, or unsafe to trust); the message says what to do."""
 
 
-def key_path():
+def key_path() -> Path:
     """Where the results key lives (see the module docstring)."""
     configured = os.environ.get(KEY_ENV)
     if configured:
@@ -55,7 +56,7 @@ def key_path():
     return Path(config_home) / "nnfs-autograder" / "results.key"
 
 
-def _read_key(path):
+def _read_key(path: Path) -> bytes:
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
     try:
@@ -83,7 +84,7 @@ def _read_key(path):
     return key
 
 
-def load_key(create=False):
+def load_key(create: bool = False) -> bytes:
     """The results key.
 
     Parameters
@@ -122,20 +123,20 @@ def load_key(create=False):
     return _read_key(path)
 
 
-def _digest(result, key):
+def _digest(result: dict[str, Any], key: bytes) -> str:
     body = {name: value for name, value in result.items() if name != SIGNATURE_FIELD}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hmac.new(key, canonical.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def sign_result(result, key):
+def sign_result(result: dict[str, Any], key: bytes) -> dict[str, Any]:
     """A copy of ``result`` with its ``signature`` (any old one replaced)."""
     signed = {name: value for name, value in result.items() if name != SIGNATURE_FIELD}
     signed[SIGNATURE_FIELD] = SCHEME + _digest(signed, key)
     return signed
 
 
-def verify_result(result, key):
+def verify_result(result: object, key: bytes) -> bool:
     """True when ``result`` is a dict whose ``signature`` matches its content under ``key``."""
     if not isinstance(result, dict):
         return False

@@ -18,9 +18,11 @@ Errors are :class:`UnsafeFile` (with a message a student can act on); callers tu
 into a per-submission error or finding.
 """
 import errno
+import hashlib
 import os
 import stat
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 64 * 2**20
@@ -48,15 +50,15 @@ class Deadline:
         Words for the message, e.g. ``"checking the notebooks"``.
     """
 
-    def __init__(self, seconds, what="reading the submission"):
+    def __init__(self, seconds: float | None, what: str = "reading the submission") -> None:
         self.seconds = seconds
         self.what = what
         self.expires = None if seconds is None else time.monotonic() + seconds
 
-    def remaining(self):
+    def remaining(self) -> float | None:
         return None if self.expires is None else self.expires - time.monotonic()
 
-    def check(self):
+    def check(self) -> None:
         if self.expires is not None and time.monotonic() > self.expires:
             raise TimeLimitExceeded(f"{self.what} took longer than {self.seconds:g} s and was "
                                     "stopped; remove large or unusual files (datasets, outputs, "
@@ -66,7 +68,7 @@ class Deadline:
 NO_DEADLINE = Deadline(None)
 
 
-def open_regular_file(path):
+def open_regular_file(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
     """Open ``path`` for reading if it is a regular file that is not a symlink.
 
     Returns
@@ -103,7 +105,8 @@ def open_regular_file(path):
     return fd, info
 
 
-def read_regular_file(path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEADLINE):
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
+                      deadline: Deadline = NO_DEADLINE) -> bytes:
     """The bytes of a regular, non-symlink file of at most ``max_bytes``.
 
     Raises
@@ -132,7 +135,8 @@ def read_regular_file(path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEADLINE):
         os.close(fd)
 
 
-def hash_regular_file(hasher, path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEADLINE):
+def hash_regular_file(hasher: "hashlib._Hash", path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
+                      deadline: Deadline = NO_DEADLINE) -> int:
     """Feed a regular file's size and bytes to ``hasher`` chunk by chunk; return its size."""
     fd, info = open_regular_file(path)
     try:
@@ -153,13 +157,14 @@ def hash_regular_file(hasher, path, max_bytes=DEFAULT_MAX_BYTES, deadline=NO_DEA
         os.close(fd)
 
 
-def _too_large(path, max_bytes):
+def _too_large(path: str | os.PathLike[str], max_bytes: int) -> str:
     return (f"{Path(path).name} is larger than {max_bytes / 2**20:.3g} MiB; leave datasets and "
             "outputs out of the submission")
 
 
-def walk_regular_files(root, ignore=None, deadline=NO_DEADLINE, max_entries=MAX_WALK_ENTRIES,
-                       max_depth=MAX_WALK_DEPTH):
+def walk_regular_files(root: str | os.PathLike[str], ignore: Callable[[str, list[str]], Iterable[str]] | None = None,
+                       deadline: Deadline = NO_DEADLINE, max_entries: int = MAX_WALK_ENTRIES,
+                       max_depth: int = MAX_WALK_DEPTH) -> list[tuple[str, Path | None]]:
     """The regular files under ``root``, as ``(relative posix path, Path)``, sorted by path.
 
     Symlinks (to files or folders) are never followed nor yielded; FIFOs, devices and
@@ -181,7 +186,7 @@ def walk_regular_files(root, ignore=None, deadline=NO_DEADLINE, max_entries=MAX_
     info = os.lstat(root)
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafeFile(f"{root.name} is not a folder")
-    found = []
+    found: list[tuple[str, Path | None]] = []
     seen = 0
     stack = [(root, "", 0)]
     while stack:

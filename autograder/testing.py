@@ -4,19 +4,21 @@ A failed hidden test shows the student the first line of the test's docstring an
 message of a :class:`Feedback` exception, nothing else: no test code, no expected values.
 """
 import numpy as np
+import numpy.typing as npt
 
 
 class Feedback(AssertionError):
     """A test failure whose message is safe to show to the student."""
 
 
-def expect(condition, message):
+def expect(condition: object, message: str) -> None:
     """Raise :class:`Feedback` with ``message`` unless ``condition`` is true."""
     if not condition:
         raise Feedback(message)
 
 
-def expect_close(actual, expected, what, rtol=1e-6, atol=1e-8):
+def expect_close(actual: npt.ArrayLike, expected: npt.ArrayLike, what: str, rtol: float = 1e-6,
+                 atol: float = 1e-8) -> None:
     """Check that ``actual`` matches ``expected`` in shape and value.
 
     Parameters
