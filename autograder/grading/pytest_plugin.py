@@ -36,6 +36,7 @@ import pytest
 from autograder.sandbox import (Confinement, Limits, Sandbox, SandboxError,
                                 SandboxUnavailable, StudentCrash, StudentError, StudentTimeout)
 from autograder.testing import Feedback
+from course_lib.testing import STUDENT_FACTORY
 
 OUTPUT_LIMIT = 4000
 _state_key = pytest.StashKey()
@@ -153,6 +154,7 @@ def pytest_configure(config):
     if config.getoption("--autograder-workdir"):
         state = GradingState(config)
         config.stash[_state_key] = state
+        config.stash[STUDENT_FACTORY] = _sandboxed_student
         config.pluginmanager.register(ResultRecorder(state), "autograder-results")
 
 
@@ -261,12 +263,20 @@ def autograder_sandbox(request):
 
 
 @pytest.fixture
-def autograder_student(request, autograder_sandbox):
+def student(request, autograder_sandbox):
     """The student's code, behind the sandbox (see :class:`SandboxedStudent`)."""
-    autograder_sandbox.take_output()            # what earlier tests printed is not ours
-    student = SandboxedStudent(autograder_sandbox, _state(request.config))
+    return _sandboxed_student(request)
+
+
+def _sandboxed_student(request):
+    """The ``student`` of one test; also what the public suite's ``course_lib.testing``
+    fixture hands over to while grading (``STUDENT_FACTORY``), since a conftest's fixture of
+    the same name would otherwise shadow the one above."""
+    sandbox = request.getfixturevalue("autograder_sandbox")
+    sandbox.take_output()            # what earlier tests printed is not ours
+    student = SandboxedStudent(sandbox, _state(request.config))
     request.node.stash[_student_key] = student
-    _seed_global_random(autograder_sandbox, request.node.nodeid)
+    _seed_global_random(sandbox, request.node.nodeid)
     return student
 
 
@@ -284,11 +294,6 @@ def _seed_global_random(sandbox, nodeid):
         sandbox.import_module("numpy.random").seed(seed)
     except (SandboxError, SandboxUnavailable):
         pass    # a child that cannot even do this fails the test itself, with its own message
-
-
-@pytest.fixture
-def student(autograder_student):
-    return autograder_student
 
 
 class ReferenceSolution:
