@@ -11,37 +11,15 @@ its own release, gradebook and submissions. For every assignment of the course:
 3. grade them with the hidden suites, in parallel, into ``OUT/grades/<assignment>/``;
 4. write feedback pages into ``OUT/feedback/<assignment>/`` and print the grade table.
 """
-import json
 import shutil
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import ignore_junk
+from autograder.mutants import apply_mutant, load_mutants
 
 DEMO_STUDENTS = ("complete", "untouched", "buggy")
-
-
-def load_mutants(course, assignment):
-    """The realistic bugs of ``assignment``: a list of dicts with keys ``name``,
-    ``description``, ``file`` (relative to the assignment folder), ``find`` and ``replace``.
-
-    They live beside the hidden suite (``autograder/hidden/<assignment>/mutants.json``), never
-    in a release, and the project's tests check that the hidden suite catches each one.
-    """
-    path = course.hidden_tests(assignment) / "mutants.json"
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def apply_mutant(folder, mutant):
-    """Apply one mutant to the assignment copy in ``folder`` (in place)."""
-    target = Path(folder) / mutant["file"]
-    text = target.read_text(encoding="utf-8")
-    if mutant["find"] not in text:
-        raise ValueError(f"mutant {mutant['name']!r}: text to replace not found in {mutant['file']}")
-    target.write_text(text.replace(mutant["find"], mutant["replace"], 1), encoding="utf-8")
 
 
 def complete_submission(course, assignment, release_dir, dest):
@@ -137,7 +115,7 @@ def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
         submissions = make_submissions(course, assignment, release_dir,
                                        out_dir / "submitted", mutants)
         for mutant in mutants:
-            print(f"   buggy submission: {mutant['description']}")
+            print(f"   buggy submission: {mutant.description}")
         print(f"== {assignment}: grade {len(submissions)} submissions with hidden tests", flush=True)
         results = grade_submissions(course, assignment, submissions, hidden=True, workers=workers,
                                     scheduler=None, out=out_dir / "grades" / assignment,

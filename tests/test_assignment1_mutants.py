@@ -24,7 +24,7 @@ def mutant_outcomes(repo_root, tmp_path_factory):
     jobs = [Job(name=mutant.name,
                 student_root=str(make_mutant(source, mutant, base / mutant.name)),
                 reference_root=str(source),
-                test_paths=[str(hidden / f) for f in assignment1.HIDDEN_FILES_FOR[mutant.path]],
+                test_paths=[str(hidden / f) for f in assignment1.HIDDEN_FILES_FOR[mutant.file]],
                 report=str(base / f"{mutant.name}.xml"))
             for mutant in assignment1.ALL]
     return grade_many(jobs, base, workers=2)

@@ -9,6 +9,7 @@ without the sandbox, in two workers (see ``tests/mutants/runner.py``).
 
 import pytest
 
+from tests.degenerate.generator import VARIANTS, make_degenerate_submission
 from tests.mutants import assignment2_cnn as catalogue
 from tests.mutants.verdicts import (assert_bug_caught, assert_degenerate_earns_little,
                                     assert_variant_accepted, points_of)
@@ -35,13 +36,13 @@ def cnn_outcomes(repo_root, hidden_dir, tmp_path_factory):
         jobs.append(Job(name=mutant.name,
                         student_root=str(make_mutant(source, mutant, base / mutant.name)),
                         reference_root=str(source),
-                        test_paths=[str(hidden_dir / f) for f in catalogue.HIDDEN_FILES_FOR[mutant.path]],
+                        test_paths=[str(hidden_dir / f) for f in catalogue.HIDDEN_FILES_FOR[mutant.file]],
                         report=str(base / f"{mutant.name}.xml")))
-    for kind in catalogue.DEGENERATE_KINDS:
+    for kind in VARIANTS:
         name = f"degenerate_{kind}"
-        root = make_mutant(source, None, base / name)
-        catalogue.write_degenerate(root / "nnfs", kind)
-        jobs.append(Job(name=name, student_root=str(root), reference_root=str(source),
+        folder = base / name / ASSIGNMENT
+        make_degenerate_submission(source, folder, kind)
+        jobs.append(Job(name=name, student_root=str(folder), reference_root=str(source),
                         test_paths=every_file, report=str(base / f"{name}.xml")))
     return grade_many(jobs, base, workers=2)
 
@@ -73,7 +74,7 @@ def test_hidden_suite_accepts_correct_variant(cnn_outcomes, mutant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", catalogue.DEGENERATE_KINDS)
+@pytest.mark.parametrize("kind", VARIANTS)
 def test_degenerate_submission_scores_near_zero(cnn_outcomes, hidden_dir, kind):
     """functions that return zeros, random values or their inputs earn at most 5% of the points"""
     outcomes, output = cnn_outcomes[f"degenerate_{kind}"]

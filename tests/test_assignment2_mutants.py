@@ -36,7 +36,7 @@ def part1_outcomes(repo_root, hidden_dir, tmp_path_factory):
         root = make_mutant(source, catalogue.patches(mutant), base / mutant.name)
         jobs.append(Job(name=mutant.name, student_root=str(root), reference_root=str(source),
                         test_paths=[str(hidden_dir / f)
-                                    for f in catalogue.HIDDEN_FILES_FOR[mutant.path]],
+                                    for f in catalogue.HIDDEN_FILES_FOR[mutant.file]],
                         report=str(base / f"{mutant.name}.xml")))
     for kind in VARIANTS:
         folder = base / f"degenerate_{kind}" / ASSIGNMENT
@@ -54,7 +54,7 @@ def test_catalogue_is_meaningful():
     assert len(names) == len(set(names)), "mutant names must be unique"
     assert all(m.must_fail for m in catalogue.BUGS)
     assert set(catalogue.EXTRA_PATCHES) <= set(names)
-    assert set(catalogue.HIDDEN_FILES_FOR) == {m.path for m in catalogue.ALL}
+    assert set(catalogue.HIDDEN_FILES_FOR) == {m.file for m in catalogue.ALL}
 
 
 def test_every_mutant_applies_to_the_reference(repo_root, tmp_path):

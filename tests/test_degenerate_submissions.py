@@ -1,4 +1,4 @@
-"""Degenerate submissions score (almost) nothing on the hidden suites (assignments 0 and 1).
+"""Degenerate submissions score (almost) nothing on the hidden suites (assignments 0, 1 and 2).
 
 Issue #8: a submission whose functions all returned zeros scored 82/225, because several
 hidden tests compared the student's output only with itself (a gradient with the
@@ -21,8 +21,8 @@ from tests.degenerate import runtime
 from tests.degenerate.generator import (VARIANTS, degenerate_source,
                                         make_degenerate_submissions, student_functions)
 
-#: Assignments whose hidden suite is checked here (assignment 2 adds itself when ready).
-ASSIGNMENTS = ("assignment0", "assignment1")
+#: Assignments whose hidden suite is checked here.
+ASSIGNMENTS = ("assignment0", "assignment1", "assignment2")
 #: A degenerate submission may keep at most this share of the hidden suite's points.
 MAX_HIDDEN_SHARE = 0.10
 

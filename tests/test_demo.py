@@ -6,8 +6,9 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import Course
-from autograder.demo import apply_mutant, load_mutants, run_demo
+from autograder.demo import run_demo
 from autograder.errors import UserError
+from autograder.mutants import apply_mutant, load_mutants
 from autograder.release.pipeline import release_assignment
 from tests.support.release import add_submission, tree_bytes
 

@@ -12,6 +12,7 @@ import pytest
 
 from autograder import cli
 from autograder.course import Course
+from autograder.mutants import apply_mutant, load_mutants
 from autograder.release.leakcheck import check_release, collect_secrets
 from autograder.release.pipeline import ReleaseError, release_assignment
 from autograder.release.stripping import MarkerError, find_solution_blocks, solution_lines
@@ -411,25 +412,18 @@ def test_hidden_suite_fails_every_test_on_the_stubs(course, source, release, tmp
     assert set(outcomes.values()) == {"failed"}, outcomes
 
 
-def load_mutants(course):
-    return json.loads((course.hidden_tests(ASSIGNMENT) / "mutants.json").read_text())
-
-
 @pytest.mark.parametrize("index", range(4))
 def test_hidden_suite_catches_each_realistic_bug(index, course, source, hidden_on_reference,
                                                  tmp_path):
-    mutant = load_mutants(course)[index]
+    mutant = load_mutants(course, ASSIGNMENT)[index]
     buggy = tmp_path / "buggy"
     shutil.copytree(source, buggy)
-    target = buggy / mutant["file"]
-    text = target.read_text()
-    assert mutant["find"] in text, f"mutant {mutant['name']} no longer applies"
-    target.write_text(text.replace(mutant["find"], mutant["replace"], 1))
+    apply_mutant(buggy, mutant)   # raises if the mutant no longer applies
     outcomes = run_suite(course.hidden_tests(ASSIGNMENT), buggy, source, tmp_path / "run")
     failed = sorted(name for name, status in outcomes.items() if status != "passed")
-    assert failed, f"the hidden suite misses the bug: {mutant['description']}"
+    assert failed, f"the hidden suite misses the bug: {mutant.description}"
     assert len(failed) < len(outcomes), "a single bug should not fail everything"
 
 
 def test_mutant_list_has_four_entries(course):
-    assert len(load_mutants(course)) == 4
+    assert len(load_mutants(course, ASSIGNMENT)) == 4

@@ -1,7 +1,8 @@
 """Mutants of assignment 1's reference package: realistic student bugs and correct variants.
 
-Each :class:`Mutant` is a text patch (``old`` -> ``new``, ``old`` must occur exactly once)
-applied to a copy of ``assignments/source/assignment1/nnfs``. ``tests/test_assignment1_mutants.py``
+Each :class:`autograder.mutants.Mutant` (the format of the demo's ``mutants.json``) is a text
+patch (``find`` -> ``replace``, ``find`` must occur exactly once) of a copy of
+``assignments/source/assignment1``. ``tests/test_assignment1_mutants.py``
 runs the hidden suite on every mutant:
 
 * a **bug** must fail at least the hidden tests named in ``must_fail`` (test function
@@ -10,25 +11,14 @@ runs the hidden suite on every mutant:
   (usually none): the hidden suite may not punish a looped or differently written but
   correct implementation.
 """
-from dataclasses import dataclass
+from autograder.mutants import Mutant
 
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    path: str        # relative to the nnfs package folder
-    old: str
-    new: str
-    must_fail: tuple = ()
-    correct: bool = False
-
-
-KNN = "classifiers/k_nearest_neighbor.py"
-SVM = "classifiers/linear_svm.py"
-SOFTMAX = "classifiers/softmax.py"
-LINEAR = "classifiers/linear_classifier.py"
-NET = "classifiers/fc_net.py"
-LAYERS = "layers.py"
+KNN = "nnfs/classifiers/k_nearest_neighbor.py"
+SVM = "nnfs/classifiers/linear_svm.py"
+SOFTMAX = "nnfs/classifiers/softmax.py"
+LINEAR = "nnfs/classifiers/linear_classifier.py"
+NET = "nnfs/classifiers/fc_net.py"
+LAYERS = "nnfs/layers.py"
 
 # The hidden test files that exercise each module (directly or through another module);
 # a mutant of a module only needs these to run.

@@ -11,12 +11,12 @@ the extra ones in ``EXTRA_PATCHES`` under its name. Part 2's mutants (conv, pool
 normalisation, ThreeLayerConvNet) are in :mod:`tests.mutants.assignment2_cnn`;
 ``CATALOGUE_MODULES`` names both modules for code that wants every mutant of the assignment.
 """
-from tests.mutants.assignment1 import Mutant
+from autograder.mutants import Mutant
 
-GATES = "gates.py"
-OPTIM = "optim.py"
-LAYERS = "layers.py"
-NET = "classifiers/fc_net.py"
+GATES = "nnfs/gates.py"
+OPTIM = "nnfs/optim.py"
+LAYERS = "nnfs/layers.py"
+NET = "nnfs/classifiers/fc_net.py"
 
 # The hidden test files that exercise each module (directly or through another module).
 HIDDEN_FILES_FOR = {

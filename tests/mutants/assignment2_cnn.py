@@ -5,14 +5,14 @@ Same format as :mod:`tests.mutants.assignment1`: text patches of a copy of
 the hidden suite on each: a bug must fail at least the tests in ``must_fail``; a correct
 variant must fail exactly those (usually none).
 
-``DEGENERATE`` are whole-module replacements (every function returns zeros, random values
-or its input): the hidden suite must give them (almost) nothing.
+Degenerate submissions (every student function answers zeros, random values or its inputs)
+come from the generic :mod:`tests.degenerate.generator`, as for every other assignment.
 """
-from tests.mutants.assignment1 import Mutant
+from autograder.mutants import Mutant
 
-CONV = "conv_layers.py"
-NORM = "normalization.py"
-CNN = "classifiers/cnn.py"
+CONV = "nnfs/conv_layers.py"
+NORM = "nnfs/normalization.py"
+CNN = "nnfs/classifiers/cnn.py"
 
 # The hidden test files that exercise each module.
 HIDDEN_FILES_FOR = {
@@ -297,102 +297,3 @@ CORRECT_VARIANTS = [
 ]
 
 ALL = BUGS + CORRECT_VARIANTS
-
-# -- degenerate submissions ---------------------------------------------------------------
-# Whole modules whose functions return zeros, random values or their inputs, with the
-# right shapes, so that only the values are wrong.
-_DEGENERATE_CONV = '''
-import numpy as np
-
-def _make(kind, like, source=None):
-    if kind == "zeros":
-        return np.zeros(like)
-    if kind == "random":
-        return np.random.default_rng(0).normal(size=like)
-    return np.resize(np.asarray(source, dtype=float), like)
-
-def conv_forward_naive(x, w, b, conv_param):
-    s, p = conv_param["stride"], conv_param["pad"]
-    shape = (x.shape[0], w.shape[0], 1 + (x.shape[2] + 2 * p - w.shape[2]) // s,
-             1 + (x.shape[3] + 2 * p - w.shape[3]) // s)
-    return _make(KIND, shape, x), (x, w, b, conv_param)
-
-def conv_backward_naive(dout, cache):
-    x, w, b, _ = cache
-    return _make(KIND, x.shape, dout), _make(KIND, w.shape, dout), _make(KIND, b.shape, dout)
-
-def max_pool_forward_naive(x, pool_param):
-    s = pool_param["stride"]
-    shape = (x.shape[0], x.shape[1], 1 + (x.shape[2] - pool_param["pool_height"]) // s,
-             1 + (x.shape[3] - pool_param["pool_width"]) // s)
-    return _make(KIND, shape, x), (x, pool_param)
-
-def max_pool_backward_naive(dout, cache):
-    return _make(KIND, cache[0].shape, dout)
-'''
-
-_DEGENERATE_NORM = '''
-import numpy as np
-
-def _make(kind, like, source=None):
-    if kind == "zeros":
-        return np.zeros(like)
-    if kind == "random":
-        return np.random.default_rng(0).normal(size=like)
-    return np.resize(np.asarray(source, dtype=float), like)
-
-def batchnorm_forward(x, gamma, beta, bn_param):
-    bn_param.setdefault("running_mean", np.zeros(x.shape[1]))
-    bn_param.setdefault("running_var", np.zeros(x.shape[1]))
-    return _make(KIND, x.shape, x), (x, gamma)
-
-def batchnorm_backward(dout, cache):
-    x, gamma = cache
-    return _make(KIND, x.shape, dout), _make(KIND, gamma.shape, dout), _make(KIND, gamma.shape, dout)
-
-batchnorm_backward_alt = batchnorm_backward
-
-def spatial_batchnorm_forward(x, gamma, beta, bn_param):
-    return _make(KIND, x.shape, x), (x, gamma)
-
-spatial_batchnorm_backward = batchnorm_backward
-'''
-
-_DEGENERATE_CNN = '''
-import numpy as np
-
-class ThreeLayerConvNet:
-    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
-                 num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32):
-        self.num_classes, self.dtype, self.reg = num_classes, dtype, reg
-        C, H, W = input_dim
-        self.params = {"W1": np.ones((num_filters, C, filter_size, filter_size), dtype),
-                       "b1": np.ones(num_filters, dtype),
-                       "W2": np.ones((num_filters * (H // 2) * (W // 2), hidden_dim), dtype),
-                       "b2": np.ones(hidden_dim, dtype),
-                       "W3": np.ones((hidden_dim, num_classes), dtype),
-                       "b3": np.ones(num_classes, dtype)}
-
-    def loss(self, X, y=None):
-        shape = (X.shape[0], self.num_classes)
-        if KIND == "zeros":
-            scores = np.zeros(shape)
-        elif KIND == "random":
-            scores = np.random.default_rng(0).normal(size=shape)
-        else:
-            scores = np.resize(np.asarray(X, dtype=float), shape)
-        if y is None:
-            return scores
-        grads = {name: (np.zeros_like(value) if KIND != "random"
-                        else np.random.default_rng(1).normal(size=value.shape))
-                 for name, value in self.params.items()}
-        return float(np.log(self.num_classes)), grads
-'''
-
-DEGENERATE_KINDS = ["zeros", "random", "inputs"]
-
-
-def write_degenerate(package, kind):
-    """Replace the three modules of the ``nnfs`` folder ``package`` by ``kind`` versions."""
-    for path, text in ((CONV, _DEGENERATE_CONV), (NORM, _DEGENERATE_NORM), (CNN, _DEGENERATE_CNN)):
-        (package / path).write_text(f"KIND = {kind!r}\n" + text)

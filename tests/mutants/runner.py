@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder.mutants import apply_mutant
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.mutants.local_grading_plugin"
 
@@ -45,25 +47,19 @@ class Job:
 def make_mutant(source_assignment, mutants, target):
     """Copy ``source_assignment/nnfs`` into ``target/nnfs`` and apply ``mutants`` there.
 
-    ``mutants`` is one :class:`~tests.mutants.assignment1.Mutant`, a sequence of them
-    (patches of different places, applied in turn) or None (a plain copy). Returns
-    ``target``. Raises ValueError if a patch's ``old`` text does not occur exactly once
-    (the reference changed; update the mutant).
+    ``mutants`` is one :class:`autograder.mutants.Mutant`, a sequence of them (patches of
+    different places, applied in turn) or None (a plain copy). Returns ``target``. Raises
+    ValueError if a patch's text does not occur exactly once (the reference changed; update
+    the mutant).
     """
-    package = Path(target) / "nnfs"
-    shutil.copytree(Path(source_assignment) / "nnfs", package,
+    shutil.copytree(Path(source_assignment) / "nnfs", Path(target) / "nnfs",
                     ignore=shutil.ignore_patterns("__pycache__"))
     if mutants is None:
         mutants = []
     elif not isinstance(mutants, (list, tuple)):
         mutants = [mutants]
     for mutant in mutants:
-        path = package / mutant.path
-        text = path.read_text()
-        if text.count(mutant.old) != 1:
-            raise ValueError(f"mutant {mutant.name}: its old text occurs {text.count(mutant.old)} "
-                             f"times in {mutant.path}, expected once")
-        path.write_text(text.replace(mutant.old, mutant.new))
+        apply_mutant(target, mutant)
     return Path(target)
 
 

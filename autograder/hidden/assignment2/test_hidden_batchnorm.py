@@ -121,8 +121,11 @@ def test_batchnorm_backward_when_all_inputs_shift_together(mine, theirs, backwar
     x, gamma, beta, rng = flat_inputs(1500, 10, 3)
     dout = rng.normal(loc=2.0, size=x.shape)        # a mean term that does not vanish
     _, cache = mine.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    _, ref_cache = theirs.batchnorm_forward(x, gamma, beta, {"mode": "train"})
     dx = np.asarray(getattr(mine, backward)(dout, cache)[0], dtype=float)
     expect(dx.shape == x.shape, f"dx of {backward} should have x's shape")
+    expect_close(dx, theirs.batchnorm_backward(dout, ref_cache)[0], f"dx of {backward}",
+                 rtol=1e-5, atol=1e-8)
     # adding a constant to a feature does not change its normalised values
     expect(np.allclose(dx.sum(axis=0), 0.0, atol=1e-8),
            f"dx of {backward} should sum to zero over the batch for every feature: shifting a "
@@ -190,8 +193,8 @@ def net_with_batchnorm(student, seed, momentum=None, eps=None):
     rng = np.random.default_rng(seed)
     net = fc_net.FullyConnectedNet([6, 5], input_dim=4, num_classes=3, normalization="batchnorm",
                                    weight_scale=0.5, dtype="float64")
-    params = net.params
-    params.update(W1=rng.normal(size=(4, 6)), b1=rng.normal(size=6))
+    # every parameter drawn here: a net whose own start is all zeros must not match the reference
+    params = {name: rng.normal(size=np.shape(value)) for name, value in net.params.items()}
     net.params = params
     if momentum is not None or eps is not None:
         extra = {key: value for key, value in (("momentum", momentum), ("eps", eps)) if value is not None}
