@@ -7,7 +7,7 @@ from pathlib import Path
 JUNK_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache",
                         ".ruff_cache", ".git", "__MACOSX", ".DS_Store"})
 """Caches, version control and macOS leftovers that course copies, the Gradescope zip and its
-upload search skip (what a student's files give the child: ``sandbox.isolation.COPY_IGNORE``)."""
+upload search skip (what a student's files give the child: ``sandbox.workdir.COPY_IGNORE``)."""
 
 
 def write_atomically(path: str | os.PathLike, data: str | bytes, mode: int | None = None) -> None:

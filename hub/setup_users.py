@@ -147,7 +147,7 @@ def prepare_folders():
 
     sys.path.insert(0, str(hub.PROJECT))
     from autograder.course import Course
-    from autograder.sandbox.isolation import protect_instructor_files
+    from autograder.sandbox.workdir import protect_instructor_files
     for path in protect_instructor_files(Course(hub.PROJECT)):
         print(f"closed to other users: {path}")
 

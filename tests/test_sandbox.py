@@ -9,7 +9,7 @@ import pytest
 from autograder.sandbox import (Limits, ProtocolError, RemoteObject, Sandbox, StudentCrash,
                                 StudentError, StudentTimeout, choose_confinement,
                                 prepare_workdir, protect_instructor_files, running_as_root)
-from autograder.sandbox.isolation import make_private_dir
+from autograder.sandbox.workdir import make_private_dir
 
 STUDENT_MODULE = '''
 import os, sys

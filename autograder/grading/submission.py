@@ -40,7 +40,7 @@ from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
                                             submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.isolation import SubmissionTooLarge, copy_regular_files
+from autograder.sandbox.workdir import SubmissionTooLarge, copy_regular_files
 from autograder.safe_files import (MAX_WALK_DEPTH, Deadline, UnsafeFile, hash_regular_file,
                                    open_regular_file, walk_regular_files)
 
@@ -81,7 +81,7 @@ def _copied_names(folder, names):
     """The names the sandbox copy leaves out of ``folder`` (its own ignore rule, reused so
     that the fingerprint covers exactly what the child gets; symlinks are left out by
     both)."""
-    from autograder.sandbox.isolation import COPY_IGNORE
+    from autograder.sandbox.workdir import COPY_IGNORE
     return COPY_IGNORE(folder, names)
 
 

@@ -9,7 +9,7 @@ This package is the trust boundary of the autograder:
 - :mod:`~autograder.sandbox.confinement`: the bubblewrap sandbox, one uid per submission,
   and the fallbacks where bubblewrap cannot run;
 - :mod:`~autograder.sandbox.interpreter`: which Python the unprivileged child can run;
-- :mod:`~autograder.sandbox.isolation`: the submission's private copy, protected files;
+- :mod:`~autograder.sandbox.workdir`: the submission's private copy, protected files;
 - :mod:`~autograder.sandbox.diagnosis`: student-facing messages for crashes and errors;
 - :mod:`~autograder.sandbox.codec`: the only way values cross (JSON + raw numeric buffers;
   no pickle, no eval);
@@ -26,7 +26,7 @@ from autograder.sandbox.errors import (ProtocolError, SandboxError, StudentAttri
                                        StudentCrash, StudentError, StudentTimeout)
 from autograder.sandbox.confinement import (Confinement, choose_confinement,
                                             running_as_root, submission_uid)
-from autograder.sandbox.isolation import prepare_workdir, protect_instructor_files
+from autograder.sandbox.workdir import prepare_workdir, protect_instructor_files
 from autograder.sandbox.process import Limits, Sandbox, SandboxUnavailable
 from autograder.sandbox.proxy import RemoteObject
 

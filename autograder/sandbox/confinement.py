@@ -31,7 +31,7 @@ grader falls back to the best isolation the machine allows and says which in
 
 - ``uid`` (root, no bubblewrap): the child runs as its submission's own uid, with no
   groups; file permissions keep it from the instructor's files
-  (:func:`~autograder.sandbox.isolation.protect_instructor_files`), and ending a sandbox
+  (:func:`~autograder.sandbox.workdir.protect_instructor_files`), and ending a sandbox
   kills every process of that uid (a helper running AS that uid calls ``kill(-1)``, so no
   pid is ever read). It does NOT hide world-readable files of the machine, give a private
   ``/tmp`` or cut the network.

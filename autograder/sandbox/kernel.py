@@ -389,7 +389,7 @@ class SandboxedKernel:
     # -- setting up -------------------------------------------------------------------
     def start(self):
         from autograder.sandbox.confinement import choose_confinement
-        from autograder.sandbox.isolation import make_private_dir
+        from autograder.sandbox.workdir import make_private_dir
         if self.confinement is None:
             self.confinement = choose_confinement()
         confinement = self.confinement
@@ -413,7 +413,7 @@ class SandboxedKernel:
 
     def _launch(self):
         """Start a kernel in a fresh sandbox, on a fresh copy of the notebook's folder."""
-        from autograder.sandbox.isolation import prepare_workdir
+        from autograder.sandbox.workdir import prepare_workdir
         self.generation += 1
         run_dir = self.workspace / f"run-{self.generation}"
         run_dir.mkdir()
@@ -490,7 +490,7 @@ class SandboxedKernel:
         in (nbgrader's ``autograded/<student>/<assignment>``) from other users, as the grader
         does. Outside a course checkout nothing is changed."""
         from autograder.course import Course
-        from autograder.sandbox.isolation import protect_instructor_files
+        from autograder.sandbox.workdir import protect_instructor_files
         for folder in (self.source, *self.source.parents):
             if (folder / "assignments" / "source").is_dir():
                 protect_instructor_files(Course(folder))

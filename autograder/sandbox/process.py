@@ -12,7 +12,7 @@ crashes or floods its output, the grader kills its whole process group and raise
 next request starts a fresh child (``generation`` counts them) and re-imports modules on
 demand.
 
-Who the child runs as and what it can read is decided in :mod:`~autograder.sandbox.isolation`;
+Who the child runs as and what it can read is decided in :mod:`~autograder.sandbox.workdir`;
 its resource limits are set by the runner as its very first action, before any student
 code exists in the process. Student-facing messages for failures come from
 :mod:`~autograder.sandbox.diagnosis`.
@@ -148,7 +148,7 @@ class Sandbox:
     Parameters
     ----------
     workdir : str or Path
-        The student's private copy (see :func:`~autograder.sandbox.isolation.prepare_workdir`); becomes the child's
+        The student's private copy (see :func:`~autograder.sandbox.workdir.prepare_workdir`); becomes the child's
         working directory and ``sys.path[0]``.
     limits : Limits, optional
     drop_privileges : bool, optional
