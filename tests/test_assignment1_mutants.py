@@ -9,25 +9,14 @@ import pytest
 
 from tests.mutants import assignment1
 from tests.mutants.verdicts import assert_bug_caught, assert_variant_accepted
-from tests.mutants.runner import Job, grade_many, make_mutant
+from tests.mutants.runner import grade_catalogue
 
 
 @pytest.fixture(scope="session")
 def mutant_outcomes(repo_root, tmp_path_factory):
-    """``{mutant name: (outcomes, output)}`` for every mutant, graded by two workers.
-
-    Each mutant runs only the hidden test files that exercise the module it changes.
-    """
-    source = repo_root / "assignments" / "source" / "assignment1"
-    hidden = repo_root / "autograder" / "hidden" / "assignment1"
-    base = tmp_path_factory.mktemp("assignment1_mutants")
-    jobs = [Job(name=mutant.name,
-                student_root=str(make_mutant(source, mutant, base / mutant.name)),
-                reference_root=str(source),
-                test_paths=[str(hidden / f) for f in assignment1.HIDDEN_FILES_FOR[mutant.file]],
-                report=str(base / f"{mutant.name}.xml"))
-            for mutant in assignment1.ALL]
-    return grade_many(jobs, base, workers=2)
+    """``{mutant name: (outcomes, output)}`` for every mutant, graded by two workers."""
+    return grade_catalogue(repo_root / "assignments" / "source" / "assignment1", assignment1,
+                           tmp_path_factory.mktemp("assignment1_mutants"), baselines=False)
 
 
 def test_mutant_catalogue_is_meaningful():

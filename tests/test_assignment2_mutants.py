@@ -9,11 +9,11 @@ the sandbox, in two workers (see ``tests/mutants/runner.py``).
 
 import pytest
 
-from tests.degenerate.generator import VARIANTS, make_degenerate_submission
+from tests.degenerate.generator import VARIANTS
 from tests.mutants import assignment2 as catalogue
 from tests.mutants.verdicts import (assert_bug_caught, assert_degenerate_earns_little,
                                     assert_variant_accepted, points_of)
-from tests.mutants.runner import Job, grade_many, make_mutant
+from tests.mutants.runner import grade_catalogue, make_mutant
 
 ASSIGNMENT = "assignment2"
 
@@ -24,27 +24,10 @@ def hidden_dir(repo_root):
 
 
 @pytest.fixture(scope="session")
-def part1_outcomes(repo_root, hidden_dir, tmp_path_factory):
+def part1_outcomes(repo_root, tmp_path_factory):
     """``{name: (outcomes, output)}`` for the reference, every mutant and every degenerate kind."""
-    source = repo_root / "assignments" / "source" / ASSIGNMENT
-    base = tmp_path_factory.mktemp("assignment2_mutants")
-    every_file = [str(hidden_dir / f) for f in catalogue.HIDDEN_FILES]
-    jobs = [Job(name="reference", student_root=str(make_mutant(source, None, base / "reference")),
-                reference_root=str(source), test_paths=every_file,
-                report=str(base / "reference.xml"))]
-    for mutant in catalogue.ALL:
-        root = make_mutant(source, catalogue.patches(mutant), base / mutant.name)
-        jobs.append(Job(name=mutant.name, student_root=str(root), reference_root=str(source),
-                        test_paths=[str(hidden_dir / f)
-                                    for f in catalogue.HIDDEN_FILES_FOR[mutant.file]],
-                        report=str(base / f"{mutant.name}.xml")))
-    for kind in VARIANTS:
-        folder = base / f"degenerate_{kind}" / ASSIGNMENT
-        make_degenerate_submission(source, folder, kind)
-        jobs.append(Job(name=f"degenerate_{kind}", student_root=str(folder),
-                        reference_root=str(source), test_paths=every_file,
-                        report=str(base / f"degenerate_{kind}.xml")))
-    return grade_many(jobs, base, workers=2)
+    return grade_catalogue(repo_root / "assignments" / "source" / ASSIGNMENT, catalogue,
+                           tmp_path_factory.mktemp("assignment2_mutants"))
 
 
 def test_catalogue_is_meaningful():

@@ -63,6 +63,37 @@ def make_mutant(source_assignment, mutants, target):
     return Path(target)
 
 
+def grade_catalogue(source, catalogue, base, baselines=True):
+    """Run the hidden suite on every mutant of ``catalogue``; returns ``{name: (outcomes, output)}``.
+
+    ``source`` is the assignment folder (``assignments/source/<assignment>``), ``catalogue`` a
+    module of ``tests/mutants/`` (``ALL``, ``HIDDEN_FILES_FOR``, ``HIDDEN_FILES``, and
+    ``patches(mutant)`` when a mutant patches several places). A mutant runs only the hidden
+    files of the module it changes. With ``baselines``, the reference (``"reference"``) and a
+    degenerate submission per variant (``"degenerate_<variant>"``) run every file of
+    ``HIDDEN_FILES`` too.
+    """
+    from tests.degenerate.generator import VARIANTS, make_degenerate_submission
+
+    source, base = Path(source), Path(base)
+    hidden = REPO_ROOT / "autograder" / "hidden" / source.name
+    patches = getattr(catalogue, "patches", lambda mutant: mutant)
+
+    def job(name, root, files):
+        return Job(name=name, student_root=str(root), reference_root=str(source),
+                   test_paths=[str(hidden / f) for f in files], report=str(base / f"{name}.xml"))
+
+    jobs = [job(m.name, make_mutant(source, patches(m), base / m.name), catalogue.HIDDEN_FILES_FOR[m.file])
+            for m in catalogue.ALL]
+    if baselines:
+        jobs.append(job("reference", make_mutant(source, None, base / "reference"), catalogue.HIDDEN_FILES))
+        for kind in VARIANTS:
+            folder = base / f"degenerate_{kind}" / source.name
+            make_degenerate_submission(source, folder, kind)
+            jobs.append(job(f"degenerate_{kind}", folder, catalogue.HIDDEN_FILES))
+    return grade_many(jobs, base, workers=2)
+
+
 def outcomes_from_junit(path):
     """``{test id: "passed" | "failed" | "error" | "skipped"}`` from a JUnit XML report."""
     outcomes = {}
