@@ -9,7 +9,7 @@ from autograder.sandbox import codec
 
 def round_trip(value, limits=None, make_handle=None):
     """Encode ``value`` as the child would and decode it as the grader would."""
-    limits = limits or codec.Limits()
+    limits = limits or codec.MessageBounds()
     chunks = codec.encode_message({"status": "ok"}, {"value": value}, limits, make_handle)
     stream = b"".join(bytes(memoryview(chunk).cast("B")) for chunk in chunks)
     position = 0
@@ -103,7 +103,7 @@ def test_objects_that_may_not_cross_become_handles_only_where_a_table_exists():
                                         ">f8", "f8", "<f8 ", "<x8"])
 def test_decoder_refuses_dtypes_outside_numeric_and_bool(dtype_text):
     with pytest.raises(codec.CodecError):
-        codec.decode_value({"a": [0, dtype_text, [1]]}, [bytearray(8)], codec.Limits())
+        codec.decode_value({"a": [0, dtype_text, [1]]}, [bytearray(8)], codec.MessageBounds())
 
 
 @pytest.mark.parametrize("node", [
@@ -113,11 +113,11 @@ def test_decoder_refuses_dtypes_outside_numeric_and_bool(dtype_text):
 ])
 def test_decoder_refuses_malformed_nodes(node):
     with pytest.raises(codec.CodecError):
-        codec.decode_value(node, [bytearray(8)], codec.Limits())
+        codec.decode_value(node, [bytearray(8)], codec.MessageBounds())
 
 
 def test_oversize_payloads_are_refused_on_both_sides():
-    small = codec.Limits(max_bytes=1000)
+    small = codec.MessageBounds(max_bytes=1000)
     with pytest.raises(codec.CodecError, match="transfer limit"):
         round_trip(np.zeros(200), limits=small)
     header = json.dumps({"status": "ok", "buffers": [600, 600]}).encode()
@@ -132,4 +132,4 @@ def test_nesting_and_element_count_are_bounded():
     with pytest.raises(codec.CodecError, match="nested"):
         round_trip(deep)
     with pytest.raises(codec.CodecError, match="elements"):
-        round_trip(list(range(100)), limits=codec.Limits(max_items=50))
+        round_trip(list(range(100)), limits=codec.MessageBounds(max_items=50))

@@ -380,7 +380,7 @@ def grader_path_prefixes(state):
     library and site-packages are named by what they are; the grading process's scratch
     folder and working directory disappear.
     """
-    from autograder.sandbox.confinement import SUBMISSION_DIR
+    from autograder.sandbox.confinement import WORKDIR_MOUNT
     pairs = []
     for visibility, root in state.suites.items():
         pairs.append((root, "tests" if visibility == "visible" else "hidden-tests"))
@@ -388,7 +388,7 @@ def grader_path_prefixes(state):
         pairs.append((folder, ""))
     if state.reference_dir:
         pairs.append((state.reference_dir, ""))
-    pairs.append((SUBMISSION_DIR, ""))
+    pairs.append((WORKDIR_MOUNT, ""))
     course_lib = _course_lib_root()
     if course_lib:
         pairs.append((course_lib, "course_lib"))

@@ -56,7 +56,7 @@ class CodecError(ValueError):
     """A value cannot be encoded, or a frame is malformed or too large."""
 
 
-class Limits:
+class MessageBounds:
     """Bounds on one message.
 
     Parameters
@@ -101,7 +101,7 @@ class Encoder:
 
     Parameters
     ----------
-    limits : Limits
+    bounds : MessageBounds
     make_handle : callable or None
         Called with a value that may not cross; returns ``(handle_id, type_name, callable)``.
         The child passes its handle table; the grader passes None (then such a value is an
@@ -111,8 +111,8 @@ class Encoder:
         (the grader's side: proxies are sent as references ``{"h": [id]}``).
     """
 
-    def __init__(self, limits, make_handle=None, handle_of=None):
-        self.limits = limits
+    def __init__(self, bounds, make_handle=None, handle_of=None):
+        self.bounds = bounds
         self.make_handle = make_handle
         self.handle_of = handle_of
         self.buffers = []
@@ -121,11 +121,11 @@ class Encoder:
 
     def encode(self, value, depth=0):
         self.items += 1
-        if self.items > self.limits.max_items:
-            raise CodecError(f"the value has more than {self.limits.max_items} elements; "
+        if self.items > self.bounds.max_items:
+            raise CodecError(f"the value has more than {self.bounds.max_items} elements; "
                              "use a NumPy array for large data")
-        if depth > self.limits.max_depth:
-            raise CodecError(f"the value is nested more than {self.limits.max_depth} levels deep")
+        if depth > self.bounds.max_depth:
+            raise CodecError(f"the value is nested more than {self.bounds.max_depth} levels deep")
         kind = type(value)
         # Exact types only: a str or int subclass could carry an overridden __eq__.
         if value is None or kind is bool or kind is int or kind is str:
@@ -154,9 +154,9 @@ class Encoder:
     def _add_buffer(self, array):
         data = memoryview(array.reshape(-1).view(np.uint8))
         self.total_bytes += data.nbytes
-        if self.total_bytes > self.limits.max_bytes:
+        if self.total_bytes > self.bounds.max_bytes:
             raise CodecError(f"the arrays in this value are larger than the "
-                             f"{self.limits.max_bytes // 2**20} MiB transfer limit")
+                             f"{self.bounds.max_bytes // 2**20} MiB transfer limit")
         self.buffers.append(data)
         return len(self.buffers) - 1
 
@@ -193,7 +193,7 @@ class Decoder:
     Parameters
     ----------
     buffers : list of bytes-like
-    limits : Limits
+    bounds : MessageBounds
     make_proxy : callable or None
         Called as ``make_proxy(handle_id, type_name, is_callable)`` for a handle node (the
         grader's side).
@@ -201,16 +201,16 @@ class Decoder:
         Called as ``resolve(handle_id)`` for a reference node ``{"h": [id]}`` (child side).
     """
 
-    def __init__(self, buffers, limits, make_proxy=None, resolve=None):
+    def __init__(self, buffers, bounds, make_proxy=None, resolve=None):
         self.buffers = buffers
-        self.limits = limits
+        self.bounds = bounds
         self.make_proxy = make_proxy
         self.resolve = resolve
         self.items = 0
 
     def decode(self, node, depth=0):
         self.items += 1
-        if self.items > self.limits.max_items or depth > self.limits.max_depth:
+        if self.items > self.bounds.max_items or depth > self.bounds.max_depth:
             raise CodecError("message too large or too deeply nested")
         if node is None or type(node) in (bool, int, str):
             return node
@@ -286,7 +286,7 @@ class Decoder:
         return self.make_proxy(body[0], body[1][:MAX_TYPE_NAME], body[2])
 
 
-def encode_message(message, values, limits, make_handle=None, handle_of=None):
+def encode_message(message, values, bounds, make_handle=None, handle_of=None):
     """Encode a frame.
 
     Parameters
@@ -301,7 +301,7 @@ def encode_message(message, values, limits, make_handle=None, handle_of=None):
     chunks : list of bytes-like
         Write them in order.
     """
-    encoder = Encoder(limits, make_handle, handle_of)
+    encoder = Encoder(bounds, make_handle, handle_of)
     header = dict(message)
     for key, value in values.items():
         header[key] = encoder.encode(value)
@@ -312,8 +312,8 @@ def encode_message(message, values, limits, make_handle=None, handle_of=None):
     return [HEADER_PREFIX.pack(len(data)) + data, *encoder.buffers]
 
 
-def parse_header(data, limits):
-    """Parse a JSON header; check its buffer list against ``limits``.
+def parse_header(data, bounds):
+    """Parse a JSON header; check its buffer list against ``bounds``.
 
     Returns
     -------
@@ -329,17 +329,17 @@ def parse_header(data, limits):
     sizes = header.pop("buffers", None)
     if type(sizes) is not list or any(type(n) is not int or n < 0 for n in sizes):
         raise CodecError("malformed buffer list")
-    if sum(sizes) > limits.max_bytes:
-        raise CodecError(f"message larger than the {limits.max_bytes // 2**20} MiB transfer limit")
+    if sum(sizes) > bounds.max_bytes:
+        raise CodecError(f"message larger than the {bounds.max_bytes // 2**20} MiB transfer limit")
     return header, sizes
 
 
-def decode_value(node, buffers, limits, make_proxy=None, resolve=None):
+def decode_value(node, buffers, bounds, make_proxy=None, resolve=None):
     """Decode one value node of a parsed header (see :class:`Decoder`)."""
-    return Decoder(buffers, limits, make_proxy, resolve).decode(node)
+    return Decoder(buffers, bounds, make_proxy, resolve).decode(node)
 
 
-def read_frame(read_exact, limits):
+def read_frame(read_exact, bounds):
     """Read one frame with ``read_exact(n) -> bytes`` (blocking; used by the child).
 
     Returns
@@ -350,5 +350,5 @@ def read_frame(read_exact, limits):
     (length,) = HEADER_PREFIX.unpack(read_exact(HEADER_PREFIX.size))
     if length > MAX_HEADER_BYTES:
         raise CodecError("message header too large")
-    header, sizes = parse_header(read_exact(length), limits)
+    header, sizes = parse_header(read_exact(length), bounds)
     return header, [bytearray(read_exact(size)) for size in sizes]

@@ -2,11 +2,11 @@
 
 The engine
 ----------
-``bwrap`` (bubblewrap, Debian package ``bubblewrap``) starts the student process in new
+``bwrap`` (bubblewrap, Debian package ``bubblewrap``) starts the child in new
 user, mount, pid, network, IPC, UTS and cgroup namespaces. Inside, the filesystem is built
 from nothing: read-only binds of the system's ``/usr`` (the C library, the interpreter),
 the Python runtime and site-packages the child needs, ``course_lib``, and the two files of
-the runner; a writable bind of the submission's private copy at :data:`SUBMISSION_DIR`; a
+the runner; a writable bind of the submission's private copy at :data:`WORKDIR_MOUNT`; a
 private ``/tmp``, ``/dev`` and ``/proc``. The course checkout, ``.git``, hidden suites,
 reference solutions, other submissions and stored results are not in that view at all.
 There is no network but a private loopback. ``--die-with-parent`` ties the sandbox to the
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UID_BASE = 1_000_000_000
-SUBMISSION_DIR = "/submission"
+WORKDIR_MOUNT = "/submission"
 RUNNER_DIR = "/opt/autograder-runner"
 TMP_BYTES = 256 * 2**20
 SYSTEM_DIRS = ("/usr",)
@@ -164,7 +164,7 @@ class Confinement:
 
     @property
     def workdir_inside(self):
-        return SUBMISSION_DIR if self.engine == "bubblewrap" else None
+        return WORKDIR_MOUNT if self.engine == "bubblewrap" else None
 
     def popen_kwargs(self):
         """Keyword arguments for :class:`subprocess.Popen` of the confined command."""
@@ -178,7 +178,7 @@ class Confinement:
         argv : list of str
             The command as it should run inside (paths as seen inside).
         workdir : str or Path
-            The submission's private copy: writable, at :data:`SUBMISSION_DIR` inside (the
+            The submission's private copy: writable, at :data:`WORKDIR_MOUNT` inside (the
             working directory), or at its own path without bubblewrap.
         read_only : iterable of str
             Host folders or files bound read-only at the same path.
@@ -211,7 +211,7 @@ class Confinement:
             args += ["--ro-bind", str(host), str(inside)]
         for path in writable:
             args += ["--bind", str(path), str(path)]
-        args += ["--bind", str(workdir), SUBMISSION_DIR, "--chdir", SUBMISSION_DIR]
+        args += ["--bind", str(workdir), WORKDIR_MOUNT, "--chdir", WORKDIR_MOUNT]
         for key, value in (env or {}).items():
             args += ["--setenv", key, value]
         return args + ["--", *argv]

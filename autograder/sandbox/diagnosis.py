@@ -1,4 +1,4 @@
-"""Student-facing sentences for what went wrong in the student process.
+"""Student-facing sentences for what went wrong in the child.
 
 Each message names what the grader was doing ("calling nnfs.warmup.softmax") and what to
 look at; none contains grader internals.

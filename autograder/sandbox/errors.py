@@ -14,7 +14,7 @@ class StudentTimeout(SandboxError):
 
 
 class StudentCrash(SandboxError):
-    """The student process ended: sys.exit/os._exit, a signal (segfault, CPU limit), the
+    """The child ended: sys.exit/os._exit, a signal (segfault, CPU limit), the
     memory limit, or a flood of output."""
 
 

@@ -1,4 +1,4 @@
-"""The grader's client of the runner's fork server: fresh student processes in milliseconds.
+"""The grader's client of the runner's fork server: fresh children in milliseconds.
 
 Starting a child means a new interpreter plus a NumPy import: a few hundred milliseconds,
 paid again after every failed test. Instead, one runner per sandbox starts in

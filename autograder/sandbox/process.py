@@ -1,4 +1,4 @@
-"""The grader's side of the sandbox: start, talk to, limit and kill the student process.
+"""The grader's side of the sandbox: start, talk to, limit and kill the child.
 
 A :class:`Sandbox` owns at most one child at a time. The child comes from
 ``python -I -S runner.py`` (a fresh interpreter, not ``multiprocessing``; nothing is pickled)
@@ -40,7 +40,7 @@ STARTUP_TIMEOUT = 120.0
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits on one student process.
+    """Limits on one child.
 
     Attributes
     ----------
@@ -79,7 +79,7 @@ class SandboxUnavailable(RuntimeError):
 
 
 class _Child:
-    """One running student process and its three pipes (all owned by this object).
+    """One running child and its three pipes (all owned by this object).
 
     ``process`` is a :class:`subprocess.Popen` or a
     :class:`~autograder.sandbox.forkserver.ForkedProcess`.
@@ -183,7 +183,7 @@ class Sandbox:
             else:
                 confinement = choose_confinement(uid)
         self.confinement = confinement
-        self.codec_limits = codec.Limits(max_bytes=self.limits.transfer_mb * 2**20)
+        self.message_bounds = codec.MessageBounds(max_bytes=self.limits.transfer_mb * 2**20)
         self.generation = 0
         self._child = None
         self._output = _OutputBuffer(self.limits.output_kept_bytes)
@@ -383,7 +383,7 @@ class Sandbox:
         if target is not None:
             message["target"] = target
         try:
-            chunks = codec.encode_message(message, values, self.codec_limits,
+            chunks = codec.encode_message(message, values, self.message_bounds,
                                           handle_of=proxy.handle_of(self))
         except codec.CodecError as exc:
             raise ProtocolError(f"the test could not send its arguments while {doing}: "
@@ -460,7 +460,7 @@ class Sandbox:
                 raise self._protocol_failure(doing, "an oversized message header")
             fill(prefix + length)
             try:
-                header, sizes = codec.parse_header(bytes(data[prefix:]), self.codec_limits)
+                header, sizes = codec.parse_header(bytes(data[prefix:]), self.message_bounds)
             except codec.CodecError as exc:
                 raise self._protocol_failure(doing, str(exc)) from None
             del data[:]
@@ -550,7 +550,7 @@ class Sandbox:
         status = header.get("status")
         if status == "ok":
             try:
-                return codec.decode_value(header.get("value"), buffers, self.codec_limits,
+                return codec.decode_value(header.get("value"), buffers, self.message_bounds,
                                           make_proxy=make_proxy)
             except codec.CodecError as exc:
                 raise self._protocol_failure(doing, f"a malformed value ({exc})") from None

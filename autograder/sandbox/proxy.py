@@ -1,4 +1,4 @@
-"""Proxies for objects that stay in the student process.
+"""Proxies for objects that stay in the child.
 
 A :class:`RemoteObject` stands for a module, class, function or instance living in the
 child. Attribute reads come back by copy (or as another proxy), attribute writes and calls

@@ -61,7 +61,7 @@ class Server:
         self.workdir = workdir
         self.request_fd = request_fd
         self.response_fd = response_fd
-        self.limits = codec.Limits(max_bytes=max_bytes)
+        self.bounds = codec.MessageBounds(max_bytes=max_bytes)
         self.objects = {}       # handle id -> object
         self.ids = {}           # id(object) -> handle id, so one object keeps one handle
 
@@ -108,13 +108,13 @@ class Server:
             except Exception:
                 pass
         chunks = self.codec.encode_message(dict(fields, status=status), values or {},
-                                           self.limits, self.make_handle)
+                                           self.bounds, self.make_handle)
         self.send(chunks)
 
     # -- requests -----------------------------------------------------------------------
     def perform(self, header, buffers):
         def value(key):
-            return self.codec.decode_value(header.get(key), buffers, self.limits,
+            return self.codec.decode_value(header.get(key), buffers, self.bounds,
                                            resolve=self.resolve)
 
         op = header.get("op")
@@ -151,7 +151,7 @@ class Server:
     def serve(self):
         while True:
             try:
-                header, buffers = self.codec.read_frame(self.read_exact, self.limits)
+                header, buffers = self.codec.read_frame(self.read_exact, self.bounds)
             except EOFError:
                 return
             try:
