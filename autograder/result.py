@@ -12,7 +12,6 @@ not stop a grade sheet for two hundred students.
 import datetime
 import json
 import math
-import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -253,7 +252,7 @@ def check_result(result: object) -> Result:
     return cast(Result, result)
 
 
-def read_result(path: str | os.PathLike[str]) -> Result:
+def read_result(path: str | Path) -> Result:
     """Read one result file and check it (:func:`check_result`).
 
     Raises
@@ -276,7 +275,7 @@ def read_result(path: str | os.PathLike[str]) -> Result:
     return check_result(result)
 
 
-def result_files(results_dir: str | os.PathLike[str]) -> list[Path]:
+def result_files(results_dir: str | Path) -> list[Path]:
     """The result files in ``results_dir``, sorted by name.
 
     Files whose names start with ``.`` or ``_`` are bookkeeping (temporary files of an
@@ -286,7 +285,7 @@ def result_files(results_dir: str | os.PathLike[str]) -> list[Path]:
                   if p.is_file() and not p.name.startswith((".", "_")))
 
 
-def load_results(results_dir: str | os.PathLike[str], assignment: str, key: bytes | None = None) -> ResultSet:
+def load_results(results_dir: str | Path, assignment: str, key: bytes | None = None) -> ResultSet:
     """Read every result of ``assignment`` in ``results_dir``.
 
     Parameters
@@ -356,16 +355,16 @@ def ordered_test_names(results: Iterable[Result]) -> list[str]:
 
 
 # -- writing --------------------------------------------------------------------------------
-def write_json_atomically(path: str | os.PathLike[str], data: object) -> None:
+def write_json_atomically(path: str | Path, data: object) -> None:
     """Write ``data`` as JSON to ``path`` whole or not at all (``files.write_atomically``)."""
     write_atomically(path, json.dumps(data, indent=1))
 
 
-def write_result(path: str | os.PathLike[str], result: Result, key: bytes) -> Result:
+def write_result(path: str | Path, result: Result, key: bytes) -> Result:
     """Sign ``result`` with ``key`` (:mod:`autograder.result_signing`), write it to ``path``
     atomically and return the signed result."""
     from autograder.result_signing import sign_result
-    signed: Result = sign_result(result, key)
+    signed = cast(Result, sign_result(dict(result), key))
     write_json_atomically(path, signed)
     return signed
 

@@ -12,33 +12,34 @@
 (:func:`autograder.result.load_results`). A malformed file is named on stderr and skipped,
 the export goes on with the others, and the command exits with status 1.
 """
+import argparse
 import sys
 from pathlib import Path
 
+from autograder.course import Course
 from autograder.errors import UserError
+from autograder.result import ResultSet, load_results
 
 EXIT_SKIPPED_RESULTS = 1
 RESULTS_HELP = "the --out folder of `autograder grade` (its <submission>.json files)"
 
 
-def _require_assignment(course, assignment):
+def _require_assignment(course: Course, assignment: str) -> Path:
     try:
         return course.source(assignment)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
 
 
-def _load(args, course):
+def _load(args: argparse.Namespace, course: Course) -> tuple[Path, ResultSet]:
     """Read the results of ``args.assignment``; print the skipped files to stderr.
 
     Returns
     -------
     source : Path
         The instructor's folder of the assignment.
-    loaded : autograder.result.ResultSet
+    loaded : ResultSet
     """
-    from autograder.result import load_results
-
     source = _require_assignment(course, args.assignment)
     loaded = load_results(args.results, args.assignment)
     for problem in loaded.problems:
@@ -49,7 +50,7 @@ def _load(args, course):
     return source, loaded
 
 
-def _finish(loaded, done):
+def _finish(loaded: ResultSet, done: str) -> int:
     print(done, file=sys.stderr)
     if loaded.problems:
         print(f"autograder export: {len(loaded.problems)} result file(s) skipped; "
@@ -58,7 +59,7 @@ def _finish(loaded, done):
     return 0
 
 
-def run_csv(args, course):
+def run_csv(args: argparse.Namespace, course: Course) -> int:
     from autograder.exporters.csv_export import csv_text
 
     _, loaded = _load(args, course)
@@ -73,7 +74,7 @@ def run_csv(args, course):
     return _finish(loaded, f"wrote {len(loaded.results)} submission(s) to {where}")
 
 
-def run_gradescope(args, course):
+def run_gradescope(args: argparse.Namespace, course: Course) -> int:
     from autograder.gradescope.build import build_autograder_zip
 
     to = args.to or Path(f"{args.assignment}-gradescope{'-hidden' if args.hidden else ''}.zip")
@@ -84,7 +85,7 @@ def run_gradescope(args, course):
     return 0
 
 
-def run_gradebook(args, course):
+def run_gradebook(args: argparse.Namespace, course: Course) -> int:
     from autograder.exporters.gradebook import (export_to_gradebook, gradebook_settings,
                                                 remove_from_gradebook)
 
@@ -115,7 +116,7 @@ def run_gradebook(args, course):
                            f"{settings.autograded_root}/<student>/{args.assignment}/")
 
 
-def add_cli(subparsers):
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register ``autograder export`` and its three formats."""
     from autograder.gradescope.build import DEFAULT_HIDDEN_VISIBILITY, GRADESCOPE_VISIBILITIES
 

@@ -14,34 +14,35 @@ spreadsheet would read as a formula is written with a leading ``'``.
 """
 import csv
 import io
+from typing import TextIO
 
 from autograder.exporters.student_view import public_points
-from autograder.result import ordered_test_names
+from autograder.result import Result, ordered_test_names
 
 LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent", *LATENESS_COLUMNS)
 
 
-def _number(value):
+def _number(value: float | None) -> str:
     """Write whole numbers without a trailing ``.0`` (``2`` rather than ``2.0``)."""
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def percent(score, max_score):
+def percent(score: float, max_score: float) -> float | None:
     """``100 * score / max_score`` rounded to 2 decimals, or None when max_score is 0."""
     return round(100.0 * score / max_score, 2) if max_score > 0 else None
 
 
-def _cell(text):
+def _cell(text: object) -> str:
     """A text cell a spreadsheet will not run: a leading ``= + - @`` (or tab/CR) would make
     a student-chosen submission name a formula, so it gets a ``'`` in front."""
     text = str(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _lateness_cells(result):
+def _lateness_cells(result: Result) -> list[str]:
     """``submitted_at, due, late_by_seconds, late_penalty`` of a result ("" when unknown)."""
     cells = []
     for column in LATENESS_COLUMNS:
@@ -56,7 +57,7 @@ def _lateness_cells(result):
     return cells
 
 
-def grade_rows(results, public_only=False):
+def grade_rows(results: list[Result], public_only: bool = False) -> tuple[list[str], list[list[str]]]:
     """The grade sheet as a header and rows of strings.
 
     Parameters
@@ -73,8 +74,7 @@ def grade_rows(results, public_only=False):
     rows : list of list of str
     """
     if public_only:
-        results = [dict(result, tests=[t for t in result["tests"]
-                                       if t.get("visibility") != "hidden"])
+        results = [{**result, "tests": [t for t in result["tests"] if t["visibility"] != "hidden"]}
                    for result in results]
     tests = ordered_test_names(results)
     header = [*FIXED_COLUMNS, *tests]
@@ -94,7 +94,7 @@ def grade_rows(results, public_only=False):
     return header, rows
 
 
-def write_csv(results, stream, public_only=False):
+def write_csv(results: list[Result], stream: TextIO, public_only: bool = False) -> None:
     """Write the grade sheet of ``results`` to the text stream ``stream``."""
     header, rows = grade_rows(results, public_only)
     writer = csv.writer(stream, lineterminator="\n")
@@ -102,7 +102,7 @@ def write_csv(results, stream, public_only=False):
     writer.writerows(rows)
 
 
-def csv_text(results, public_only=False):
+def csv_text(results: list[Result], public_only: bool = False) -> str:
     """The grade sheet of ``results`` as a string."""
     buffer = io.StringIO()
     write_csv(results, buffer, public_only)

@@ -19,26 +19,29 @@ never the test code, inputs, expected values or the student's exception text). E
 escaped for HTML or Markdown; the score lines show public and hidden tests apart, and the total
 only with ``--published``.
 """
+import argparse
 import html
 import re
 import sys
 from pathlib import Path
 
+from autograder.course import Course
 from autograder.errors import UserError
+from autograder.exporters.manual_grades import ManualEntry
 from autograder.files import write_atomically
 from autograder.grading.lateness import describe_lateness
-from autograder.result import load_results
+from autograder.result import Result, TestOutcome, load_results
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_code_block,
                                                markdown_inline, public_points)
 
 STATUS_MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
 
-def _status(test):
+def _status(test: TestOutcome) -> str:
     return STATUS_MARK.get(test["status"], "?")
 
 
-def _table(tests):
+def _table(tests: list[TestOutcome]) -> list[str]:
     lines = ["| test | points | result |", "|---|---|---|"]
     for test in tests:
         lines.append(f"| {markdown_inline(test['name'])} | {test['score']:g} / "
@@ -46,11 +49,11 @@ def _table(tests):
     return lines
 
 
-def _points(value):
+def _points(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def _manual_score(entry):
+def _manual_score(entry: ManualEntry) -> str:
     if entry["max_score"] is None:
         return "comment"
     if entry["score"] is None:
@@ -58,7 +61,7 @@ def _manual_score(entry):
     return f"{_points(entry['score'])} / {_points(entry['max_score'])}"
 
 
-def render_markdown(result, published=False, manual=None):
+def render_markdown(result: Result, published: bool = False, manual: list[ManualEntry] | None = None) -> str:
     """Return the feedback page for one result as Markdown text.
 
     Every string a student can influence is escaped (:mod:`autograder.exporters.student_view`);
@@ -104,7 +107,7 @@ def render_markdown(result, published=False, manual=None):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _summary_lines(result, published):
+def _summary_lines(result: Result, published: bool) -> list[str]:
     """The score lines: public tests, hidden tests apart, the total only once published."""
     public, public_max = public_points(result)
     lines = [f"Public tests: {public:g} / {public_max:g} points"]
@@ -129,7 +132,8 @@ STYLE = """
 """.format()
 
 
-def render_section(result, published=False, manual=None, heading="h1"):
+def render_section(result: Result, published: bool = False, manual: list[ManualEntry] | None = None,
+                   heading: str = "h1") -> str:
     """The feedback for one result as an HTML fragment (a ``<div>`` with its own style), to
     stand alone (:func:`render_html`) or to go into nbgrader's feedback pages.
 
@@ -175,7 +179,7 @@ def render_section(result, published=False, manual=None, heading="h1"):
 </table>{notebooks}{manual_table}</div>"""
 
 
-def render_html(result, published=False, manual=None):
+def render_html(result: Result, published: bool = False, manual: list[ManualEntry] | None = None) -> str:
     """Return the feedback page for one result as a standalone HTML document
     (:func:`render_section` in a page)."""
     title = html.escape(f"{result['assignment']}: {result['submission']}")
@@ -191,7 +195,7 @@ SECTION_BEGIN = "<!-- autograder feedback: begin -->"
 SECTION_END = "<!-- autograder feedback: end -->"
 
 
-def insert_section(page, section):
+def insert_section(page: str, section: str) -> str:
     """``page`` (an HTML document nbgrader wrote) with ``section`` between the markers just
     before ``</body>``; an earlier inserted section is replaced, not repeated."""
     block = f"{SECTION_BEGIN}\n{section}\n{SECTION_END}"
@@ -206,14 +210,15 @@ def insert_section(page, section):
     return page[:body_end] + block + "\n" + page[body_end:]
 
 
-def page_stem(submission):
+def page_stem(submission: str) -> str:
     """A file name for a submission's pages: the name with anything but letters, digits,
     ``.``, ``_``, ``-`` and ``@`` replaced (a student may have named the zip)."""
     stem = re.sub(r"[^A-Za-z0-9._@-]", "_", str(submission)).lstrip(".")
     return stem or "submission"
 
 
-def write_feedback(results, out_dir, published=False, manual_grades=None):
+def write_feedback(results: list[Result], out_dir: str | Path, published: bool = False,
+                   manual_grades: dict[str, list[ManualEntry]] | None = None) -> list[Path]:
     """Write ``<submission>.md`` and ``<submission>.html`` for each result into ``out_dir``.
 
     ``manual_grades``: ``{student: entries}`` (:func:`autograder.exporters.manual_grades.read_manual_grades`).
@@ -237,7 +242,8 @@ SAFE_STUDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 NBGRADER_PAGE = "autograder"
 
 
-def write_nbgrader_feedback(results, feedback_root, published=False, manual_grades=None):
+def write_nbgrader_feedback(results: list[Result], feedback_root: str | Path, published: bool = False,
+                            manual_grades: dict[str, list[ManualEntry]] | None = None) -> tuple[list[Path], list[str]]:
     """Write the pages into nbgrader's layout ``feedback_root/<student>/<assignment>/``.
 
     ``autograder.md`` and ``autograder.html`` go there; the section is also inserted into
@@ -282,7 +288,7 @@ def write_nbgrader_feedback(results, feedback_root, published=False, manual_grad
     return written, problems
 
 
-def add_cli(subparsers):
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "feedback", help="write a Markdown and HTML feedback page per graded submission",
         description="Write feedback pages from the results of `autograder grade`: into "
@@ -307,7 +313,7 @@ def add_cli(subparsers):
     parser.set_defaults(func=run_cli)
 
 
-def _nbgrader_settings(course):
+def _nbgrader_settings(course: Course) -> tuple[str | None, str | None, Path | None]:
     """(db_url, course_id, nbgrader root) of the course, or Nones when it has no config."""
     try:
         from autograder.exporters.gradebook import gradebook_settings
@@ -317,7 +323,7 @@ def _nbgrader_settings(course):
     return settings.db_url, settings.course_id, Path(settings.autograded_root).parent
 
 
-def run_cli(args, course):
+def run_cli(args: argparse.Namespace, course: Course) -> int:
     from autograder.exporters.manual_grades import gradebook_exists, gradebook_url, read_manual_grades
     loaded = load_results(args.results, args.assignment)
     db_url, course_id, nbgrader_root = _nbgrader_settings(course)
@@ -334,7 +340,7 @@ def run_cli(args, course):
         print(f"manual grades of {len(manual)} student(s) from {db_url}")
     elif args.gradebook:
         raise UserError(f"the gradebook {args.gradebook} does not exist")
-    problems = []
+    problems: list[str] = []
     if args.nbgrader:
         root = args.to or (nbgrader_root / "feedback" if nbgrader_root else None)
         if root is None:

@@ -14,19 +14,22 @@ the Markdown summary escapes every string it takes from the result. Hidden tests
 ``hidden test N`` with the grader's sanitised feedback, and their points are counted apart
 from the public tests'.
 """
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from autograder.exporters.student_view import (has_hidden, hidden_points, markdown_inline,
                                                one_line, public_points)
 from autograder.files import write_atomically
+from autograder.result import Result
 
 NBGRADER_SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
-def _summary_cell(result):
+def _summary_cell(result: Result) -> nbformat.NotebookNode:
     """The Markdown cell on top. Every string from the result is escaped (formgrader and
     ``nbgrader generate_feedback`` render Markdown with raw HTML allowed), and public and
     hidden tests are counted apart: this page also becomes the student's feedback."""
@@ -52,7 +55,7 @@ def _summary_cell(result):
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
-def _test_cell(test, grade_id):
+def _test_cell(test: Mapping[str, Any], grade_id: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(
         f"# {one_line(test['name'])}\n# {one_line(test['status'])}: {test['score']:g} / "
         f"{test['max_score']:g} points")
@@ -67,13 +70,13 @@ def _test_cell(test, grade_id):
     return cell
 
 
-def autograder_notebook(result, grade_cells):
+def autograder_notebook(result: Result, grade_cells: dict[str, tuple[str, float]]) -> nbformat.NotebookNode:
     """The formgrader notebook of one result.
 
     Parameters
     ----------
-    result : dict
-        A checked result (docs/ARCHITECTURE.md schema).
+    result : Result
+        A checked result.
     grade_cells : dict
         ``{test name: (grade_id, points)}`` for every exported test, in order. A test this
         result lacks gets a cell saying it was not run.
@@ -93,7 +96,7 @@ def autograder_notebook(result, grade_cells):
     return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
 
 
-def write_notebook(notebook, path):
+def write_notebook(notebook: nbformat.NotebookNode, path: str | Path) -> None:
     """Validate ``notebook`` and put it at ``path`` (folders created) in one rename.
 
     ``nbgrader autograde`` makes the files of ``autograded/`` read-only (mode 444): writing
@@ -107,7 +110,8 @@ def write_notebook(notebook, path):
     write_atomically(path, text if text.endswith("\n") else text + "\n", mode=0o644)
 
 
-def write_autograder_notebook(result, grade_cells, path):
+def write_autograder_notebook(result: Result, grade_cells: dict[str, tuple[str, float]],
+                              path: str | Path) -> nbformat.NotebookNode:
     """Write :func:`autograder_notebook` of ``result`` to ``path``; return the notebook."""
     notebook = autograder_notebook(result, grade_cells)
     write_notebook(notebook, path)

@@ -57,13 +57,16 @@ import re
 import shutil
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from autograder.course import Course
 from autograder.errors import UserError
 from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
 from autograder.files import make_alembic_findable, write_atomically
-from autograder.result import ordered_test_names
+from autograder.result import Result, ordered_test_names
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
 #: Folder of the nbgrader course root where the export keeps what it wrote, so that the
@@ -95,11 +98,11 @@ class NbgraderSettings:
     db_url: str
     course_id: str
     autograded_root: Path
-    scores_root: Path = None
-    submitted_root: Path = None
+    scores_root: Path | None = None
+    submitted_root: Path | None = None
 
 
-def gradebook_settings(course):
+def gradebook_settings(course: Course) -> NbgraderSettings:
     """nbgrader's settings for ``course``, from its ``nbgrader_config.py``.
 
     Reads ``CourseDirectory.root``, ``db_url``, ``course_id`` and
@@ -115,7 +118,7 @@ def gradebook_settings(course):
 
     config_dir = course.nbgrader_root
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
+        config: dict[str, Any] = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
     except ConfigFileNotFound:
         config = {}
     except Exception as exc:
@@ -131,7 +134,7 @@ def gradebook_settings(course):
         submitted_root=root / directory.get("submitted_directory", "submitted"))
 
 
-def cell_name(test_name):
+def cell_name(test_name: str) -> str:
     """The grade-cell name of a test: the test's name, shortened with a hash if too long.
 
     Parameters
@@ -150,7 +153,7 @@ def cell_name(test_name):
     return f"{test_name[:_MAX_CELL_NAME - 14]}~{digest}"
 
 
-def points_per_test(results):
+def points_per_test(results: list[Result]) -> dict[str, float]:
     """Each test's points: ``{test name: max_score}`` in the stable test order.
 
     Raises
@@ -159,7 +162,8 @@ def points_per_test(results):
         If two results give the same test different points (graded by different versions
         of the tests: grade them again together).
     """
-    points, first_seen = {}, {}
+    points: dict[str, float] = {}
+    first_seen: dict[str, str] = {}
     for result in results:
         for test in result["tests"]:
             name = test["name"]
@@ -179,7 +183,7 @@ def points_per_test(results):
 SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 
 
-def usable_student_ids(results):
+def usable_student_ids(results: list[Result]) -> list[Result]:
     """The results whose submission name is a safe student id; the others are named on
     stderr and left out (formgrader shows ids in its pages and paths are built from them)."""
     usable = []
@@ -193,7 +197,7 @@ def usable_student_ids(results):
     return usable
 
 
-def _ensure_assignment(gradebook, assignment, source_notebooks):
+def _ensure_assignment(gradebook: Any, assignment: str, source_notebooks: list[str]) -> None:
     from nbgrader.api import MissingEntry
 
     try:
@@ -214,7 +218,7 @@ def _ensure_assignment(gradebook, assignment, source_notebooks):
         gradebook.add_assignment(assignment)
 
 
-def _sync_grade_cells(gradebook, assignment, points):
+def _sync_grade_cells(gradebook: Any, assignment: str, points: dict[str, float]) -> tuple[dict[str, Any], list[str]]:
     """Make the autograder notebook's grade cells exactly the exported tests.
 
     Returns
@@ -247,7 +251,7 @@ def _sync_grade_cells(gradebook, assignment, points):
     return cells, removed
 
 
-def _submitted_autograder_notebook(gradebook, assignment, student):
+def _submitted_autograder_notebook(gradebook: Any, assignment: str, student: str) -> Any:
     """The student's submitted version of the autograder notebook, created where missing.
 
     A submission created before the autograder notebook existed (by ``nbgrader collect``
@@ -274,7 +278,7 @@ def _submitted_autograder_notebook(gradebook, assignment, student):
     return submitted
 
 
-def _require_existing_sqlite(db_url, assignment):
+def _require_existing_sqlite(db_url: str, assignment: str) -> None:
     """Refuse a SQLite gradebook file that does not exist instead of creating an empty one."""
     prefix = "sqlite:///"
     if db_url.startswith(prefix) and db_url != "sqlite:///:memory:":
@@ -285,9 +289,9 @@ def _require_existing_sqlite(db_url, assignment):
                             "it, or give the right one with --db")
 
 
-def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID,
-                        source_notebooks=(), autograded_root=None, scores_root=None,
-                        submitted_root=None):
+def export_to_gradebook(results: list[Result], assignment: str, db_url: str, course_id: str = DEFAULT_COURSE_ID,
+                        source_notebooks: Iterable[str] = (), autograded_root: str | Path | None = None,
+                        scores_root: str | Path | None = None, submitted_root: str | Path | None = None) -> list[str]:
     """Write the test scores of ``results`` into the nbgrader gradebook at ``db_url``.
 
     Parameters
@@ -371,18 +375,18 @@ def export_to_gradebook(results, assignment, db_url, course_id=DEFAULT_COURSE_ID
     return removed
 
 
-def _stored_path(scores_root, assignment, student):
+def _stored_path(scores_root: str | Path, assignment: str, student: str) -> Path:
     return Path(scores_root) / assignment / f"{student}.json"
 
 
-def _write_json(path, data):
+def _write_json(path: Path, data: object) -> None:
     """Write ``data`` as JSON at ``path`` in one rename (a crash leaves the old file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(data, indent=1) + "\n")
 
 
-def restore_autograder_scores(assignment, student, db_url, course_id, scores_root,
-                              autograded_dir=None):
+def restore_autograder_scores(assignment: str, student: str, db_url: str, course_id: str, scores_root: str | Path,
+                              autograded_dir: str | Path | None = None) -> int:
     """Put the exported autograder scores of one student back into the gradebook.
 
     ``nbgrader autograde`` sets them to 0 (the autograder notebook is never among the
@@ -430,7 +434,7 @@ def restore_autograder_scores(assignment, student, db_url, course_id, scores_roo
     return len(scores)
 
 
-def _restore_preprocessor_class():
+def _restore_preprocessor_class() -> type:
     from nbconvert.preprocessors import Preprocessor
     from traitlets import Bool
 
@@ -446,7 +450,7 @@ def _restore_preprocessor_class():
         # nbconvert's preprocessors are off unless enabled; this one belongs to autograde.
         enabled = Bool(True).tag(config=True)
 
-        def _coursedir(self):
+        def _coursedir(self) -> Any:
             owner = self.parent
             while owner is not None:
                 if getattr(owner, "coursedir", None) is not None:
@@ -454,7 +458,7 @@ def _restore_preprocessor_class():
                 owner = getattr(owner, "parent", None)
             return None
 
-        def preprocess(self, nb, resources):
+        def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             info = resources["nbgrader"]
             assignment, student = info["assignment"], info["student"]
             coursedir = self._coursedir()
@@ -476,7 +480,7 @@ def _restore_preprocessor_class():
     return RestoreAutograderScores
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type:
     # nbconvert is imported only when nbgrader asks for the preprocessor.
     if name == "RestoreAutograderScores":
         cls = _restore_preprocessor_class()
@@ -485,8 +489,8 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def remove_from_gradebook(assignment, db_url, course_id=DEFAULT_COURSE_ID, autograded_root=None,
-                          scores_root=None):
+def remove_from_gradebook(assignment: str, db_url: str, course_id: str = DEFAULT_COURSE_ID,
+                          autograded_root: str | Path | None = None, scores_root: str | Path | None = None) -> int:
     """Take the autograder notebook of ``assignment`` out of the gradebook.
 
     Deletes its grade cells and every student's grades for them (nbgrader's own notebooks

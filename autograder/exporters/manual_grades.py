@@ -12,12 +12,16 @@ feedback page shows them), as is the autograder's own ``autograder_tests`` noteb
 answer is a cell that is both a grade and a solution cell (nbgrader's "manually graded
 answer"), in Markdown or code.
 """
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 AUTOGRADER_NOTEBOOK = "autograder_tests"
+#: One answer: ``notebook, cell, score, max_score, graded, comment`` (:func:`read_manual_grades`).
+ManualEntry = dict[str, Any]
 
 
-def gradebook_url(value):
+def gradebook_url(value: str | Path) -> str:
     """A database URL for ``--gradebook``: a URL as given, a file path as ``sqlite:///``."""
     value = str(value)
     if "://" in value:
@@ -25,14 +29,15 @@ def gradebook_url(value):
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-def gradebook_exists(db_url):
+def gradebook_exists(db_url: str) -> bool:
     """False for a SQLite URL whose file does not exist (opening it would create it)."""
     if db_url.startswith("sqlite:///"):
         return Path(db_url[len("sqlite:///"):]).is_file()
     return True
 
 
-def read_manual_grades(db_url, course_id, assignment, students=None):
+def read_manual_grades(db_url: str, course_id: str, assignment: str,
+                       students: Iterable[str] | None = None) -> dict[str, list[ManualEntry]]:
     """``{student: [entry, ...]}`` for the submissions of ``assignment`` in the gradebook.
 
     Each entry is a dict ``notebook, cell, score, max_score, graded, comment``:
@@ -52,7 +57,7 @@ def read_manual_grades(db_url, course_id, assignment, students=None):
     from nbgrader.api import Gradebook, MissingEntry
 
     wanted = set(students) if students is not None else None
-    found = {}
+    found: dict[str, list[ManualEntry]] = {}
     if not gradebook_exists(db_url):
         return found
     with Gradebook(db_url, course_id=course_id) as gradebook:

@@ -24,20 +24,30 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import TypedDict, cast
 
 from autograder.errors import UserError
-from autograder.result import total_points
+from autograder.course import Course
+from autograder.result import Result, total_points
 
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_MAX_BYTES = 256
 PENALTY_METHODS = ("none", "zero")
-LATENESS_FIELDS = ("submitted_at", "due", "late_by_seconds")
 
 _UTC = datetime.timezone.utc
+
+
+class Lateness(TypedDict):
+    """The result fields of :func:`lateness_fields`."""
+
+    submitted_at: str | None
+    due: str | None
+    late_by_seconds: float | None
+
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
-def parse_time(text):
+def parse_time(text: str) -> datetime.datetime:
     """A time as nbgrader writes it (``2026-12-01 10:00:00.123456 UTC``), or ISO 8601, as an
     aware UTC datetime.
 
@@ -81,14 +91,14 @@ def parse_time(text):
     return moment.astimezone(_UTC)
 
 
-def iso(moment):
+def iso(moment: datetime.datetime | None) -> str | None:
     """``moment`` as ISO 8601 in UTC (seconds), or None."""
     if moment is None:
         return None
     return moment.astimezone(_UTC).isoformat(timespec="seconds")
 
 
-def read_submission_time(path):
+def read_submission_time(path: str | Path) -> datetime.datetime | None:
     """The time nbgrader recorded for a submission folder (its ``timestamp.txt``), or None.
 
     Only a regular file directly in the folder is read (never through a link), at most
@@ -119,20 +129,20 @@ def read_submission_time(path):
         return None
 
 
-def late_by_seconds(submitted_at, due):
+def late_by_seconds(submitted_at: datetime.datetime | None, due: datetime.datetime | None) -> float | None:
     """Seconds after ``due`` (0.0 when on time), or None when either time is unknown."""
     if submitted_at is None or due is None:
         return None
     return max(0.0, round((submitted_at - due).total_seconds(), 3))
 
 
-def lateness_fields(submitted_at, due):
+def lateness_fields(submitted_at: datetime.datetime | None, due: datetime.datetime | None) -> Lateness:
     """The result fields ``submitted_at``, ``due`` and ``late_by_seconds``."""
     return {"submitted_at": iso(submitted_at), "due": iso(due),
             "late_by_seconds": late_by_seconds(submitted_at, due)}
 
 
-def apply_lateness(result, fields, penalty="none"):
+def apply_lateness(result: Result, fields: Lateness, penalty: str = "none") -> Result:
     """A copy of ``result`` with the lateness ``fields`` and, with ``penalty="zero"``, its
     score set to 0 when late (``late_penalty``: the points taken).
 
@@ -142,7 +152,7 @@ def apply_lateness(result, fields, penalty="none"):
     if penalty not in PENALTY_METHODS:
         raise UserError(f"unknown late penalty {penalty!r}; choose one of "
                         f"{', '.join(PENALTY_METHODS)}")
-    updated = {key: value for key, value in result.items() if key != "late_penalty"}
+    updated = cast(Result, {key: value for key, value in result.items() if key != "late_penalty"})
     updated.update(fields)
     tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
     updated["score"] = total_points(tests) if tests else result.get("score", 0.0)
@@ -152,7 +162,7 @@ def apply_lateness(result, fields, penalty="none"):
     return updated
 
 
-def describe_lateness(result):
+def describe_lateness(result: Result) -> str | None:
     """One line for people ("submitted 2026-12-01 10:00 UTC, 10 h 1 min late"), or None
     when the result holds no submission time."""
     submitted = result.get("submitted_at")
@@ -181,7 +191,7 @@ def describe_lateness(result):
     return line
 
 
-def format_duration(seconds):
+def format_duration(seconds: float) -> str:
     """``3 d 4 h``, ``2 h 5 min``, ``12 min``, ``40 s``."""
     seconds = int(round(seconds))
     days, rest = divmod(seconds, 86400)
@@ -210,17 +220,18 @@ class DueDates:
     course_id : str
     """
 
-    def __init__(self, assignment, due=None, db_url=None, course_id="default_course"):
+    def __init__(self, assignment: str, due: datetime.datetime | None = None, db_url: str | None = None,
+                 course_id: str = "default_course") -> None:
         self.assignment = assignment
         self.fixed = due
         self.default = None
-        self.per_student = {}
+        self.per_student: dict[str, datetime.datetime] = {}
         self.source = "--due" if due is not None else None
         from autograder.exporters.manual_grades import gradebook_exists
         if due is None and db_url and gradebook_exists(db_url):
             self._read_gradebook(db_url, course_id)
 
-    def _read_gradebook(self, db_url, course_id):
+    def _read_gradebook(self, db_url: str, course_id: str) -> None:
         try:
             from nbgrader.api import Gradebook, MissingEntry
         except ImportError:
@@ -243,14 +254,14 @@ class DueDates:
             raise UserError(f"cannot read the due date of {self.assignment} from {db_url} "
                             f"({exc}); give it with --due instead") from exc
 
-    def for_student(self, student):
+    def for_student(self, student: str) -> datetime.datetime | None:
         """The due date that applies to ``student`` (extension included), or None."""
         if self.fixed is not None:
             return self.fixed
         return self.per_student.get(student, self.default)
 
 
-def course_due_dates(course, assignment, due=None, db_url=None):
+def course_due_dates(course: Course, assignment: str, due: str | None = None, db_url: str | None = None) -> DueDates:
     """:class:`DueDates` for ``assignment`` of ``course``: ``due`` (a time string) if given,
     else the gradebook at ``db_url`` or the course's (its ``nbgrader_config.py``)."""
     if due is not None:
