@@ -34,12 +34,24 @@ table); the grader turns handles into proxies. A decoder that meets any other no
 a dtype outside ``b i u f c``, a buffer whose size does not match its shape, or more data
 than the limits allow raises :class:`CodecError`.
 """
+from __future__ import annotations
+
 import json
 import math
 import re
 import struct
 
 import numpy as np
+
+TYPE_CHECKING = False       # not typing.TYPE_CHECKING: the child loads this module, which imports only what it uses
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    MakeHandle = Callable[[Any], tuple[int, str, bool]]
+    HandleOf = Callable[[Any], "int | None"]
+    MakeProxy = Callable[[int, str, bool], Any]
+    Resolve = Callable[[int], Any]
 
 HEADER_PREFIX = struct.Struct("<I")
 ALLOWED_DTYPE_KINDS = "biufc"
@@ -69,20 +81,20 @@ class MessageBounds:
         Most JSON nodes in one message (scalars, containers, arrays).
     """
 
-    def __init__(self, max_bytes=512 * 2**20, max_depth=MAX_DEPTH, max_items=MAX_ITEMS):
+    def __init__(self, max_bytes: float = 512 * 2**20, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS) -> None:
         self.max_bytes = int(max_bytes)
         self.max_depth = int(max_depth)
         self.max_items = int(max_items)
 
 
-def _wire_dtype(dtype):
+def _wire_dtype(dtype: np.dtype[Any]) -> np.dtype[Any] | None:
     """The little-endian wire dtype of ``dtype``, or None if its kind may not cross."""
     if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.fields is not None or dtype.subdtype:
         return None
     return dtype.newbyteorder("<")
 
 
-def parse_dtype(text):
+def parse_dtype(text: Any) -> np.dtype[Any]:
     """The NumPy dtype named by a wire dtype string; raise CodecError for anything else."""
     match = _DTYPE_PATTERN.match(text) if isinstance(text, str) else None
     if match is None:
@@ -111,15 +123,16 @@ class Encoder:
         (the grader's side: proxies are sent as references ``{"h": [id]}``).
     """
 
-    def __init__(self, bounds, make_handle=None, handle_of=None):
+    def __init__(self, bounds: MessageBounds, make_handle: MakeHandle | None = None,
+                 handle_of: HandleOf | None = None) -> None:
         self.bounds = bounds
         self.make_handle = make_handle
         self.handle_of = handle_of
-        self.buffers = []
+        self.buffers: list[memoryview] = []
         self.total_bytes = 0
         self.items = 0
 
-    def encode(self, value, depth=0):
+    def encode(self, value: Any, depth: int = 0) -> Any:
         self.items += 1
         if self.items > self.bounds.max_items:
             raise CodecError(f"the value has more than {self.bounds.max_items} elements; "
@@ -151,8 +164,8 @@ class Encoder:
                 return {"h": [handle]}
         return self._handle(value)
 
-    def _add_buffer(self, array):
-        data = memoryview(array.reshape(-1).view(np.uint8))
+    def _add_buffer(self, array: np.ndarray) -> int:
+        data = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # a buffer from Python 3.12
         self.total_bytes += data.nbytes
         if self.total_bytes > self.bounds.max_bytes:
             raise CodecError(f"the arrays in this value are larger than the "
@@ -160,7 +173,7 @@ class Encoder:
         self.buffers.append(data)
         return len(self.buffers) - 1
 
-    def _array(self, array):
+    def _array(self, array: np.ndarray) -> Any:
         wire = _wire_dtype(array.dtype)
         if wire is None:
             return self._handle(array)
@@ -170,14 +183,14 @@ class Encoder:
         index = self._add_buffer(plain)
         return {"a": [index, plain.dtype.str, list(plain.shape)]}
 
-    def _scalar(self, scalar):
+    def _scalar(self, scalar: np.generic) -> dict[str, list[Any]] | None:
         wire = _wire_dtype(scalar.dtype)
         if wire is None:
             return None
         index = self._add_buffer(np.asarray(scalar, dtype=wire).reshape(1))
         return {"s": [index, wire.str]}
 
-    def _handle(self, value):
+    def _handle(self, value: object) -> dict[str, list[Any]]:
         if self.make_handle is None:
             what = (f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray)
                     else f"a {type(value).__name__}")
@@ -201,14 +214,15 @@ class Decoder:
         Called as ``resolve(handle_id)`` for a reference node ``{"h": [id]}`` (child side).
     """
 
-    def __init__(self, buffers, bounds, make_proxy=None, resolve=None):
+    def __init__(self, buffers: list[bytearray], bounds: MessageBounds, make_proxy: MakeProxy | None = None,
+                 resolve: Resolve | None = None) -> None:
         self.buffers = buffers
         self.bounds = bounds
         self.make_proxy = make_proxy
         self.resolve = resolve
         self.items = 0
 
-    def decode(self, node, depth=0):
+    def decode(self, node: Any, depth: int = 0) -> Any:
         self.items += 1
         if self.items > self.bounds.max_items or depth > self.bounds.max_depth:
             raise CodecError("message too large or too deeply nested")
@@ -248,7 +262,7 @@ class Decoder:
         raise CodecError(f"unknown value tag {tag[:20]!r}")
 
     @staticmethod
-    def _float(text):
+    def _float(text: object) -> float:
         if type(text) is not str or len(text) > 40:
             raise CodecError("malformed float")
         try:
@@ -256,7 +270,7 @@ class Decoder:
         except ValueError as exc:
             raise CodecError("malformed float") from exc
 
-    def _array(self, body):
+    def _array(self, body: object) -> np.ndarray:
         if type(body) is not list or len(body) != 3:
             raise CodecError("malformed array")
         index, dtype_text, shape = body
@@ -272,7 +286,7 @@ class Decoder:
         # np.frombuffer over a bytearray gives a writable array that owns no Python objects.
         return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
-    def _handle(self, body):
+    def _handle(self, body: object) -> Any:
         if type(body) is not list or not body or type(body[0]) is not int:
             raise CodecError("malformed handle")
         if len(body) == 1:
@@ -286,7 +300,8 @@ class Decoder:
         return self.make_proxy(body[0], body[1][:MAX_TYPE_NAME], body[2])
 
 
-def encode_message(message, values, bounds, make_handle=None, handle_of=None):
+def encode_message(message: dict[str, Any], values: dict[str, Any], bounds: MessageBounds,
+                   make_handle: MakeHandle | None = None, handle_of: HandleOf | None = None) -> list[Any]:
     """Encode a frame.
 
     Parameters
@@ -312,7 +327,7 @@ def encode_message(message, values, bounds, make_handle=None, handle_of=None):
     return [HEADER_PREFIX.pack(len(data)) + data, *encoder.buffers]
 
 
-def parse_header(data, bounds):
+def parse_header(data: bytes, bounds: MessageBounds) -> tuple[dict[str, Any], list[int]]:
     """Parse a JSON header; check its buffer list against ``bounds``.
 
     Returns
@@ -334,12 +349,13 @@ def parse_header(data, bounds):
     return header, sizes
 
 
-def decode_value(node, buffers, bounds, make_proxy=None, resolve=None):
+def decode_value(node: Any, buffers: list[bytearray], bounds: MessageBounds, make_proxy: MakeProxy | None = None,
+                 resolve: Resolve | None = None) -> Any:
     """Decode one value node of a parsed header (see :class:`Decoder`)."""
     return Decoder(buffers, bounds, make_proxy, resolve).decode(node)
 
 
-def read_frame(read_exact, bounds):
+def read_frame(read_exact: Callable[[int], bytes], bounds: MessageBounds) -> tuple[dict[str, Any], list[bytearray]]:
     """Read one frame with ``read_exact(n) -> bytes`` (blocking; used by the child).
 
     Returns

@@ -4,16 +4,20 @@ Each message names what the grader was doing ("calling nnfs.warmup.softmax") and
 look at; none contains grader internals.
 """
 import signal
+from typing import TYPE_CHECKING, Any
 
 from autograder.sandbox.errors import StudentAttributeError, StudentError
 
+if TYPE_CHECKING:
+    from autograder.sandbox.process import Limits
 
-def text_field(value, limit):
+
+def text_field(value: object, limit: int) -> str:
     """A string field of a child's answer, cut to ``limit`` (anything else: ``?``)."""
     return str(value)[:limit] if isinstance(value, str) else "?"
 
 
-def student_error(header, doing):
+def student_error(header: dict[str, Any], doing: str) -> StudentError:
     """The StudentError for an ``error`` answer of the child."""
     type_name = text_field(header.get("type"), 120)
     message = text_field(header.get("message"), 4000)
@@ -35,7 +39,7 @@ def student_error(header, doing):
     return error_class(summary, type_name=type_name, detail=message, student_traceback=student_tb)
 
 
-SIGNAL_ADVICE = {
+SIGNAL_ADVICE: dict[int, str] = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV): memory was accessed out of bounds, e.g. "
                     "through ctypes or a misused native extension",
     signal.SIGBUS: "a bus error (SIGBUS), e.g. through ctypes or a native extension",
@@ -46,7 +50,7 @@ SIGNAL_ADVICE = {
 }
 
 
-def describe_exit(returncode, doing, limits, flooded=False):
+def describe_exit(returncode: int | None, doing: str, limits: "Limits", flooded: bool = False) -> str:
     """A student-facing sentence for a child that ended with ``returncode``."""
     if flooded:
         return (f"your code printed more than {limits.output_flood_bytes // 2**20} MiB of "

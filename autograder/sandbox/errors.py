@@ -31,7 +31,8 @@ class StudentError(SandboxError):
         The traceback restricted to frames in the student's files (may be empty).
     """
 
-    def __init__(self, message, type_name="Exception", detail="", student_traceback=""):
+    def __init__(self, message: str, type_name: str = "Exception", detail: str = "",
+                 student_traceback: str = "") -> None:
         super().__init__(message)
         self.type_name = type_name
         self.detail = detail

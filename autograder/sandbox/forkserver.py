@@ -20,6 +20,11 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.sandbox.confinement import Confinement
 
 MESSAGE_BYTES = 64
 
@@ -42,7 +47,8 @@ class ForkServer:
         Whose processes end with the server (the ``uid`` engine kills its uid's processes).
     """
 
-    def __init__(self, command, popen_kwargs, startup_timeout, confinement=None):
+    def __init__(self, command: Callable[[int], list[str]], popen_kwargs: dict[str, Any], startup_timeout: float,
+                 confinement: "Confinement | None" = None) -> None:
         self.confinement = confinement
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -53,7 +59,7 @@ class ForkServer:
         finally:
             theirs.close()
         self.socket = ours
-        self.exits = {}
+        self.exits: dict[int, int] = {}
         try:
             message = self._receive(time.monotonic() + startup_timeout)
         except ForkServerGone:
@@ -62,10 +68,10 @@ class ForkServer:
             output = self.close()
             raise ForkServerGone(f"the fork server did not start; its output:\n{output[-2000:]}")
 
-    def alive(self):
+    def alive(self) -> bool:
         return self.process.poll() is None
 
-    def _receive(self, deadline):
+    def _receive(self, deadline: float) -> tuple[bytes, Any] | None:
         """One message: ``(b"R", None)``, ``(b"F", (pid, fds))`` or ``(b"X", pid)`` (exit
         reports are also filed in :attr:`exits`). Returns None at ``deadline``."""
         while True:
@@ -94,7 +100,7 @@ class ForkServer:
                     os.close(fd)
                 raise ForkServerGone("the fork server sent a malformed message")
 
-    def fork(self, timeout):
+    def fork(self, timeout: float) -> tuple["ForkedProcess", int, int, int]:
         """A fresh child: ``(process, request_fd, response_fd, output_fd)``."""
         try:
             self.socket.sendall(b"F")
@@ -109,7 +115,7 @@ class ForkServer:
         pid, (request_fd, response_fd, output_fd) = message[1]
         return ForkedProcess(self, pid), request_fd, response_fd, output_fd
 
-    def exit_code(self, pid, timeout):
+    def exit_code(self, pid: int, timeout: float) -> int | None:
         """The exit code of child ``pid`` (negative: signal), or None if not known in time."""
         deadline = time.monotonic() + timeout
         while pid not in self.exits:
@@ -120,7 +126,7 @@ class ForkServer:
                 return None
         return self.exits[pid]
 
-    def close(self):
+    def close(self) -> str:
         """Stop the fork server and everything in its sandbox; return what it printed.
 
         The signal goes to the process group of the process this object started (its own
@@ -129,7 +135,8 @@ class ForkServer:
         process inside. Under the ``uid`` engine, every process of the submission's uid is
         killed as well.
         """
-        if self.process.stdout.closed:
+        output_pipe = self.process.stdout
+        if output_pipe is None or output_pipe.closed:
             return ""                           # closed before
         try:
             self.socket.close()
@@ -143,8 +150,8 @@ class ForkServer:
         self.process.wait()
         if self.confinement is not None:
             self.confinement.end_all_processes()
-        output = self.process.stdout.read().decode("utf-8", errors="replace")
-        self.process.stdout.close()
+        output = output_pipe.read().decode("utf-8", errors="replace")
+        output_pipe.close()
         return output
 
 
@@ -155,24 +162,24 @@ class ForkedProcess:
     never used to signal anything.
     """
 
-    def __init__(self, server, pid):
+    def __init__(self, server: ForkServer, pid: int) -> None:
         self.server = server
         self.pid = pid
-        self.returncode = None
+        self.returncode: int | None = None
 
-    def poll(self):
+    def poll(self) -> int | None:
         if self.returncode is None:
             self.returncode = self.server.exit_code(self.pid, 0)
         return self.returncode
 
-    def wait(self, timeout=10):
+    def wait(self, timeout: float = 10) -> int:
         if self.returncode is None:
             self.returncode = self.server.exit_code(self.pid, timeout)
             if self.returncode is None:
                 raise subprocess.TimeoutExpired(f"student process {self.pid}", timeout)
         return self.returncode
 
-    def kill(self):
+    def kill(self) -> None:
         """End this child by ending its whole sandbox (the fork server and all it forked)."""
         self.server.close()
         if self.returncode is None:

@@ -17,6 +17,8 @@ import site
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +29,9 @@ PROBE = ("import site, sys\n"
          "print(numpy.__version__)\n")
 
 
-def grader_site_dirs():
+def grader_site_dirs() -> list[str]:
     """The site-packages folders of the grader's environment (venv first), deduplicated."""
-    folders = []
+    folders: list[str] = []
     for folder in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
                    *site.getsitepackages()):
         if folder not in folders and os.path.isdir(folder):
@@ -37,7 +39,7 @@ def grader_site_dirs():
     return folders
 
 
-def _candidates():
+def _candidates() -> Iterator[str]:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     names = [sys.executable, f"/usr/bin/python{version}", f"/usr/local/bin/python{version}",
              shutil.which(f"python{version}")]
@@ -49,7 +51,7 @@ def _candidates():
 
 
 @functools.lru_cache(maxsize=None)
-def child_interpreter(user=None, group=None):
+def child_interpreter(user: int | None = None, group: int | None = None) -> tuple[str, tuple[str, ...]]:
     """The interpreter for children running as ``user``/``group`` (None: the grader's ids).
 
     Returns
@@ -64,7 +66,7 @@ def child_interpreter(user=None, group=None):
         When no candidate can import NumPy as that user; the message says what to fix.
     """
     folders = tuple(grader_site_dirs())
-    ids = {} if user is None else {"user": user, "group": group, "extra_groups": []}
+    ids: dict[str, Any] = {} if user is None else {"user": user, "group": group, "extra_groups": []}
     tried = []
     for executable in _candidates():
         try:

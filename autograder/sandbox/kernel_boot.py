@@ -14,31 +14,41 @@ process can use but not change, and relays them to the TCP ports the Jupyter cli
 knows. Nothing here is trusted: student code can rewrite all of it, and then only breaks
 its own kernel.
 """
+from __future__ import annotations
+
 import importlib.util
 import json
 import os
 import sys
 
+TYPE_CHECKING = False       # not typing.TYPE_CHECKING: nothing is imported that the kernel does not need
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
-def load_runner(folder):
+    import zmq
+    from ipykernel.kernelapp import IPKernelApp
+
+
+def load_runner(folder: str) -> ModuleType:
     """The grader's ``runner.py`` from ``folder``, under a private module name."""
     spec = importlib.util.spec_from_file_location("_autograder_sandbox_runner",
                                                   os.path.join(folder, "runner.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
 
-def connecting_kernel_app():
+def connecting_kernel_app() -> type[IPKernelApp]:
     """IPKernelApp whose sockets connect to ``ipc://{ip}-{port}`` instead of binding."""
     from ipykernel import heartbeat, kernelapp
 
     class ConnectingKernelApp(kernelapp.IPKernelApp):
-        def _try_bind_socket(self, s, port):
+        def _try_bind_socket(self, s: zmq.Socket[Any], port: int) -> int:
             s.connect(f"ipc://{self.ip}-{port}")
             return port
 
-        def init_control(self, context):
+        def init_control(self, context: zmq.Context[Any]) -> None:
             # ipykernel connects its debugger's DEALER to the shell socket's last endpoint,
             # which, for a connecting socket, is the launcher's DEALER: the launcher would
             # then deal shell requests round-robin to the kernel and to that socket.
@@ -49,23 +59,23 @@ def connecting_kernel_app():
             self.debug_shell_socket.linger = 1000
 
         # The connection file is the launcher's, read-only here; the endpoints are its too.
-        def write_connection_file(self, **kwargs):
+        def write_connection_file(self, **kwargs: Any) -> None:
             pass
 
-        def cleanup_connection_file(self):
+        def cleanup_connection_file(self) -> None:
             pass
 
-        def cleanup_ipc_files(self):
+        def cleanup_ipc_files(self) -> None:
             pass
 
-    def connect_heartbeat(self):
+    def connect_heartbeat(self: heartbeat.Heartbeat) -> None:
         self.socket.connect(f"ipc://{self.ip}-{self.port}")
 
-    heartbeat.Heartbeat._try_bind_socket = connect_heartbeat
+    heartbeat.Heartbeat._try_bind_socket = connect_heartbeat  # type: ignore[method-assign]
     return ConnectingKernelApp
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
     runner = load_runner(os.path.dirname(os.path.abspath(__file__)))
     runner.apply_limits(config)

@@ -12,7 +12,15 @@ Proxies of modules, and of what was reached from a module by attribute reads onl
 they re-import and re-resolve themselves. Other objects (instances) died with their child;
 using them raises :class:`StudentCrash` saying so.
 """
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from autograder.sandbox.errors import ProtocolError, StudentCrash
+
+if TYPE_CHECKING:
+    from autograder.sandbox.process import Sandbox
+
+MakeProxy = Callable[[int, str, bool], "RemoteObject"]
 
 _SLOTS = ("_sandbox", "_handle", "_generation", "_type_name", "_callable", "_label", "_path")
 
@@ -36,7 +44,8 @@ class RemoteObject:
 
     __slots__ = _SLOTS + ("__weakref__",)
 
-    def __init__(self, sandbox, handle, type_name, is_callable, label, path=None):
+    def __init__(self, sandbox: "Sandbox", handle: int, type_name: str, is_callable: bool, label: str,
+                 path: tuple[str, ...] | None = None) -> None:
         set_slot = object.__setattr__
         set_slot(self, "_sandbox", sandbox)
         set_slot(self, "_handle", handle)
@@ -47,7 +56,7 @@ class RemoteObject:
         set_slot(self, "_path", path)
 
     # -- finding the object in the current child ---------------------------------------
-    def _live_handle(self):
+    def _live_handle(self) -> int:
         """This object's handle in the running child, re-resolving it after a restart."""
         sandbox = self._sandbox
         if self._generation == sandbox.live_generation:
@@ -65,12 +74,12 @@ class RemoteObject:
             object.__setattr__(self, slot, getattr(fresh, slot))
         return self._handle
 
-    def _child_proxy(self, label, path=None):
+    def _child_proxy(self, label: str | None, path: tuple[str, ...] | None = None) -> MakeProxy:
         """Proxy factory for objects in an answer: named by ``label`` when they were
         reached by attribute reads, else by their type and where they came from."""
         sandbox = self._sandbox
 
-        def make(handle, type_name, is_callable):
+        def make(handle: int, type_name: str, is_callable: bool) -> RemoteObject:
             if label is not None:
                 return RemoteObject(sandbox, handle, type_name, is_callable, label, path)
             return RemoteObject(sandbox, handle, type_name, is_callable,
@@ -78,7 +87,7 @@ class RemoteObject:
         return make
 
     # -- forwarded operations -----------------------------------------------------------
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             # NumPy, pytest and copy probe dunders; none of them may reach student code.
             raise AttributeError(name)
@@ -91,39 +100,39 @@ class RemoteObject:
         return self._sandbox.request("getattr", f"reading {label}", handle, name=name,
                                      make_proxy=self._child_proxy(label, path))
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         if name in _SLOTS:
             raise AttributeError(f"cannot set {name} of a proxy")
         handle = self._live_handle()
         self._sandbox.request("setattr", f"setting {self._label}.{name}", handle,
                               name=name, value=value)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: object, **kwargs: object) -> Any:
         handle = self._live_handle()
         return self._sandbox.request("call", f"calling {self._label}", handle,
                                      args=list(args), kwargs=dict(kwargs),
                                      make_proxy=self._child_proxy(None))
 
-    def __len__(self):
+    def __len__(self) -> int:
         length = self._sandbox.request("len", f"taking len() of {self._label}",
                                        self._live_handle())
         if type(length) is not int or length < 0:
             raise ProtocolError(f"len() of {self._label} did not give a count")
         return length
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: object) -> Any:
         return self._sandbox.request("getitem", f"indexing {self._label}", self._live_handle(),
                                      key=key, make_proxy=self._child_proxy(None))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         for index in range(len(self)):
             yield self[index]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<student {self._type_name} {self._label}>"
 
     # -- conversions a crafted object could abuse ----------------------------------------
-    def _not_a_value(self, *args, **kwargs):
+    def _not_a_value(self, *args: object, **kwargs: object) -> NoReturn:
         raise ProtocolError(
             f"the test needs a number or a NumPy array here, but got {self._label} (a "
             f"{self._type_name} object, which stays in the student process): return plain "
@@ -132,7 +141,7 @@ class RemoteObject:
     __array__ = __bool__ = __float__ = __int__ = __index__ = __complex__ = _not_a_value
 
 
-def resolve_path(sandbox, path: tuple[str, ...]):
+def resolve_path(sandbox: "Sandbox", path: tuple[str, ...]) -> Any:
     """Import ``path[0]`` in ``sandbox``'s child and follow the attribute names in ``path[1:]``.
 
     Not a method: a public name on :class:`RemoteObject` would hide a student attribute.
@@ -147,16 +156,16 @@ def resolve_path(sandbox, path: tuple[str, ...]):
     return obj
 
 
-def default_proxy(sandbox):
+def default_proxy(sandbox: "Sandbox") -> MakeProxy:
     """Proxy factory for answers whose objects have no better label."""
-    def make(handle, type_name, is_callable):
+    def make(handle: int, type_name: str, is_callable: bool) -> RemoteObject:
         return RemoteObject(sandbox, handle, type_name, is_callable, f"a {type_name} object")
     return make
 
 
-def handle_of(sandbox):
+def handle_of(sandbox: "Sandbox") -> Callable[[object], int | None]:
     """For the encoder: the child-side handle of a proxy of ``sandbox``, else None."""
-    def lookup(value):
+    def lookup(value: object) -> int | None:
         if not isinstance(value, RemoteObject):
             return None
         if value._sandbox is not sandbox:

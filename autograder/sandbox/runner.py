@@ -17,6 +17,8 @@ cross stay here in a handle table; the grader gets their ids.
 Nothing in this process is trusted by the grader: student code can rewrite anything here,
 including this loop. The grader validates every byte it reads and decides pass/fail itself.
 """
+from __future__ import annotations
+
 import importlib
 import importlib.util
 import json
@@ -25,10 +27,16 @@ import resource
 import sys
 import traceback
 
+TYPE_CHECKING = False       # not typing.TYPE_CHECKING: the child imports nothing it does not need
+if TYPE_CHECKING:
+    import socket
+    from types import ModuleType
+    from typing import Any
 
-def apply_limits(config):
+
+def apply_limits(config: dict[str, Any]) -> None:
     """Set the rlimits named in ``config`` (soft = hard, so student code cannot raise them)."""
-    def limit(which, value):
+    def limit(which: int, value: int) -> None:
         resource.setrlimit(which, (value, value))
 
     limit(resource.RLIMIT_CORE, 0)
@@ -44,29 +52,29 @@ def apply_limits(config):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
 
 
-def load_codec():
+def load_codec() -> ModuleType:
     """Import ``codec.py`` from this file's folder under a private module name."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codec.py")
     spec = importlib.util.spec_from_file_location("_autograder_sandbox_codec", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
 
 class Server:
     """Serve the grader's requests over two pipes."""
 
-    def __init__(self, codec, workdir, request_fd, response_fd, max_bytes):
+    def __init__(self, codec: ModuleType, workdir: str, request_fd: int, response_fd: int, max_bytes: int) -> None:
         self.codec = codec
         self.workdir = workdir
         self.request_fd = request_fd
         self.response_fd = response_fd
         self.bounds = codec.MessageBounds(max_bytes=max_bytes)
-        self.objects = {}       # handle id -> object
-        self.ids = {}           # id(object) -> handle id, so one object keeps one handle
+        self.objects: dict[int, Any] = {}   # handle id -> object
+        self.ids: dict[int, int] = {}       # id(object) -> handle id, so one object keeps one handle
 
     # -- handles ------------------------------------------------------------------------
-    def make_handle(self, value):
+    def make_handle(self, value: Any) -> tuple[int, str, bool]:
         handle = self.ids.get(id(value))
         if handle is None or self.objects.get(handle) is not value:
             handle = len(self.objects) + 1
@@ -76,14 +84,14 @@ class Server:
         name = value.__name__ if kind.__name__ == "module" else kind.__qualname__
         return handle, str(name), callable(value)
 
-    def resolve(self, handle):
+    def resolve(self, handle: Any) -> Any:
         try:
             return self.objects[handle]
         except KeyError:
             raise self.codec.CodecError(f"unknown object handle {handle}") from None
 
     # -- pipes --------------------------------------------------------------------------
-    def read_exact(self, size):
+    def read_exact(self, size: int) -> bytes:
         chunks, remaining = [], size
         while remaining:
             chunk = os.read(self.request_fd, min(remaining, 1 << 20))
@@ -93,14 +101,14 @@ class Server:
             remaining -= len(chunk)
         return b"".join(chunks)
 
-    def send(self, chunks):
+    def send(self, chunks: list[Any]) -> None:
         for chunk in chunks:
             view = memoryview(chunk).cast("B")
             while view:
                 written = os.write(self.response_fd, view)
                 view = view[written:]
 
-    def reply(self, status, values=None, **fields):
+    def reply(self, status: str, values: dict[str, object] | None = None, **fields: object) -> None:
         # Student output printed so far must reach the grader before the answer does.
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -112,8 +120,8 @@ class Server:
         self.send(chunks)
 
     # -- requests -----------------------------------------------------------------------
-    def perform(self, header, buffers):
-        def value(key):
+    def perform(self, header: dict[str, Any], buffers: list[bytearray]) -> Any:
+        def value(key: str) -> Any:
             return self.codec.decode_value(header.get(key), buffers, self.bounds,
                                            resolve=self.resolve)
 
@@ -136,7 +144,7 @@ class Server:
             return target[value("key")]
         raise self.codec.CodecError(f"unknown request {str(op)[:20]!r}")
 
-    def student_traceback(self, exc):
+    def student_traceback(self, exc: BaseException) -> str:
         """The traceback lines that point into the student's folder, paths made relative."""
         prefix = self.workdir.rstrip(os.sep) + os.sep
         frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
@@ -148,7 +156,7 @@ class Server:
             exc.filename = exc.filename.replace(prefix, "")
         return "".join(lines)
 
-    def serve(self):
+    def serve(self) -> None:
         while True:
             try:
                 header, buffers = self.codec.read_frame(self.read_exact, self.bounds)
@@ -173,21 +181,21 @@ class Server:
                            traceback=student_tb[:8000])
 
 
-def _safe_str(exc):
+def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)
     except BaseException:   # a student exception whose __str__ itself fails
         return f"<{type(exc).__name__} whose message cannot be shown>"
 
 
-def _safe_exception_text(exc):
+def _safe_exception_text(exc: BaseException) -> str:
     try:
         return "".join(traceback.format_exception_only(exc))
     except BaseException:
         return f"{type(exc).__name__}: {_safe_str(exc)}"
 
 
-def fork_server(codec, workdir, control_fd, max_bytes):
+def fork_server(codec: ModuleType, workdir: str, control_fd: int, max_bytes: int) -> None:
     """Serve ``fork`` commands: each gives a fresh child that has never run student code.
 
     The grader's fork-server client (``autograder.sandbox.forkserver``) sends ``b"F"`` on
@@ -236,7 +244,7 @@ def fork_server(codec, workdir, control_fd, max_bytes):
             os.close(fd)
 
 
-def _report_exits(control, struct):
+def _report_exits(control: socket.socket, struct: ModuleType) -> int:
     """Reap ended children and tell the grader their exit codes; return how many ended."""
     ended = 0
     while True:
@@ -250,7 +258,7 @@ def _report_exits(control, struct):
         control.sendall(b"X" + struct.pack("<ii", pid, os.waitstatus_to_exitcode(status)))
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     workdir, request_fd, response_fd, config_json = argv[1:5]
     config = json.loads(config_json)
     apply_limits(config)

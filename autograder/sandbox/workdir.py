@@ -16,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from autograder.course import Course
+from autograder.safe_files import Deadline
 from autograder.sandbox.confinement import running_as_root  # noqa: F401 - re-exported
 
 MAX_COPY_BYTES = 256 * 2**20
@@ -27,7 +29,8 @@ class SubmissionTooLarge(ValueError):
     """The submission folder holds more data than the sandbox copy may take."""
 
 
-def copy_regular_files(src, dst, max_bytes=MAX_COPY_BYTES, deadline=None):
+def copy_regular_files(src: str | os.PathLike[str], dst: str | os.PathLike[str], max_bytes: int = MAX_COPY_BYTES,
+                       deadline: Deadline | None = None) -> Path:
     """Copy the regular files under ``src`` into a new folder ``dst``; return ``dst``.
 
     Symlinks (a link to the hidden tests must not come along), FIFOs, devices and sockets
@@ -63,7 +66,8 @@ def copy_regular_files(src, dst, max_bytes=MAX_COPY_BYTES, deadline=None):
     return dst
 
 
-def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
+def prepare_workdir(submission: str | os.PathLike[str], parent: str | os.PathLike[str], max_bytes: int = MAX_COPY_BYTES,
+                    owner: int | None = None) -> Path:
     """Copy ``submission`` into ``parent/student`` for the child and return the copy's path.
 
     Parameters
@@ -91,7 +95,7 @@ def prepare_workdir(submission, parent, max_bytes=MAX_COPY_BYTES, owner=None):
     return workdir
 
 
-def protect_instructor_files(course):
+def protect_instructor_files(course: Course) -> list[Path]:
     """Make what student code must not read unreadable to other users (``chmod o-rwx``).
 
     That is the hidden suites, the instructor's sources (reference solutions), the
@@ -117,6 +121,6 @@ def protect_instructor_files(course):
     return changed
 
 
-def make_private_dir(prefix="autograder-"):
+def make_private_dir(prefix: str = "autograder-") -> Path:
     """A fresh private temporary directory (mode 0700)."""
     return Path(tempfile.mkdtemp(prefix=prefix))
