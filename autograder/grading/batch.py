@@ -25,6 +25,7 @@ SIGTERM or SIGINT stops the batch: the pool workers (and, through them, the grad
 processes they started in their own sessions) are told to stop, then killed if they do
 not; Dask futures are cancelled. Results already written stay; the command exits non-zero.
 """
+import argparse
 import concurrent.futures
 import csv
 import io
@@ -34,12 +35,21 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import write_atomically
-from autograder.result import STATUSES, failed, load_results, new_result, ordered_test_names, write_result
+from autograder.result import (STATUSES, Result, failed, load_results, new_result, ordered_test_names,
+                               write_result)
+
+if TYPE_CHECKING:
+    from autograder.grading.submission import Interpreter
 
 # What grading.py writes as the output of a test the grading process never reported.
 NOT_RUN_PREFIX = "this test did not run"
@@ -53,7 +63,7 @@ class GradingInterrupted(KeyboardInterrupt):
 
 
 # -- planning -------------------------------------------------------------------------------
-def plan_submissions(assignment, paths):
+def plan_submissions(assignment: str, paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """Pair every submission path with a unique result name.
 
     Parameters
@@ -73,14 +83,14 @@ def plan_submissions(assignment, paths):
     """
     from autograder.grading.submission import submission_name
 
-    paths = [Path(path) for path in paths]
-    missing = [str(path) for path in paths if not path.exists()]
+    folders = [Path(path) for path in paths]
+    missing = [str(path) for path in folders if not path.exists()]
     if missing:
         raise UserError("these submissions do not exist: " + ", ".join(missing)
                         + " (give folders such as submitted/<student>/" + assignment
                         + " or .zip files)")
     plan, used = [], set()
-    for path in paths:
+    for path in folders:
         base = submission_name(path, assignment)
         name, counter = base, 1
         while name in used:
@@ -91,7 +101,7 @@ def plan_submissions(assignment, paths):
     return plan
 
 
-def load_result(path, key=None):
+def load_result(path: str | Path, key: bytes | None = None) -> Result | None:
     """A stored result, or None when it is missing, unreadable or (with ``key``) not signed
     by the grader; then it is regraded. Reads a regular file only, at most 64 MiB."""
     from autograder.result_signing import verify_result
@@ -104,10 +114,11 @@ def load_result(path, key=None):
         return None
     if key is not None and not verify_result(result, key):
         return None
-    return result
+    return cast(Result, result)
 
 
-def reusable(stored, fingerprint, key, name=None):
+def reusable(stored: Result | None, fingerprint: str | None, key: bytes,
+             name: str | None = None) -> tuple[bool, str | None]:
     """Whether a stored result may stand in for grading again, and if not, why.
 
     ``name``, when given, must be the stored result's ``submission`` (a signed result
@@ -147,7 +158,7 @@ class WorkerStopped(BaseException):
 _grading_now = False
 
 
-def _stop_worker(signum, frame):
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
     if _grading_now:
         # once: a second signal (Ctrl-C reaches the workers and the batch's SIGTERM follows)
         # must not interrupt the cleanup this one starts
@@ -157,21 +168,20 @@ def _stop_worker(signum, frame):
     os._exit(128 + signum)
 
 
-def _init_pool_worker():
+def _init_pool_worker() -> None:
     """Pool workers stop on SIGTERM/SIGINT: cleanly mid-grading, at once when idle."""
     signal.signal(signal.SIGTERM, _stop_worker)
     signal.signal(signal.SIGINT, _stop_worker)
 
 
-def grade_job(course_root, assignment, path, name, hidden, timeout, memory_mb,
-              interpreter=None):
+def grade_job(course_root: str, assignment: str, path: str, name: str, hidden: bool, timeout: float,
+              memory_mb: int, interpreter: "Interpreter | None" = None) -> Result:
     """Grade one submission in a worker (process pool or Dask); never raises.
 
     In a pool worker, SIGTERM/SIGINT unwinds the grading (its grading process is killed
     and its scratch folder removed) and then ends the worker.
     """
     global _grading_now
-    from autograder.course import Course
     from autograder.grading.submission import grade_submission
     _grading_now = True
     try:
@@ -194,7 +204,8 @@ class _PoolExecutor:
 
     PRELOAD = ["autograder.grading.submission", "autograder.grading.notebooks"]
 
-    def __init__(self, workers):
+    def __init__(self, workers: int | None) -> None:
+        context: multiprocessing.context.BaseContext
         if "forkserver" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(self.PRELOAD)
@@ -204,16 +215,16 @@ class _PoolExecutor:
         self.executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_pool_worker)
 
-    def submit(self, *args):
+    def submit(self, *args: Any) -> concurrent.futures.Future[Result]:
         return self.executor.submit(grade_job, *args)
 
-    def as_completed(self, futures):
+    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
         return concurrent.futures.as_completed(futures)
 
-    def close(self):
+    def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
-    def abort(self):
+    def abort(self, futures: object = ()) -> None:
         """Stop every worker this pool started: SIGTERM (each kills the grading process it
         started and removes its scratch folder), SIGKILL after STOP_GRACE_SECONDS; then the
         fork server the pool started."""
@@ -222,9 +233,9 @@ class _PoolExecutor:
         for process in workers:
             if process.is_alive():
                 process.terminate()
-        deadline = _monotonic() + STOP_GRACE_SECONDS
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for process in workers:
-            process.join(max(0.0, deadline - _monotonic()))
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join(5)
@@ -236,7 +247,7 @@ class _PoolExecutor:
 
 
 class _DaskExecutor:
-    def __init__(self, scheduler):
+    def __init__(self, scheduler: str) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -247,18 +258,18 @@ class _DaskExecutor:
         except (OSError, TimeoutError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
-    def submit(self, *args):
+    def submit(self, *args: Any) -> Any:
         # pure=False: two runs of the same submission are two gradings, not one cached value
         return self.client.submit(grade_job, *args, pure=False)
 
-    def as_completed(self, futures):
+    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
         from distributed import as_completed
         return as_completed(futures)
 
-    def close(self):
+    def close(self) -> None:
         self.client.close()
 
-    def abort(self, futures=()):
+    def abort(self, futures: Iterable[Any] = ()) -> None:
         """Cancel the futures (a grading already running on a worker finishes there; its
         result is dropped)."""
         try:
@@ -267,43 +278,40 @@ class _DaskExecutor:
             self.client.close()
 
 
-def _monotonic():
-    import time
-    return time.monotonic()
-
-
 class _StopOnSignals:
     """While active (main thread only), SIGTERM and SIGINT raise :class:`GradingInterrupted`
     in the main thread; the previous handlers come back on exit."""
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-    def __enter__(self):
-        self.previous = {}
+    def __enter__(self) -> "_StopOnSignals":
+        self.previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
             for signum in self.SIGNALS:
                 self.previous[signum] = signal.signal(signum, self._raise)
         return self
 
     @staticmethod
-    def _raise(signum, frame):
+    def _raise(signum: int, frame: FrameType | None) -> None:
         raise GradingInterrupted(signal.Signals(signum).name)
 
-    def hold(self):
+    def hold(self) -> None:
         """Ignore further SIGTERM/SIGINT while stopping (until exit)."""
         for signum in self.previous:
             signal.signal(signum, signal.SIG_IGN)
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
         return False
 
 
 # -- grading many -------------------------------------------------------------------------------
-def grade_submissions(course, assignment, submissions, *, hidden=False, workers=None,
-                      scheduler=None, out=None, force=False, progress=True, timeout=None,
-                      memory_mb=None, due=None, gradebook=None, late_penalty="none"):
+def grade_submissions(course: Course, assignment: str, submissions: Sequence[str | Path], *, hidden: bool = False,
+                      workers: int | None = None, scheduler: str | None = None, out: str | Path | None = None,
+                      force: bool = False, progress: bool = True, timeout: float | None = None,
+                      memory_mb: int | None = None, due: str | None = None, gradebook: str | None = None,
+                      late_penalty: str = "none") -> list[Result]:
     """Grade ``submissions`` and return their results in the given order.
 
     Parameters
@@ -382,8 +390,8 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
         except SubmissionError:
             fingerprint = None          # the worker reports what is wrong with it
         keep, why = reusable(stored, fingerprint, key, name)
-        if keep:
-            unsigned = {k: v for k, v in stored.items() if k != "signature"}
+        if keep and stored is not None:
+            unsigned = cast(Result, {k: v for k, v in stored.items() if k != "signature"})
             current = apply_lateness(unsigned, lateness[name], late_penalty)
             if current != unsigned:
                 # the code is unchanged but the submission time, due date or penalty is not
@@ -400,7 +408,8 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     if todo:
         if scheduler:
             # Dask workers may be other machines: each finds its own sandbox interpreter.
-            executor, interpreter = _DaskExecutor(scheduler), None
+            executor: _PoolExecutor | _DaskExecutor = _DaskExecutor(scheduler)
+            interpreter = None
         else:
             executor = _PoolExecutor(workers or os.cpu_count())
             interpreter = sandbox_interpreter()
@@ -426,10 +435,7 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
                     print(f"autograder grade: stopped by {stop.args[0]}: stopping the workers; "
                           f"{len(results)} of {len(plan)} results are in {out} (a re-run "
                           "grades the rest)", file=sys.stderr)
-                    if isinstance(executor, _DaskExecutor):
-                        executor.abort(futures)
-                    else:
-                        executor.abort()
+                    executor.abort(futures)
                     raise
         finally:
             executor.close()
@@ -448,14 +454,14 @@ def grade_submissions(course, assignment, submissions, *, hidden=False, workers=
     return ordered
 
 
-def _progress_bar(total, enabled, initial=0):
+def _progress_bar(total: int, enabled: bool, initial: int = 0) -> Any:
     from tqdm.auto import tqdm
     return tqdm(total=total, initial=initial, disable=not enabled, unit="submission",
                 desc="grading", dynamic_ncols=True)
 
 
 # -- summaries ----------------------------------------------------------------------------------
-def results_in_out(out, assignment, key=None):
+def results_in_out(out: str | Path, assignment: str, key: bytes | None = None) -> tuple[list[Result], list[str]]:
     """Every result in the results folder ``out`` that a summary may count.
 
     The exporters' own reading (:func:`autograder.result.load_results`): a file
@@ -476,7 +482,7 @@ def results_in_out(out, assignment, key=None):
     return loaded.results, [problem.removesuffix("; skipped") for problem in loaded.problems]
 
 
-def status_counts(result):
+def status_counts(result: Result) -> dict[str, int]:
     """How many tests of ``result`` passed, failed, errored and timed out."""
     counts = dict.fromkeys(STATUSES, 0)
     for test in result.get("tests", []):
@@ -487,7 +493,7 @@ def status_counts(result):
 SUMMARY_LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
 
 
-def write_summary_csv(path, results):
+def write_summary_csv(path: str | Path, results: list[Result]) -> None:
     """``submission, score, max_score, passed, failed, error, timeout, grading_error,
     submitted_at, due, late_by_seconds, late_penalty`` and one score column per test (in the
     order tests first appear), written atomically. Unknown lateness leaves a cell empty."""
@@ -502,21 +508,21 @@ def write_summary_csv(path, results):
         writer.writerow([result["submission"], result["score"], result["max_score"],
                          *(counts[s] for s in STATUSES),
                          (result.get("error") or "").splitlines()[0] if result.get("error") else "",
-                         *("" if result.get(column) is None else result[column]
+                         *("" if (value := result.get(column)) is None else value
                            for column in SUMMARY_LATENESS_COLUMNS),
                          *(scores.get(name, "") for name in test_names)])
     write_atomically(path, buffer.getvalue())
 
 
-def format_grade_table(results):
+def format_grade_table(results: list[Result]) -> str:
     """The results as an aligned text table (one row per submission)."""
     from autograder.grading.lateness import format_duration
-    rows = [("submission", "score", "passed", "failed", "error", "timeout", "late", "note")]
+    rows: list[tuple[str, ...]] = [("submission", "score", "passed", "failed", "error", "timeout", "late", "note")]
     for result in results:
         counts = status_counts(result)
         note = (result.get("error") or "").splitlines()[0][:60] if result.get("error") else ""
-        late = result.get("late_by_seconds")
-        late = "" if late is None else ("no" if late <= 0 else format_duration(late))
+        seconds = result.get("late_by_seconds")
+        late = "" if seconds is None else ("no" if seconds <= 0 else format_duration(seconds))
         if result.get("late_penalty"):
             note = f"late penalty -{result['late_penalty']:g}" + (f"; {note}" if note else "")
         rows.append((result["submission"], f"{result['score']:g} / {result['max_score']:g}",
@@ -529,7 +535,7 @@ def format_grade_table(results):
 
 
 # -- command line -------------------------------------------------------------------------------
-def add_cli(subparsers):
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "grade", help="grade submissions (folders or .zip) in sandboxed processes, in parallel",
         description="Grade submissions of ASSIGNMENT with the instructor's public tests (and "
@@ -565,7 +571,7 @@ def add_cli(subparsers):
     parser.set_defaults(func=run_cli)
 
 
-def run_cli(args, course):
+def run_cli(args: argparse.Namespace, course: Course) -> int:
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be at least 1")
     out = args.out or Path("grades") / args.assignment

@@ -28,7 +28,10 @@ import re
 import sys
 import sysconfig
 import zlib
+from collections.abc import Collection, Generator, Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,11 +42,11 @@ from autograder.testing import Feedback
 from course_lib.testing import STUDENT_FACTORY
 
 OUTPUT_LIMIT = 4000
-_state_key = pytest.StashKey()
-_student_key = pytest.StashKey()
+_state_key = pytest.StashKey["GradingState"]()
+_student_key = pytest.StashKey["SandboxedStudent"]()
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder", "sandboxed grading (set by autograder.grading.submission)")
     group.addoption("--autograder-workdir", help="the sandbox's private copy of the submission")
     group.addoption("--autograder-original",
@@ -64,7 +67,7 @@ def pytest_addoption(parser):
 class GradingState:
     """What the plugin keeps for one grading run."""
 
-    def __init__(self, config):
+    def __init__(self, config: pytest.Config) -> None:
         option = config.getoption
         self.workdir = Path(option("--autograder-workdir")).resolve()
         original = option("--autograder-original")
@@ -82,16 +85,17 @@ class GradingState:
         self.interpreter = tuple(json.loads(interpreter)) if interpreter else None
         confinement = option("--autograder-confinement")
         self.confinement = Confinement(**json.loads(confinement)) if confinement else None
-        self.failed_imports = {}
+        self.failed_imports: dict[str, Exception] = {}
+        self.hidden_numbers: dict[str, int] = {}
         self.isolation = None
         self.path_prefixes = grader_path_prefixes(self)
 
-    def write(self, record):
+    def write(self, record: dict[str, Any]) -> None:
         if self.results_path:
             with open(self.results_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
 
-    def classify(self, item):
+    def classify(self, item: pytest.Item) -> tuple[str, str]:
         """(name, visibility) of a test item.
 
         A public test is named as pytest names it (``tests/test_knn.py::test_x[p]``); a
@@ -107,21 +111,21 @@ class GradingState:
                 return f"tests/{path.relative_to(root).as_posix()}::{test_part}", visibility
         return f"{path.name}::{test_part}", "visible"
 
-    def classify_visibility(self, item):
+    def classify_visibility(self, item: pytest.Item) -> str:
         """``"hidden"`` for an item of the hidden suite, else ``"visible"``."""
         hidden = self.suites.get("hidden")
         path = Path(str(item.path)).resolve()
         return "hidden" if hidden is not None and path.is_relative_to(hidden) else "visible"
 
-    def known_names(self):
+    def known_names(self) -> frozenset[str]:
         """Names of the reference package (:func:`reference_names`), read once."""
         if "_known_names" not in self.__dict__:
             self._known_names = reference_names(self.reference_dir)
         return self._known_names
 
-    def hidden_name(self, item):
+    def hidden_name(self, item: pytest.Item) -> str:
         """``hidden test <n>``; numbers come from the collection (``pytest_collection_finish``)."""
-        numbers = self.__dict__.setdefault("hidden_numbers", {})
+        numbers = self.hidden_numbers
         if item.nodeid not in numbers:          # not collected with the others: next number
             numbers[item.nodeid] = max(numbers.values(), default=0) + 1
         return hidden_test_name(numbers[item.nodeid])
@@ -130,26 +134,26 @@ class GradingState:
 HIDDEN_TEST_NAME = "hidden test {}"
 
 
-def hidden_test_name(number):
+def hidden_test_name(number: int) -> str:
     """The neutral name of the hidden test with the given number (``hidden test 7``)."""
     return HIDDEN_TEST_NAME.format(number)
 
 
-def hidden_test_numbers(items, hidden_root):
+def hidden_test_numbers(items: Iterable[pytest.Item], hidden_root: str | Path) -> dict[str, int]:
     """``{nodeid: n}`` for the items under ``hidden_root``: 1, 2, ... in collection order.
 
     The grader and ``autograder hidden-tests`` (:mod:`autograder.grading.private_index`, the
     instructor's private list of which number is which test) both number with this.
     """
     hidden_root = Path(hidden_root).resolve()
-    numbers = {}
+    numbers: dict[str, int] = {}
     for item in items:
         if Path(str(item.path)).resolve().is_relative_to(hidden_root):
             numbers.setdefault(item.nodeid, len(numbers) + 1)
     return numbers
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points a grading test is worth")
     if config.getoption("--autograder-workdir"):
         state = GradingState(config)
@@ -158,7 +162,7 @@ def pytest_configure(config):
         config.pluginmanager.register(ResultRecorder(state), "autograder-results")
 
 
-def _state(config):
+def _state(config: pytest.Config) -> GradingState:
     state = config.stash.get(_state_key, None)
     if state is None:
         raise pytest.UsageError("the autograder plugin needs --autograder-workdir "
@@ -166,7 +170,7 @@ def _state(config):
     return state
 
 
-def points_of(item):
+def points_of(item: pytest.Item) -> float:
     """The points a test is worth (``@pytest.mark.points(n)``, default 1)."""
     marker = item.get_closest_marker("points")
     if marker is None or not marker.args:
@@ -177,17 +181,17 @@ def points_of(item):
 class ResultRecorder:
     """Hooks that write the JSON lines: the collected tests, each result, the end."""
 
-    def __init__(self, state):
+    def __init__(self, state: GradingState) -> None:
         self.state = state
-        self.collect_errors = []
 
-    def pytest_collection_modifyitems(self, session, config, items):
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
         # Every public test runs before every hidden one: student code can leave files in
         # its copy, and what it prints in a public test is shown, so nothing it saw in a
         # hidden test may come before a public test.
         items.sort(key=lambda item: self.state.classify_visibility(item) == "hidden")
 
-    def pytest_collection_finish(self, session):
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
         if "hidden" in self.state.suites:
             self.state.hidden_numbers = hidden_test_numbers(session.items,
                                                             self.state.suites["hidden"])
@@ -198,14 +202,14 @@ class ResultRecorder:
                           "visibility": visibility})
         self.state.write({"kind": "collected", "tests": tests})
 
-    def pytest_collectreport(self, report):
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             # A broken test file is the course's problem, not the student's: say so loudly.
             self.state.write({"kind": "collect_error", "path": str(report.nodeid),
                               "message": str(report.longrepr)[-OUTPUT_LIMIT:]})
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -217,7 +221,7 @@ class ResultRecorder:
             if report.failed and student is not None:
                 student.sandbox.restart()       # the next test starts from a clean child
 
-    def pytest_sessionfinish(self, session):
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.state.write({"kind": "finished", "isolation": self.state.isolation})
 
 
@@ -234,12 +238,12 @@ class SandboxedStudent:
     sandbox : autograder.sandbox.Sandbox
     """
 
-    def __init__(self, sandbox, state):
+    def __init__(self, sandbox: Sandbox, state: GradingState) -> None:
         self.sandbox = sandbox
         self.root = state.original
         self._state = state
 
-    def import_module(self, name):
+    def import_module(self, name: str) -> Any:
         """A proxy of the student's module ``name`` (e.g. ``"nnfs.warmup"``)."""
         earlier = self._state.failed_imports.get(name)
         if earlier is not None:
@@ -253,7 +257,7 @@ class SandboxedStudent:
 
 
 @pytest.fixture(scope="module")
-def autograder_sandbox(request):
+def autograder_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """One sandboxed child (restarted after failures) for the tests of one module."""
     state = _state(request.config)
     with Sandbox(state.workdir, state.limits, interpreter=state.interpreter,
@@ -280,7 +284,7 @@ def _sandboxed_student(request):
     return student
 
 
-def _seed_global_random(sandbox, nodeid):
+def _seed_global_random(sandbox: Sandbox, nodeid: str) -> None:
     """Seed NumPy's global generator here and in the child with a number fixed per test.
 
     A test's ``np.random.seed(k)`` seeds only this process, while student code draws its
@@ -309,10 +313,10 @@ class ReferenceSolution:
         The instructor's assignment folder (``assignments/source/<assignment>``).
     """
 
-    def __init__(self, assignment_dir):
+    def __init__(self, assignment_dir: str | Path) -> None:
         self.root = Path(assignment_dir).resolve()
 
-    def import_module(self, name):
+    def import_module(self, name: str) -> ModuleType:
         """The reference module ``name`` (e.g. ``"nnfs.warmup"``)."""
         package, _, rest = name.partition(".")
         private = f"_autograder_reference_{package}"
@@ -322,6 +326,7 @@ class ReferenceSolution:
                 raise ModuleNotFoundError(f"no reference package {package} in {self.root}")
             spec = importlib.util.spec_from_file_location(
                 private, init, submodule_search_locations=[str(init.parent)])
+            assert spec is not None and spec.loader is not None     # a file location always has both
             module = importlib.util.module_from_spec(spec)
             sys.modules[private] = module
             with _aliased(package, module):
@@ -333,15 +338,15 @@ class ReferenceSolution:
 class _aliased:
     """Temporarily make ``import <name>`` give ``module`` (for absolute self-imports)."""
 
-    def __init__(self, name, module):
+    def __init__(self, name: str, module: ModuleType) -> None:
         self.name, self.module = name, module
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.saved = {key: value for key, value in sys.modules.items()
                       if key == self.name or key.startswith(self.name + ".")}
         sys.modules[self.name] = self.module
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         for key in [key for key in sys.modules
                     if key == self.name or key.startswith(self.name + ".")]:
             del sys.modules[key]
@@ -349,7 +354,7 @@ class _aliased:
 
 
 @pytest.fixture(scope="session")
-def reference(request):
+def reference(request: pytest.FixtureRequest) -> ReferenceSolution:
     """The instructor's solution (hidden tests only: never import it in public tests)."""
     state = _state(request.config)
     if not state.reference_dir:
@@ -365,13 +370,13 @@ _CODE_SUFFIXES = (".py", ".pyx", ".pyc", ".so", ".pyd", ".ipynb", ".json", ".npy
                   ".txt", ".csv")
 
 
-def _course_lib_root():
+def _course_lib_root() -> str | None:
     spec = importlib.util.find_spec("course_lib")
     locations = list(spec.submodule_search_locations or []) if spec else []
     return locations[0] if locations else None
 
 
-def grader_path_prefixes(state):
+def grader_path_prefixes(state: GradingState) -> list[tuple[str, str]]:
     """``[(absolute prefix, what students see instead), ...]``, longest first.
 
     The submission (the sandbox's copy, the snapshot, and ``/submission`` inside the
@@ -381,7 +386,7 @@ def grader_path_prefixes(state):
     folder and working directory disappear.
     """
     from autograder.sandbox.confinement import WORKDIR_MOUNT
-    pairs = []
+    pairs: list[tuple[str | Path, str]] = []
     for visibility, root in state.suites.items():
         pairs.append((root, "tests" if visibility == "visible" else "hidden-tests"))
     for folder in (state.workdir, state.original):
@@ -404,7 +409,7 @@ def grader_path_prefixes(state):
             if parent.name.startswith("autograder-grade-"):
                 pairs.append((parent, "grader-scratch"))
                 break
-    prefixes = {}
+    prefixes: dict[str, str] = {}
     for prefix, shown in pairs:
         for form in {str(prefix), os.path.realpath(prefix)}:
             form = form.rstrip("/") or "/"
@@ -413,7 +418,7 @@ def grader_path_prefixes(state):
     return sorted(prefixes.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
-def neutral_paths(text, prefixes, cwd=None):
+def neutral_paths(text: str, prefixes: Iterable[tuple[str, str]], cwd: str | None = None) -> str:
     """``text`` with every path under a known prefix made relative or neutral.
 
     Parameters
@@ -433,7 +438,7 @@ def neutral_paths(text, prefixes, cwd=None):
     if cwd not in dict(table):
         table = sorted(table + [(cwd.rstrip("/"), "")], key=lambda p: len(p[0]), reverse=True)
 
-    def replace(match):
+    def replace(match: re.Match[str]) -> str:
         word = match.group(0)
         trail = ""
         while word and word[-1] in ".,":
@@ -455,7 +460,8 @@ def neutral_paths(text, prefixes, cwd=None):
 
 
 # -- results ----------------------------------------------------------------------------
-def result_record(item, state, report, excinfo, output):
+def result_record(item: pytest.Item, state: GradingState, report: pytest.TestReport,
+                  excinfo: pytest.ExceptionInfo[BaseException] | None, output: str) -> dict[str, Any]:
     """The result of one test in the schema of docs/ARCHITECTURE.md.
 
     Parameters
@@ -495,11 +501,12 @@ def result_record(item, state, report, excinfo, output):
             "output": text}
 
 
-def _truncate(text, limit=OUTPUT_LIMIT):
+def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "\n[... truncated]"
 
 
-def visible_feedback(report, excinfo, output, path_prefixes=None):
+def visible_feedback(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None, output: str,
+                     path_prefixes: list[tuple[str, str]] | None = None) -> str:
     """For a public test: the failure (short traceback or sandbox message) and the output.
 
     Every path in it is relative to the assignment folder or neutral (:func:`neutral_paths`
@@ -511,7 +518,8 @@ def visible_feedback(report, excinfo, output, path_prefixes=None):
     return neutral_paths(text, path_prefixes)
 
 
-def _visible_feedback(report, excinfo, output):
+def _visible_feedback(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None,
+                      output: str) -> str:
     parts = []
     if report.skipped:
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
@@ -552,10 +560,10 @@ _DOING = re.compile(r"\b(calling|importing|reading|setting) "
                     r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 
 
-def reference_names(reference_dir):
+def reference_names(reference_dir: str | Path | None) -> frozenset[str]:
     """Every name the reference package defines: module paths, functions, classes, methods
     and attributes (``self.x = ...``). A hidden test's feedback names only these."""
-    names = set()
+    names: set[str] = set()
     root = Path(reference_dir) if reference_dir else None
     if root is None or not root.is_dir():
         return frozenset()
@@ -578,7 +586,7 @@ def reference_names(reference_dir):
     return frozenset(names)
 
 
-def _trusted_doing(text, known_names):
+def _trusted_doing(text: str, known_names: Collection[str]) -> str:
     """``calling nnfs.layers.relu_forward``-like context from a sandbox message, or "".
 
     Only when every dotted part is a name the reference defines: the child reports class
@@ -590,7 +598,8 @@ def _trusted_doing(text, known_names):
     return ""
 
 
-def hidden_failure_reason(error, limits=None, known_names=frozenset()):
+def hidden_failure_reason(error: BaseException | None, limits: Limits | None = None,
+                          known_names: Collection[str] = frozenset()) -> str:
     """What went wrong in a hidden test, in the grader's words only.
 
     Never the text of a student's exception, a crash message or a traceback: those can
@@ -662,7 +671,8 @@ def hidden_failure_reason(error, limits=None, known_names=frozenset()):
             "return type and shape against the docstring")
 
 
-def hidden_feedback(item, report, error, limits=None, known_names=frozenset()):
+def hidden_feedback(item: pytest.Item, report: pytest.TestReport, error: BaseException | None,
+                    limits: Limits | None = None, known_names: Collection[str] = frozenset()) -> str:
     """For a hidden test: what was tested and what went wrong, in words only.
 
     The first line of the test's docstring (never the test's own name), plus

@@ -31,13 +31,15 @@ import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 from struct import error as struct_error
-from typing import cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, BinaryIO, cast
 
 import autograder
+from autograder.course import Course
 from autograder.grading.lateness import TIMESTAMP_FILE
-from autograder.result import TestOutcome, failed, new_result, now, total_points
+from autograder.result import NotebookCheck, Result, TestOutcome, failed, new_result, now, total_points
 from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
-from autograder.sandbox.confinement import (UID_BASE, choose_confinement, running_as_root,
+from autograder.sandbox.confinement import (UID_BASE, Confinement, choose_confinement, running_as_root,
                                             submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
 from autograder.sandbox.workdir import SubmissionTooLarge, copy_regular_files
@@ -55,6 +57,8 @@ UNPACK_SECONDS = 120
 NOTEBOOK_CHECK_SECONDS = 60
 FINGERPRINT_SECONDS = 120
 INSTRUCTOR_MAX_BYTES = 2**30        # per file of the grader's and instructor's own trees
+Ignore = Callable[[str, list[str]], Iterable[str]]
+Interpreter = tuple[str, Sequence[str]]       # the sandbox's Python and its site folders
 
 
 class SubmissionError(Exception):
@@ -62,7 +66,7 @@ class SubmissionError(Exception):
 
 
 # -- names and fingerprints ---------------------------------------------------------------
-def submission_name(path, assignment):
+def submission_name(path: str | Path, assignment: str) -> str:
     """The name results are filed under.
 
     ``submitted/<student>/<assignment>/`` -> ``<student>``; ``alice.zip`` -> ``alice``;
@@ -77,7 +81,7 @@ def submission_name(path, assignment):
     return resolved.name
 
 
-def _copied_names(folder, names):
+def _copied_names(folder: str, names: list[str]) -> set[str]:
     """The names the sandbox copy leaves out of ``folder`` (its own ignore rule, reused so
     that the fingerprint covers exactly what the child gets; symlinks are left out by
     both)."""
@@ -85,12 +89,13 @@ def _copied_names(folder, names):
     return COPY_IGNORE(folder, names)
 
 
-def _caches(folder, names):
+def _caches(folder: str, names: list[str]) -> set[str]:
     return {name for name in names if name == "__pycache__" or name.endswith(".pyc")}
 
 
-def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=None,
-               suffixes=None):
+def _hash_tree(hasher: "hashlib._Hash", root: str | Path, label: str, ignore: Ignore = _caches,
+               deadline: Deadline | None = None, max_bytes: int | None = None,
+               suffixes: tuple[str, ...] | None = None) -> None:
     """Feed every regular file under ``root`` (or ``root`` itself, a file) to ``hasher``.
 
     Paths, sizes and bytes are hashed in path order. Symlinks inside ``root`` are neither
@@ -125,7 +130,7 @@ def _hash_tree(hasher, root, label, ignore=_caches, deadline=None, max_bytes=Non
         hasher.update(f"\n{label}:{relative}:{size}\n".encode())
 
 
-def _grader_ignore(folder, names):
+def _grader_ignore(folder: str, names: list[str]) -> set[str]:
     """Caches, and the hidden suites (hashed per assignment when they are used)."""
     skipped = _caches(folder, names)
     if Path(folder).resolve() == Path(autograder.__file__).resolve().parent:
@@ -133,14 +138,14 @@ def _grader_ignore(folder, names):
     return skipped
 
 
-def _course_lib_dir():
+def _course_lib_dir() -> Path | None:
     import importlib.util
     spec = importlib.util.find_spec("course_lib")
     locations = list(spec.submodule_search_locations or []) if spec else []
     return Path(locations[0]) if locations else None
 
 
-def grader_version():
+def grader_version() -> str:
     """``autograder.__version__`` plus a digest of every module that decides a grade.
 
     That is every ``.py`` under ``autograder/`` except the hidden suites (the fingerprint
@@ -156,14 +161,15 @@ def grader_version():
     return f"{autograder.__version__}+{hasher.hexdigest()[:12]}"
 
 
-def _runtime_versions():
+def _runtime_versions() -> str:
     import numpy
     import pytest
     return (f"python={sys.version.split()[0]} {sys.implementation.cache_tag} "
             f"numpy={numpy.__version__} pytest={pytest.__version__}")
 
 
-def submission_fingerprint(course, assignment, submission, *, hidden, limits=None):
+def submission_fingerprint(course: Course, assignment: str, submission: str | Path, *, hidden: bool,
+                           limits: Limits | None = None) -> str:
     """sha256 of everything a result depends on.
 
     The submission's files (exactly those the sandbox copy takes: the copy's own ignore
@@ -185,7 +191,7 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
                   f"timeout={limits.timeout} memory={limits.memory_mb}\n".encode())
     top = os.path.realpath(submission)
 
-    def ignore(folder, names):
+    def ignore(folder: str, names: list[str]) -> set[str]:
         # nbgrader's timestamp.txt is when, not what: lateness is recorded apart
         # (autograder.grading.lateness) and the sandbox copy leaves the file out too
         skipped = set(_copied_names(folder, names))
@@ -204,7 +210,7 @@ def submission_fingerprint(course, assignment, submission, *, hidden, limits=Non
 
 
 # -- unpacking ------------------------------------------------------------------------------
-def extract_zip(archive_path, dest, deadline=None):
+def extract_zip(archive_path: str | Path, dest: str | Path, deadline: Deadline | None = None) -> Path:
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
 
     Only regular files are written (new files, never through a link); the archive itself
@@ -267,7 +273,7 @@ _UNREADABLE = ("{name} is not a readable zip file ({exc}); create it again (zip 
                "folder) and resubmit")
 
 
-def _check_directory_size(handle):
+def _check_directory_size(handle: BinaryIO) -> None:
     """Refuse a zip whose central directory lists more than MAX_ZIP_MEMBERS entries, before
     :class:`zipfile.ZipFile` builds an object for each (millions of tiny entries fit in the
     size cap and would take gigabytes of the grader's memory)."""
@@ -281,13 +287,14 @@ def _check_directory_size(handle):
     handle.seek(0)
     if not record:
         return                          # ZipFile reports the zip as unreadable
-    entries, directory_bytes = record[zipfile._ECD_ENTRIES_TOTAL], record[zipfile._ECD_SIZE]
+    entries = record[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+    directory_bytes = record[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if entries > MAX_ZIP_MEMBERS or directory_bytes > MAX_ZIP_MEMBERS * 1024:
         raise SubmissionError(f"the zip has {entries} entries (at most {MAX_ZIP_MEMBERS}); zip "
                               "only the assignment folder")
 
 
-def _extract_members(archive, dest, deadline):
+def _extract_members(archive: zipfile.ZipFile, dest: Path, deadline: Deadline) -> None:
     members = archive.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
         raise SubmissionError(f"the zip has {len(members)} entries (at most "
@@ -296,7 +303,8 @@ def _extract_members(archive, dest, deadline):
                "datasets and outputs out of the submission")
     if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
         raise SubmissionError(too_big)
-    planned, spelled, files = [], {}, set()
+    planned, files = [], set()
+    spelled: dict[str, str] = {}
     for member in members:
         deadline.check()
         parts = _safe_parts(member.filename)
@@ -351,7 +359,7 @@ def _extract_members(archive, dest, deadline):
                 sink.write(chunk)
 
 
-def _safe_parts(name):
+def _safe_parts(name: str) -> tuple[str, ...]:
     """The path components of a zip member name; SubmissionError for unsafe names."""
     normalized = name.replace("\\", "/")
     path = PurePosixPath(normalized)
@@ -362,7 +370,7 @@ def _safe_parts(name):
     return tuple(part for part in path.parts if part not in ("", "."))
 
 
-def _assignment_root(folder):
+def _assignment_root(folder: str | Path) -> Path:
     """Descend through single wrapping folders (``alice.zip`` -> ``assignment0/``).
 
     Never follows a symlink, and stops after MAX_WALK_DEPTH levels.
@@ -378,7 +386,7 @@ def _assignment_root(folder):
     return folder
 
 
-def unpack_submission(path, private_dir):
+def unpack_submission(path: str | Path, private_dir: str | Path) -> Path:
     """The folder to grade: ``path`` itself, or the extracted zip in ``private_dir``.
 
     A zip is recognised by its name and must be a regular file; a folder given by the
@@ -393,8 +401,9 @@ def unpack_submission(path, private_dir):
 
 
 # -- running the tests ---------------------------------------------------------------------
-def _pytest_command(course, assignment, workdir, original, results_path, ini_path, hidden,
-                    limits, interpreter, confinement):
+def _pytest_command(course: Course, assignment: str, workdir: str | Path, original: str | Path, results_path: Path,
+                    ini_path: Path, hidden: bool, limits: Limits, interpreter: Interpreter,
+                    confinement: Confinement) -> list[str]:
     public = course.public_tests(assignment)
     command = [sys.executable, "-m", "pytest", "-p", "autograder.grading.pytest_plugin",
                "-p", "no:cacheprovider", "-c", str(ini_path), "--rootdir", str(ini_path.parent),
@@ -415,7 +424,7 @@ def _pytest_command(course, assignment, workdir, original, results_path, ini_pat
     return command + [str(suite) for suite in suites]
 
 
-def _run_grading_process(command, cwd, total_timeout):
+def _run_grading_process(command: list[str], cwd: Path, total_timeout: float) -> tuple[str, bool]:
     """Run the pytest process; kill its whole group after ``total_timeout`` seconds.
 
     Returns
@@ -445,7 +454,7 @@ def _run_grading_process(command, cwd, total_timeout):
         return log.read()[-4000:], timed_out
 
 
-def _read_records(results_path):
+def _read_records(results_path: Path) -> list[dict[str, Any]]:
     records = []
     if results_path.exists():
         for line in results_path.read_text(encoding="utf-8").splitlines():
@@ -456,9 +465,9 @@ def _read_records(results_path):
     return records
 
 
-def _assemble_tests(records, stopped_reason):
+def _assemble_tests(records: list[dict[str, Any]], stopped_reason: str) -> list[TestOutcome]:
     """Per-test results in collection order; unreported tests become errors."""
-    collected = next((r["tests"] for r in records if r.get("kind") == "collected"), [])
+    collected: list[dict[str, Any]] = next((r["tests"] for r in records if r.get("kind") == "collected"), [])
     reported = {r["name"]: r for r in records if r.get("kind") == "test"}
     tests = []
     for entry in collected:
@@ -471,7 +480,7 @@ def _assemble_tests(records, stopped_reason):
     return tests
 
 
-def check_notebooks(course, assignment, folder):
+def check_notebooks(course: Course, assignment: str, folder: str | Path) -> list[NotebookCheck]:
     """Integrity findings for the submission's notebooks (``autograder.grading.notebooks``), or []
     when that module is not available."""
     try:
@@ -488,7 +497,7 @@ def check_notebooks(course, assignment, folder):
                  "message": f"the notebook check could not run: {exc}"}]
 
 
-def sandbox_interpreter():
+def sandbox_interpreter() -> Interpreter:
     """(python, site dirs) for sandboxed children on this machine (probed once per process)."""
     uid = UID_BASE if running_as_root() else None
     return child_interpreter(uid, uid)
@@ -498,7 +507,7 @@ SCRATCH_PREFIX = "autograder-grade-"
 OWNER_FILE = "owner.pid"
 
 
-def _process_alive(pid):
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -508,7 +517,7 @@ def _process_alive(pid):
     return True
 
 
-def sweep_stale_scratch(tmp_dir=None):
+def sweep_stale_scratch(tmp_dir: str | Path | None = None) -> list[Path]:
     """Remove scratch folders left by grading processes that were killed.
 
     Each :func:`grade_submission` works in a private ``autograder-grade-*`` folder under the
@@ -529,7 +538,7 @@ def sweep_stale_scratch(tmp_dir=None):
     return removed
 
 
-def _scratch_owner(folder):
+def _scratch_owner(folder: Path) -> int | None:
     """The pid recorded in a scratch folder that this user made, or None.
 
     Anything else in the temporary directory (a symlink, a folder or file that another user
@@ -558,8 +567,9 @@ def grading_limits(timeout: float | None = None, memory_mb: int | None = None) -
     return Limits(timeout=float(timeout or defaults.timeout), memory_mb=int(memory_mb or defaults.memory_mb))
 
 
-def grade_submission(course, assignment, submission_path, *, hidden=False, timeout=None,
-                     memory_mb=None, name=None, total_timeout=None, interpreter=None):
+def grade_submission(course: Course, assignment: str, submission_path: str | Path, *, hidden: bool = False,
+                     timeout: float | None = None, memory_mb: int | None = None, name: str | None = None,
+                     total_timeout: float | None = None, interpreter: Interpreter | None = None) -> Result:
     """Grade one submission and return its result dict.
 
     Parameters
@@ -661,7 +671,7 @@ def grade_submission(course, assignment, submission_path, *, hidden=False, timeo
     return result
 
 
-def _neutral_log(log, course, assignment, private, cwd):
+def _neutral_log(log: str, course: Course, assignment: str, private: Path, cwd: Path) -> str:
     """The grading process's log without the course's or the scratch folder's absolute paths
     (a result's ``error`` can reach students, e.g. on Gradescope)."""
     from autograder.grading.pytest_plugin import neutral_paths
@@ -673,7 +683,7 @@ def _neutral_log(log, course, assignment, private, cwd):
                          cwd=str(cwd))
 
 
-def _remove_regular_file(path):
+def _remove_regular_file(path: Path) -> None:
     try:
         if stat.S_ISREG(os.lstat(path).st_mode):
             os.unlink(path)
