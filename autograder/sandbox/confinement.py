@@ -46,8 +46,10 @@ import shutil
 import subprocess
 import threading
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 UID_BASE = 1_000_000_000
 WORKDIR_MOUNT = "/submission"
@@ -60,7 +62,7 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/ss
 BWRAP_ENV = "AUTOGRADER_BWRAP"
 
 
-def running_as_root():
+def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -68,7 +70,7 @@ _uid_counter = itertools.count()
 _uid_lock = threading.Lock()
 
 
-def submission_uid():
+def submission_uid() -> int:
     """A fresh uid for one submission: unique among all submissions being graded on this
     machine (pids of live processes are unique; the counter separates threads and
     successive submissions of one process), and above every ordinary account."""
@@ -77,7 +79,7 @@ def submission_uid():
     return UID_BASE + (os.getpid() << 8) + serial
 
 
-def bwrap_path():
+def bwrap_path() -> str | None:
     """The ``bwrap`` executable (``$AUTOGRADER_BWRAP`` overrides; ``""`` disables)."""
     chosen = os.environ.get(BWRAP_ENV)
     if chosen is not None:
@@ -86,7 +88,7 @@ def bwrap_path():
         (p for p in ("/usr/bin/bwrap", "/usr/local/bin/bwrap") if os.path.exists(p)), None)
 
 
-def _ids_kwargs(uid):
+def _ids_kwargs(uid: int | None) -> dict[str, Any]:
     """Popen keyword arguments that start a process as ``uid`` with no groups (root only)."""
     if uid is None:
         return {}
@@ -94,7 +96,7 @@ def _ids_kwargs(uid):
 
 
 @functools.lru_cache(maxsize=None)
-def probe_bubblewrap(bwrap, uid):
+def probe_bubblewrap(bwrap: str | None, uid: int | None) -> str | None:
     """None when ``bwrap`` builds a sandbox here as ``uid``; else why it cannot."""
     if not bwrap:
         return "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
@@ -113,8 +115,8 @@ def probe_bubblewrap(bwrap, uid):
     return None
 
 
-def _system_mounts():
-    args = []
+def _system_mounts() -> list[str]:
+    args: list[str] = []
     for folder in SYSTEM_DIRS:
         args += ["--ro-bind", folder, folder]
     for link in SYSTEM_LINKS:
@@ -147,7 +149,7 @@ class Confinement:
     reason: str | None = None
 
     @property
-    def description(self):
+    def description(self) -> str:
         """One sentence on how strongly the submission's code was separated."""
         if self.engine == "bubblewrap":
             who = f"its own uid {self.uid}" if self.uid is not None else "the grader's uid"
@@ -163,14 +165,16 @@ class Confinement:
                 "memory, CPU and file-size limits and timeouts still applied")
 
     @property
-    def workdir_inside(self):
+    def workdir_inside(self) -> str | None:
         return WORKDIR_MOUNT if self.engine == "bubblewrap" else None
 
-    def popen_kwargs(self):
+    def popen_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`subprocess.Popen` of the confined command."""
         return _ids_kwargs(self.uid)
 
-    def wrap(self, argv, workdir, read_only=(), files=(), writable=(), env=None):
+    def wrap(self, argv: Sequence[str], workdir: str | os.PathLike[str], read_only: Iterable[str] = (),
+             files: Iterable[tuple[str | os.PathLike[str], str]] = (), writable: Iterable[str] = (),
+             env: dict[str, str] | None = None) -> list[str]:
         """The command line that runs ``argv`` confined.
 
         Parameters
@@ -193,7 +197,7 @@ class Confinement:
             return list(argv)
         # bwrap mounts in order: the private /tmp, /dev and /proc come first, so that binds of
         # host paths below /tmp (a checkout or venv there) are not hidden under the tmpfs.
-        args = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
+        args: list[str] = [self.bwrap, "--unshare-all",  # type: ignore[list-item]  # set for this engine "--unshare-user", "--disable-userns",
                 "--die-with-parent", "--new-session", "--clearenv",
                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
                 *_system_mounts()]
@@ -216,7 +220,7 @@ class Confinement:
             args += ["--setenv", key, value]
         return args + ["--", *argv]
 
-    def end_all_processes(self):
+    def end_all_processes(self) -> None:
         """Kill every process of this submission's uid (the ``uid`` engine's clean-up).
 
         A short-lived helper started AS that uid calls ``kill(-1, SIGKILL)``, which reaches
@@ -239,7 +243,7 @@ class Confinement:
             pass
 
 
-def choose_confinement(uid=None, engine=None):
+def choose_confinement(uid: int | None = None, engine: str | None = None) -> Confinement:
     """The strongest confinement this machine allows.
 
     Parameters
@@ -274,7 +278,7 @@ def choose_confinement(uid=None, engine=None):
     return Confinement("none", None, reason=problem)
 
 
-def runtime_paths(executable, site_dirs):
+def runtime_paths(executable: str, site_dirs: Iterable[str]) -> list[str]:
     """Host paths the child's interpreter needs, to bind read-only inside the sandbox.
 
     The interpreter's own prefix (a venv and the Python it was made from), the site-packages
@@ -287,7 +291,7 @@ def runtime_paths(executable, site_dirs):
     spec = importlib.util.find_spec("course_lib")
     if spec is not None and spec.submodule_search_locations:
         paths += list(spec.submodule_search_locations)
-    seen = []
+    seen: list[str] = []
     for path in paths:
         if os.path.exists(path) and path not in seen and path != "/":
             seen.append(path)

@@ -47,7 +47,7 @@ class ForkServer:
         Whose processes end with the server (the ``uid`` engine kills its uid's processes).
     """
 
-    def __init__(self, command: Callable[[int], list[str]], popen_kwargs: dict[str, Any], startup_timeout: float,
+    def __init__(self, command: Callable[..., list[str]], popen_kwargs: dict[str, Any], startup_timeout: float,
                  confinement: "Confinement | None" = None) -> None:
         self.confinement = confinement
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -22,16 +22,20 @@ import os
 import selectors
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.sandbox import codec
 from autograder.sandbox.diagnosis import describe_exit, student_error, text_field
 from autograder.sandbox.errors import ProtocolError, StudentCrash, StudentTimeout
 from autograder.sandbox.confinement import (RUNNER_DIR, UID_BASE, Confinement,
                                             choose_confinement, runtime_paths)
-from autograder.sandbox.forkserver import ForkServer, ForkServerGone
+from autograder.sandbox.forkserver import ForkedProcess, ForkServer, ForkServerGone
 from autograder.sandbox.interpreter import child_interpreter
+
+ChildProcess = subprocess.Popen[bytes] | ForkedProcess
 
 RUNNER = Path(__file__).resolve().with_name("runner.py")
 CODEC = Path(__file__).resolve().with_name("codec.py")
@@ -85,7 +89,8 @@ class _Child:
     :class:`~autograder.sandbox.forkserver.ForkedProcess`.
     """
 
-    def __init__(self, process, request_fd, response_fd, output_fd):
+    def __init__(self, process: ChildProcess, request_fd: int, response_fd: int,
+                 output_fd: int) -> None:
         self.process = process
         self.request_fd = request_fd
         self.response_fd = response_fd
@@ -93,7 +98,7 @@ class _Child:
         for fd in (request_fd, response_fd, output_fd):
             os.set_blocking(fd, False)
 
-    def kill(self):
+    def kill(self) -> None:
         """End the child: a process the grader started is killed; a forked child's whole
         sandbox ends (see :meth:`ForkedProcess.kill`). No pid from the child side is used."""
         if self.process.poll() is None:
@@ -103,7 +108,7 @@ class _Child:
         except subprocess.TimeoutExpired:
             pass
 
-    def close(self, hard=True):
+    def close(self, hard: bool = True) -> None:
         """Close the pipes; with ``hard`` also end the process (and its sandbox).
 
         Without ``hard`` the child sees its request pipe close and leaves by itself: after an
@@ -122,19 +127,19 @@ class _Child:
 class _OutputBuffer:
     """Student output: the first ``kept`` bytes are kept, the rest counted."""
 
-    def __init__(self, kept):
+    def __init__(self, kept: int) -> None:
         self.kept = kept
         self.data = bytearray()
         self.dropped = 0
         self.total = 0
 
-    def add(self, chunk):
+    def add(self, chunk: bytes) -> None:
         self.total += len(chunk)
         room = self.kept - len(self.data)
         self.data += chunk[:max(room, 0)]
         self.dropped += max(len(chunk) - max(room, 0), 0)
 
-    def take(self):
+    def take(self) -> str:
         text = self.data.decode("utf-8", errors="replace")
         if self.dropped:
             text += f"\n[... output truncated: {self.dropped} more bytes not shown]\n"
@@ -170,12 +175,13 @@ class Sandbox:
     it as a context manager) to kill the child.
     """
 
-    def __init__(self, workdir, limits=None, drop_privileges=None, interpreter=None,
-                 fork_server=True, confinement=None, uid=None):
+    def __init__(self, workdir: str | os.PathLike[str], limits: Limits | None = None,
+                 drop_privileges: bool | None = None, interpreter: tuple[str, Sequence[str]] | None = None,
+                 fork_server: bool = True, confinement: Confinement | None = None, uid: int | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.interpreter = interpreter
         self.fork_server = fork_server
-        self._fork_server = None
+        self._fork_server: ForkServer | None = None
         self.limits = limits or Limits()
         if confinement is None:
             if drop_privileges is False:
@@ -185,21 +191,21 @@ class Sandbox:
         self.confinement = confinement
         self.message_bounds = codec.MessageBounds(max_bytes=self.limits.transfer_mb * 2**20)
         self.generation = 0
-        self._child = None
+        self._child: _Child | None = None
         self._output = _OutputBuffer(self.limits.output_kept_bytes)
         self._flooded = False
 
     @property
-    def isolation(self):
+    def isolation(self) -> str:
         """One sentence on how strongly student code is separated from the grader."""
         return self.confinement.description
 
     # -- life cycle -------------------------------------------------------------------
-    def _launch_settings(self):
+    def _launch_settings(self) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
         """(argv prefix, config, Popen keyword arguments) shared by both ways of starting."""
         confinement = self.confinement
         own_uid = confinement.uid is not None
-        config = {
+        config: dict[str, Any] = {
             "memory_bytes": self.limits.memory_mb * 2**20,
             "cpu_seconds": self.limits.cpu_seconds,
             "file_bytes": self.limits.file_mb * 2**20,
@@ -228,14 +234,14 @@ class Sandbox:
             wrapped = confinement.wrap(
                 argv, self.workdir, read_only=runtime_paths(executable, site_dirs),
                 files=[(RUNNER, runner), (CODEC, f"{RUNNER_DIR}/codec.py")], env=env)
-            popen_kwargs = {"cwd": "/", "env": env}
+            popen_kwargs: dict[str, Any] = {"cwd": "/", "env": env}
         else:
             wrapped = [executable, "-I", "-S", str(RUNNER), inside]
             popen_kwargs = {"cwd": self.workdir, "env": env}
         popen_kwargs.update(confinement.popen_kwargs())
         return wrapped, config, popen_kwargs
 
-    def _start(self):
+    def _start(self) -> None:
         if self.fork_server:
             process, request_write, response_read, output_read = self._fork()
         else:
@@ -246,7 +252,7 @@ class Sandbox:
         self.generation += 1
         self._await_ready()
 
-    def _spawn(self):
+    def _spawn(self) -> tuple[ChildProcess, int, int, int]:
         """A child started as its own interpreter."""
         argv, config, popen_kwargs = self._launch_settings()
         request_read, request_write = os.pipe()
@@ -261,11 +267,11 @@ class Sandbox:
             os.close(request_read)
             os.close(response_write)
         # The child owns its output pipe through our fd; Popen's file object must not close it.
-        output_read = os.dup(process.stdout.fileno())
-        process.stdout.close()
+        output_read = os.dup(process.stdout.fileno())  # type: ignore[union-attr]  # stdout=PIPE
+        process.stdout.close()  # type: ignore[union-attr]
         return process, request_write, response_read, output_read
 
-    def _fork(self):
+    def _fork(self) -> tuple[ChildProcess, int, int, int]:  # type: ignore[return]  # the loop returns or raises
         """A child forked by this sandbox's fork server (started, or restarted, on demand)."""
         for attempt in (1, 2):
             if self._fork_server is None or not self._fork_server.alive():
@@ -285,12 +291,12 @@ class Sandbox:
                 if attempt == 2:
                     raise SandboxUnavailable(f"the sandbox's fork server failed: {exc}") from None
 
-    def _stop_fork_server(self):
+    def _stop_fork_server(self) -> None:
         if self._fork_server is not None:
             self._fork_server.close()
             self._fork_server = None
 
-    def _await_ready(self):
+    def _await_ready(self) -> None:
         """Wait for the runner's ``ready`` frame: it has set its limits, imported NumPy and
         entered the student folder. Failing before that is the grading machine's fault."""
         try:
@@ -305,7 +311,7 @@ class Sandbox:
             self._reset()
             raise SandboxUnavailable("the sandboxed Python process did not say it was ready")
 
-    def restart(self):
+    def restart(self) -> None:
         """Let go of the current child (if any); the next request starts a fresh one.
 
         For use between tests: the child is told nothing but sees its request pipe close and
@@ -317,7 +323,7 @@ class Sandbox:
             self._child.close(hard=not self.fork_server)
             self._child = None
 
-    def _reset(self):
+    def _reset(self) -> None:
         """End the child and the sandbox it lives in; the next request builds a new one."""
         if self._child is not None:
             self._drain_output()
@@ -325,37 +331,38 @@ class Sandbox:
             self._child = None
         self._stop_fork_server()
 
-    def close(self):
+    def close(self) -> None:
         self._reset()
         self.confinement.end_all_processes()
 
-    def __enter__(self):
+    def __enter__(self) -> "Sandbox":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:
             pass
 
-    def take_output(self):
+    def take_output(self) -> str:
         """Student output since the last call of this method (bounded, with a note if cut)."""
         if self._child is not None:
             self._drain_output()
         return self._output.take()
 
     # -- requests ---------------------------------------------------------------------
-    def import_module(self, name):
+    def import_module(self, name: str) -> Any:
         """A proxy of the student's module ``name`` (e.g. ``"nnfs.warmup"``)."""
         from autograder.sandbox.proxy import resolve_path
         if not isinstance(name, str):
             raise TypeError("import_module expects a module name such as 'nnfs.warmup'")
         return resolve_path(self, (name,))
 
-    def request(self, op, doing, target=None, make_proxy=None, **values):
+    def request(self, op: str, doing: str, target: int | None = None,
+                make_proxy: Callable[[int, str, bool], Any] | None = None, **values: Any) -> Any:
         """Send one request and return the decoded answer.
 
         Parameters
@@ -379,7 +386,7 @@ class Sandbox:
         from autograder.sandbox import proxy
         if make_proxy is None:
             make_proxy = proxy.default_proxy(self)
-        message = {"op": op}
+        message: dict[str, Any] = {"op": op}
         if target is not None:
             message["target"] = target
         try:
@@ -394,7 +401,7 @@ class Sandbox:
         header, buffers = self._receive(deadline, doing)
         return self._interpret(header, buffers, doing, make_proxy)
 
-    def ensure_running(self):
+    def ensure_running(self) -> int:
         """Start a child unless one is running; return its generation number."""
         if self._child is not None and self._child.process.poll() is not None:
             self._reset()
@@ -403,14 +410,14 @@ class Sandbox:
         return self.generation
 
     @property
-    def live_generation(self):
+    def live_generation(self) -> int | None:
         """The generation of the running child, or None when no child is running."""
         if self._child is None or self._child.process.poll() is not None:
             return None
         return self.generation
 
-    def _send(self, chunks, deadline, doing):
-        child = self._child
+    def _send(self, chunks: list[Any], deadline: float, doing: str) -> None:
+        child: _Child = self._child  # type: ignore[assignment]  # a child is running
         selector = self._selector(child.request_fd, selectors.EVENT_WRITE)
         try:
             for chunk in chunks:
@@ -427,7 +434,7 @@ class Sandbox:
         finally:
             selector.close()
 
-    def _receive(self, deadline, doing):
+    def _receive(self, deadline: float, doing: str) -> tuple[dict[str, Any], list[bytearray]]:
         """Read one response frame while draining output; enforce size and time limits.
 
         Returns
@@ -435,11 +442,11 @@ class Sandbox:
         header : dict
         buffers : list of bytearray
         """
-        child = self._child
+        child: _Child = self._child  # type: ignore[assignment]  # a child is running
         selector = self._selector(child.response_fd, selectors.EVENT_READ)
         data = bytearray()
 
-        def fill(size):
+        def fill(size: int) -> None:
             # Never read past the frame: a second, forged frame must not be taken as the
             # answer to the next request.
             while len(data) < size:
@@ -474,13 +481,13 @@ class Sandbox:
         finally:
             selector.close()
 
-    def _selector(self, fd, event):
+    def _selector(self, fd: int, event: int) -> selectors.BaseSelector:
         selector = selectors.DefaultSelector()
         selector.register(fd, event)
-        selector.register(self._child.output_fd, selectors.EVENT_READ)
+        selector.register(self._child.output_fd, selectors.EVENT_READ)  # type: ignore[union-attr]
         return selector
 
-    def _wait_for(self, selector, fd, deadline, doing):
+    def _wait_for(self, selector: selectors.BaseSelector, fd: int, deadline: float, doing: str) -> None:
         """Block until ``fd`` is ready, draining student output meanwhile; time out at
         ``deadline`` (kill the child, raise StudentTimeout)."""
         while True:
@@ -505,18 +512,18 @@ class Sandbox:
             if ready:
                 return
 
-    def _read_output(self):
+    def _read_output(self) -> bool:
         """Read one chunk of student output; return False at end of file."""
-        chunk = os.read(self._child.output_fd, 1 << 16)
+        chunk = os.read(self._child.output_fd, 1 << 16)  # type: ignore[union-attr]
         if not chunk:
             return False
         self._output.add(chunk)
         if self._output.total > self.limits.output_flood_bytes and not self._flooded:
             self._flooded = True
-            self._child.kill()
+            self._child.kill()  # type: ignore[union-attr]
         return True
 
-    def _drain_output(self):
+    def _drain_output(self) -> None:
         """Read whatever output is waiting, without blocking (a flood still kills)."""
         try:
             while not self._flooded and self._read_output():
@@ -525,16 +532,16 @@ class Sandbox:
             pass
 
     # -- failures ---------------------------------------------------------------------
-    def _protocol_failure(self, doing, reason):
+    def _protocol_failure(self, doing: str, reason: str) -> ProtocolError:
         self._reset()
         return ProtocolError(f"the student process sent {reason} while {doing}; the grader "
                              "stopped it (did your code write to the grader's pipes?)")
 
-    def _crashed(self, doing):
+    def _crashed(self, doing: str) -> StudentCrash:
         """The child closed its pipe: find out why and describe it."""
-        child = self._child
+        child: _Child = self._child  # type: ignore[assignment]  # a child is running
         try:
-            returncode = child.process.wait(timeout=5)
+            returncode: int | None = child.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             child.kill()
             returncode = child.process.returncode
@@ -546,7 +553,8 @@ class Sandbox:
         self._reset()
         return StudentCrash(describe_exit(returncode, doing, self.limits, flooded))
 
-    def _interpret(self, header, buffers, doing, make_proxy):
+    def _interpret(self, header: dict[str, Any], buffers: list[bytearray], doing: str,
+                   make_proxy: Callable[[int, str, bool], Any]) -> Any:
         status = header.get("status")
         if status == "ok":
             try:
