@@ -69,45 +69,37 @@ class Result(_GradedResult, total=False):
     signature: str
 
 
-PLUGIN, SUBMISSION, BATCH = "pytest_plugin", "submission", "batch"
+P, S, B = "pytest_plugin", "submission", "batch"
+_OR = " or ".join
 #: key -> (JSON type, the module of autograder.grading that writes it, what it means)
 FIELDS: dict[str, tuple[str, str, str]] = {
-    "submission": ("string", SUBMISSION, "the submission's name (`submission_name`; `batch` makes repeats unique "
-                   "with `-2`, `-3`)"),
-    "assignment": ("string", SUBMISSION, "the assignment graded"),
-    "score": ("number", SUBMISSION, "sum of the tests' scores (`total_points`, rounded to 6 places); 0 with "
-              "`late_penalty`; 0 when `error` says no test ran"),
-    "max_score": ("number", SUBMISSION, "sum of the tests' `max_score`"),
-    "tests": ("list", SUBMISSION, "one object per test in collection order, public tests first (keys `tests[].*`)"),
-    "tests[].name": ("string", PLUGIN, "a public test as pytest names it (`tests/test_x.py::test_y`); a hidden "
-                     "one only `hidden test N`"),
-    "tests[].score": ("number", PLUGIN, "`max_score` if passed, else 0"),
-    "tests[].max_score": ("number", PLUGIN, "`@pytest.mark.points(n)`, default 1"),
-    "tests[].status": ("string", PLUGIN, " or ".join(f"`{s}`" for s in STATUSES) + "; a collected test that "
-                       "never reported is `error` (`submission`)"),
-    "tests[].visibility": ("string", PLUGIN, " or ".join(f"`{v}`" for v in VISIBILITIES)),
-    "tests[].output": ("string", PLUGIN, "student-safe feedback; `this test did not run: ...` for a test that "
-                       "never reported (`batch.NOT_RUN_PREFIX`)"),
-    "fingerprint": ("string or null", SUBMISSION, "sha256 of everything the result depends on "
-                    "(`submission_fingerprint`); null when the submission could not be read"),
-    "graded_at": ("string or null", SUBMISSION, "ISO 8601 UTC, seconds; null when the grader itself failed"),
-    "notebooks": ("list", SUBMISSION, "notebook check findings (`grading.notebooks`; keys `notebooks[].*`)"),
-    "notebooks[].notebook": ("string", SUBMISSION, "the notebook's file name; `*` when the check could not run"),
-    "notebooks[].status": ("string", SUBMISSION, " or ".join(f"`{s}`" for s in NOTEBOOK_STATUSES)),
-    "notebooks[].message": ("string", SUBMISSION, "what is wrong, for the student"),
-    "isolation": ("string or null", SUBMISSION, "`Confinement.description` from the plugin's `finished` record: "
-                  "how student code was confined; null when the grading process never finished"),
-    "error": ("string", SUBMISSION, "only when grading failed as a whole: the submission could not be used or no "
-              "test ran (`score` 0), the total time limit (the tests that reported keep their scores), or "
-              "`the grader failed on this submission` with the traceback (`batch`)"),
-    "grader_errors": ("list of strings", SUBMISSION, "only when the grader had problems: collect errors and "
-                      "grader errors, at most 5"),
-    "submitted_at": ("string or null", BATCH, "nbgrader's `timestamp.txt` as ISO 8601 UTC; null for a zip or "
-                     "when missing"),
-    "due": ("string or null", BATCH, "`--due` or the gradebook's due date plus the student's extension"),
-    "late_by_seconds": ("number or null", BATCH, "`max(0, submitted_at - due)`; null when either is unknown"),
-    "late_penalty": ("number", BATCH, "only with `--late-penalty zero` on a late submission: the points taken"),
-    "signature": ("string", BATCH, "`hmac-sha256:<hex>` of every other key (`result_signing`)"),
+    "submission": ("string", S, "the submission's name (`submission_name`; `batch` adds `-2`, `-3` to repeats)"),
+    "assignment": ("string", S, "the assignment graded"),
+    "score": ("number", S, "the tests' scores summed (`total_points`); 0 with `late_penalty` or when no test ran"),
+    "max_score": ("number", S, "the tests' `max_score` summed"),
+    "tests": ("list", S, "one object per test, collection order, public tests first (`tests[].*`)"),
+    "tests[].name": ("string", P, "`tests/test_x.py::test_y` as pytest names it; a hidden test only `hidden test N`"),
+    "tests[].score": ("number", P, "`max_score` if passed, else 0"),
+    "tests[].max_score": ("number", P, "`@pytest.mark.points(n)`, default 1"),
+    "tests[].status": ("string", P, _OR(f"`{s}`" for s in STATUSES) + "; `error` for a test that never reported"),
+    "tests[].visibility": ("string", P, _OR(f"`{v}`" for v in VISIBILITIES)),
+    "tests[].output": ("string", P, "student-safe feedback; `this test did not run: ...` (`batch.NOT_RUN_PREFIX`)"),
+    "fingerprint": ("string or null", S, "sha256 of all the result depends on; null: the submission was unreadable"),
+    "graded_at": ("string or null", S, "ISO 8601 UTC, seconds; null when the grader itself failed"),
+    "notebooks": ("list", S, "findings of the notebook check (`grading.notebooks`; `notebooks[].*`)"),
+    "notebooks[].notebook": ("string", S, "the notebook's file name; `*` when the check could not run"),
+    "notebooks[].status": ("string", S, _OR(f"`{s}`" for s in NOTEBOOK_STATUSES)),
+    "notebooks[].message": ("string", S, "what is wrong, for the student"),
+    "isolation": ("string or null", S, "how student code was confined (`Confinement.description`); null when "
+                  "the grading process never finished"),
+    "error": ("string", S, "grading failed as a whole: unusable submission, no test ran, the total time limit, or "
+              "(`batch`) `the grader failed on this submission` and the traceback"),
+    "grader_errors": ("list of strings", S, "the grader's problems (collect errors, sandbox failures), at most 5"),
+    "submitted_at": ("string or null", B, "nbgrader's `timestamp.txt`, ISO 8601 UTC; null for a zip or none"),
+    "due": ("string or null", B, "`--due`, or the gradebook's due date plus the student's extension"),
+    "late_by_seconds": ("number or null", B, "`max(0, submitted_at - due)`; null when either is unknown"),
+    "late_penalty": ("number", B, "the points `--late-penalty zero` took from a late submission"),
+    "signature": ("string", B, "`hmac-sha256:<hex>` of every other key (`result_signing`)"),
 }
 
 EXAMPLE: Result = {
@@ -128,7 +120,9 @@ def schema_markdown() -> str:
             *(f"notebooks[].{k}" for k in NotebookCheck.__annotations__)]
     if sorted(keys) != sorted(FIELDS):
         raise AssertionError(f"FIELDS and the TypedDicts name different keys: {sorted(set(keys) ^ set(FIELDS))}")
-    rows = [f"| `{key}` | {kind} | `{writer}` | {meaning} |" for key, (kind, writer, meaning) in FIELDS.items()]
+    optional = set(Result.__optional_keys__)
+    rows = [f"| `{key}` | {kind}{', may be absent' * (key in optional)} | `{writer}` | {meaning} |"
+            for key, (kind, writer, meaning) in FIELDS.items()]
     example = ",\n ".join(f"{json.dumps(key)}: " + ("[" + ",\n  ".join(map(json.dumps, value)) + "]"
                                                     if isinstance(value, list) else json.dumps(value))
                            for key, value in EXAMPLE.items())
@@ -168,18 +162,10 @@ class MalformedResult(ValueError):
 
 @dataclass
 class ResultSet:
-    """The results of one assignment read from a results folder.
+    """The results of one assignment read from a results folder (:func:`load_results`)."""
 
-    Attributes
-    ----------
-    results : list of Result
-        The valid results, sorted by submission name.
-    problems : list of str
-        One line per file that was skipped, naming the file and what is wrong with it.
-    """
-
-    results: list[Result] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)     # the valid ones, sorted by submission
+    problems: list[str] = field(default_factory=list)       # one line per file skipped: which, and why
 
 
 def _is_number(value: object) -> bool:

@@ -15,10 +15,8 @@ ones graded in this run, so grading a subset into an existing folder keeps the o
 summary; a file that is not a valid signed result of the assignment is named on stderr and
 left out.
 
-Lateness (:mod:`autograder.grading.lateness`): each result records ``submitted_at`` (nbgrader's
-``timestamp.txt``), ``due`` (``--due``, or the gradebook's due date with the student's
-extension) and ``late_by_seconds``. They are not in the fingerprint; they are recomputed for
-every submission of the run, and a kept result whose lateness changed is updated and signed
+Lateness (:mod:`autograder.grading.lateness`) is outside the fingerprint: it is recomputed for
+every submission of the run, and a kept result whose lateness changed is signed and written
 again. Only ``--late-penalty zero`` lets lateness change a score.
 
 SIGTERM or SIGINT stops the batch: the pool workers (and, through them, the grading
@@ -110,9 +108,7 @@ def load_result(path: str | Path, key: bytes | None = None) -> Result | None:
         result = json.loads(read_regular_file(path).decode("utf-8"))
     except (OSError, UnsafeFile, ValueError, RecursionError):
         return None
-    if not isinstance(result, dict):
-        return None
-    if key is not None and not verify_result(result, key):
+    if not isinstance(result, dict) or (key is not None and not verify_result(result, key)):
         return None
     return cast(Result, result)
 
@@ -418,9 +414,8 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
             with _StopOnSignals() as guard:
                 try:
                     for name, path in todo:
-                        futures[executor.submit(str(course.root), assignment, str(path), name,
-                                              hidden, limits.timeout, limits.memory_mb,
-                                              interpreter)] = name
+                        futures[executor.submit(str(course.root), assignment, str(path), name, hidden,
+                                                limits.timeout, limits.memory_mb, interpreter)] = name
                     for future in executor.as_completed(list(futures)):
                         name = futures[future]
                         result = write_result(out / f"{name}.json", apply_lateness(

@@ -6,18 +6,14 @@ default) and ``nbgrader collect`` keeps it in ``submitted/<student>/<assignment>
 date lives in the gradebook (``nbgrader db assignment add A --duedate ...``), with per-student
 extensions on the student's submission once ``nbgrader autograde`` has seen it.
 
-``autograder grade`` records in every result::
-
-    "submitted_at": "2026-12-01T10:00:00+00:00" or null (no timestamp.txt, e.g. a zip),
-    "due": "2026-11-30T23:59:00+00:00" or null (no due date known),
-    "late_by_seconds": 36060.0, 0.0 when on time, null when either time is unknown
-
-These fields are not part of the fingerprint (a new ``timestamp.txt`` or a moved due date
-does not regrade the code): the batch recomputes them for every result, stored or new, and
-re-signs a stored result whose lateness changed. Lateness never changes a score unless a
-penalty is asked for (``--late-penalty``, nbgrader's ``LateSubmissionPlugin.penalty_method``
-choices; nbgrader's own default, ``none``, applies none). With ``zero`` a late submission's
-``score`` is 0 and ``late_penalty`` holds the points taken; the tests keep their own scores.
+``autograder grade`` records ``submitted_at``, ``due`` and ``late_by_seconds`` in every
+result (:data:`autograder.result.FIELDS`). They are not part of the fingerprint (a new
+``timestamp.txt`` or a moved due date does not regrade the code): the batch recomputes them
+for every result, stored or new, and re-signs a stored result whose lateness changed.
+Lateness never changes a score unless a penalty is asked for (``--late-penalty``, nbgrader's
+``LateSubmissionPlugin.penalty_method`` choices; nbgrader's own default, ``none``, applies
+none). With ``zero`` a late submission's ``score`` is 0 and ``late_penalty`` holds the points
+taken; the tests keep their own scores.
 """
 import datetime
 import os
@@ -162,25 +158,21 @@ def apply_lateness(result: Result, fields: Lateness, penalty: str = "none") -> R
     return updated
 
 
+def _to_the_minute(text: str | None) -> str | None:
+    """A time as ``2026-12-01 10:00 UTC``; None for none or not a time."""
+    try:
+        return parse_time(text).strftime("%Y-%m-%d %H:%M UTC") if text else None
+    except ValueError:
+        return None
+
+
 def describe_lateness(result: Result) -> str | None:
     """One line for people ("submitted 2026-12-01 10:00 UTC, 10 h 1 min late"), or None
     when the result holds no submission time."""
-    submitted = result.get("submitted_at")
-    if not submitted:
+    when = _to_the_minute(result.get("submitted_at"))
+    if when is None:
         return None
-    try:
-        when = parse_time(submitted).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return None
-    late = result.get("late_by_seconds")
-    due = result.get("due")
-    if due:
-        try:
-            due_text = parse_time(due).strftime("%Y-%m-%d %H:%M UTC")
-        except ValueError:
-            due_text = None
-    else:
-        due_text = None
+    late, due_text = result.get("late_by_seconds"), _to_the_minute(result.get("due"))
     if not isinstance(late, (int, float)) or isinstance(late, bool) or due_text is None:
         return f"submitted {when} (no due date known)"
     if late <= 0:

@@ -87,7 +87,7 @@ class GradingState:
         self.confinement = Confinement(**json.loads(confinement)) if confinement else None
         self.failed_imports: dict[str, Exception] = {}
         self.hidden_numbers: dict[str, int] = {}
-        self.isolation = None
+        self.isolation: str | None = None
         self.path_prefixes = grader_path_prefixes(self)
 
     def write(self, record: dict[str, Any]) -> None:

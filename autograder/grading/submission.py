@@ -42,7 +42,7 @@ from autograder.sandbox import Limits, prepare_workdir, protect_instructor_files
 from autograder.sandbox.confinement import (UID_BASE, Confinement, choose_confinement, running_as_root,
                                             submission_uid)
 from autograder.sandbox.interpreter import child_interpreter
-from autograder.sandbox.workdir import SubmissionTooLarge, copy_regular_files
+from autograder.sandbox.workdir import COPY_IGNORE, SubmissionTooLarge, copy_regular_files
 from autograder.safe_files import (MAX_WALK_DEPTH, Deadline, UnsafeFile, hash_regular_file,
                                    open_regular_file, walk_regular_files)
 
@@ -79,14 +79,6 @@ def submission_name(path: str | Path, assignment: str) -> str:
     if resolved.name == assignment and resolved.parent.name:
         return resolved.parent.name
     return resolved.name
-
-
-def _copied_names(folder: str, names: list[str]) -> set[str]:
-    """The names the sandbox copy leaves out of ``folder`` (its own ignore rule, reused so
-    that the fingerprint covers exactly what the child gets; symlinks are left out by
-    both)."""
-    from autograder.sandbox.workdir import COPY_IGNORE
-    return COPY_IGNORE(folder, names)
 
 
 def _caches(folder: str, names: list[str]) -> set[str]:
@@ -194,7 +186,7 @@ def submission_fingerprint(course: Course, assignment: str, submission: str | Pa
     def ignore(folder: str, names: list[str]) -> set[str]:
         # nbgrader's timestamp.txt is when, not what: lateness is recorded apart
         # (autograder.grading.lateness) and the sandbox copy leaves the file out too
-        skipped = set(_copied_names(folder, names))
+        skipped = set(COPY_IGNORE(folder, names))     # the copy's own rule: the child gets exactly this
         if folder == top and TIMESTAMP_FILE in names:
             skipped.add(TIMESTAMP_FILE)
         return skipped
@@ -570,7 +562,7 @@ def grading_limits(timeout: float | None = None, memory_mb: int | None = None) -
 def grade_submission(course: Course, assignment: str, submission_path: str | Path, *, hidden: bool = False,
                      timeout: float | None = None, memory_mb: int | None = None, name: str | None = None,
                      total_timeout: float | None = None, interpreter: Interpreter | None = None) -> Result:
-    """Grade one submission and return its result dict.
+    """Grade one submission and return its result (``error`` when grading failed as a whole).
 
     Parameters
     ----------
@@ -591,12 +583,6 @@ def grade_submission(course: Course, assignment: str, submission_path: str | Pat
         Limit for grading the whole submission (default ``120 + 20 * timeout`` s).
     interpreter : (str, list of str), optional
         The sandbox's Python and site folders (default: :func:`sandbox_interpreter`).
-
-    Returns
-    -------
-    dict
-        ``submission, assignment, score, max_score, tests, fingerprint, graded_at,
-        notebooks, isolation`` and, when grading failed as a whole, ``error``.
     """
     limits = grading_limits(timeout, memory_mb)
     total_timeout = total_timeout or 120 + 20 * limits.timeout
