@@ -86,6 +86,13 @@ def test_the_result_schema_section_is_the_generated_one():
         "`python -m autograder.result --schema` and paste its output between the markers")
 
 
+def test_the_schema_describes_exactly_the_keys_of_the_typed_result():
+    from autograder.result import FIELDS, NotebookCheck, Result, TestOutcome
+    keys = [*Result.__annotations__, *(f"tests[].{key}" for key in TestOutcome.__annotations__),
+            *(f"notebooks[].{key}" for key in NotebookCheck.__annotations__)]
+    assert sorted(keys) == sorted(FIELDS), "autograder.result: FIELDS and the TypedDicts name different keys"
+
+
 def test_a_graded_result_has_only_keys_the_schema_names(tmp_path):
     """A toy course graded by `autograder grade`'s own path (late, with a penalty, signed)."""
     from autograder.course import Course

@@ -478,27 +478,16 @@ def result_record(item: pytest.Item, state: GradingState, report: pytest.TestRep
     max_score = points_of(item)
     error = excinfo.value if excinfo is not None else None
     if isinstance(error, SandboxUnavailable):
-        return {"kind": "test", "name": name, "score": 0.0, "max_score": max_score,
-                "status": "error", "visibility": visibility,
-                "output": "the grader could not start the sandbox for your code (a problem "
-                          "of the grading machine, not of your code; staff are told)"}
-    if report.passed:
-        status = "passed"
-    elif report.skipped:
-        status = "failed"
-    elif isinstance(error, StudentTimeout):
-        status = "timeout"
-    elif isinstance(error, (SandboxError, SandboxUnavailable)) or report.when == "setup":
-        status = "error"
+        status, text = "error", ("the grader could not start the sandbox for your code (a problem "
+                                 "of the grading machine, not of your code; staff are told)")
     else:
-        status = "failed"
-    if visibility == "hidden":
-        text = hidden_feedback(item, report, error, state.limits, state.known_names())
-    else:
-        text = visible_feedback(report, excinfo, output, state.path_prefixes)
+        status = ("passed" if report.passed else "failed" if report.skipped
+                  else "timeout" if isinstance(error, StudentTimeout)
+                  else "error" if isinstance(error, SandboxError) or report.when == "setup" else "failed")
+        text = (hidden_feedback(item, report, error, state.limits, state.known_names()) if visibility == "hidden"
+                else visible_feedback(report, excinfo, output, state.path_prefixes))
     return {"kind": "test", "name": name, "score": max_score if status == "passed" else 0.0,
-            "max_score": max_score, "status": status, "visibility": visibility,
-            "output": text}
+            "max_score": max_score, "status": status, "visibility": visibility, "output": text}
 
 
 def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
