@@ -17,9 +17,12 @@ files found by name or content, saved outputs, leftover solution markers and cac
 """
 import hashlib
 import json
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.release.stripping import BEGIN_SOLUTION, END_SOLUTION, public_lines, solution_lines
 
@@ -55,21 +58,21 @@ class Leak:
     kind: str
     origin: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.kind} ({self.origin})"
 
 
-def normalize(line):
+def normalize(line: str) -> str:
     """Collapse whitespace so that re-indented copies of a line still match."""
     return " ".join(line.split())
 
 
-def _is_significant(line):
+def _is_significant(line: str) -> bool:
     return len(line) >= MIN_SECRET_LENGTH and re.search(r"[A-Za-z0-9]", line) is not None
 
 
-def _output_text(output):
+def _output_text(output: dict[str, Any]) -> str:
     """The human-readable text of one notebook output, as one string."""
     if output.get("output_type") == "stream":
         text = output.get("text", "")
@@ -82,15 +85,15 @@ def _output_text(output):
     return _joined(text)
 
 
-def _joined(source):
+def _joined(source: object) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _nbgrader(cell):
+def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def notebook_parts(path):
+def notebook_parts(path: Path) -> tuple[list[str], list[str], list[str]]:
     """Split a source notebook into public lines, solution lines and output lines.
 
     Returns
@@ -129,18 +132,18 @@ class Secrets:
         sha256 of a hidden file's bytes -> origin.
     """
 
-    lines: dict
-    hidden_files: dict
-    hidden_digests: dict
+    lines: dict[str, tuple[str, str]]
+    hidden_files: dict[str, str]
+    hidden_digests: dict[str, str]
 
 
-def _source_files(folder):
+def _source_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()
                   and not set(p.relative_to(folder).parts) & set(FORBIDDEN_NAMES)
                   and p.suffix not in FORBIDDEN_SUFFIXES)
 
 
-def collect_secrets(source_dir, hidden_dir):
+def collect_secrets(source_dir: str | os.PathLike[str], hidden_dir: str | os.PathLike[str]) -> Secrets:
     """Gather the secrets of an assignment.
 
     Parameters
@@ -155,8 +158,8 @@ def collect_secrets(source_dir, hidden_dir):
     Secrets
     """
     source_dir, hidden_dir = Path(source_dir), Path(hidden_dir)
-    public = set()
-    candidates = []  # (line, kind, origin)
+    public: set[str] = set()
+    candidates: list[tuple[str, str, str]] = []  # (line, kind, origin)
     for path in _source_files(source_dir):
         relative = path.relative_to(source_dir).as_posix()
         if path.suffix == ".ipynb":
@@ -182,7 +185,7 @@ def collect_secrets(source_dir, hidden_dir):
     public_names = {p.name for p in _source_files(source_dir)}
     hidden_files = {name: origin for name, origin in hidden_files.items()
                     if name not in public_names}
-    lines = {}
+    lines: dict[str, tuple[str, str]] = {}
     for line, kind, origin in candidates:
         key = normalize(line)
         if _is_significant(key) and key not in public and key not in lines:
@@ -190,7 +193,7 @@ def collect_secrets(source_dir, hidden_dir):
     return Secrets(lines, hidden_files, hidden_digests)
 
 
-def _release_text_lines(path):
+def _release_text_lines(path: Path) -> Iterator[tuple[int | str, str, bool]]:
     """Yield (line number, line, is_output) for the readable text of a released file."""
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
@@ -206,7 +209,7 @@ def _release_text_lines(path):
             yield number, line, False
 
 
-def check_release(release_dir, secrets):
+def check_release(release_dir: str | os.PathLike[str], secrets: Secrets) -> list[Leak]:
     """Every leak in ``release_dir``; an empty list means the release is clean.
 
     Parameters
@@ -221,7 +224,7 @@ def check_release(release_dir, secrets):
     list of Leak
     """
     release_dir = Path(release_dir)
-    leaks = []
+    leaks: list[Leak] = []
     for path in sorted(release_dir.rglob("*")):
         relative = path.relative_to(release_dir).as_posix()
         if path.name in FORBIDDEN_NAMES or path.suffix in FORBIDDEN_SUFFIXES:

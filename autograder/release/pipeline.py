@@ -23,6 +23,7 @@ holds the autograder's scores of it (nbgrader would refuse: see
 The result, ``assignments/release/<assignment>``, is what ``nbgrader release_assignment``
 puts into the exchange.
 """
+import argparse
 import os
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import make_alembic_findable, scripts_first_on_path
 from autograder.release.leakcheck import check_release, collect_secrets
@@ -41,14 +43,14 @@ class ReleaseError(UserError):
     """The release could not be made, or it leaked and was discarded."""
 
 
-def nbgrader_environment():
+def nbgrader_environment() -> dict[str, str]:
     """``os.environ`` with this interpreter's scripts first on PATH (nbgrader runs
     ``alembic`` by name) and no ``__pycache__`` written (source trees stay clean)."""
     return {**os.environ, "PATH": scripts_first_on_path(os.environ.get("PATH")),
             "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _nbgrader(course, *args):
+def _nbgrader(course: Course, *args: str) -> str:
     """Run an nbgrader command in the course root; return its combined output.
 
     Raises
@@ -67,7 +69,7 @@ def _nbgrader(course, *args):
     return log
 
 
-def existing_submissions(course, assignment):
+def existing_submissions(course: Course, assignment: str) -> tuple[list[str], bool]:
     """Who already handed ``assignment`` in, and whether the autograder's scores are in the
     gradebook.
 
@@ -80,7 +82,7 @@ def existing_submissions(course, assignment):
     """
     from autograder.exporters.gradebook import AUTOGRADER_NOTEBOOK, gradebook_settings
 
-    students = set()
+    students: set[str] = set()
     submitted = course.nbgrader_root / "submitted"
     if submitted.is_dir():
         students.update(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
@@ -100,7 +102,7 @@ def existing_submissions(course, assignment):
     return sorted(students), scores
 
 
-def _check_replaceable(course, assignment, release, force):
+def _check_replaceable(course: Course, assignment: str, release: Path, force: bool) -> None:
     """Refuse, before anything changes, a release that would replace live work."""
     students, autograder_scores = existing_submissions(course, assignment)
     listed = ", ".join(students[:5]) + (", ..." if len(students) > 5 else "")
@@ -123,7 +125,7 @@ def _check_replaceable(course, assignment, release, force):
                            "release replaces it only once it is built and leak-free)")
 
 
-def release_assignment(course, assignment, force=False):
+def release_assignment(course: Course, assignment: str, force: bool = False) -> Path:
     """Generate, strip and leak-check the student release of ``assignment``.
 
     The release is built in a temporary folder of the course root and replaces
@@ -182,7 +184,7 @@ def release_assignment(course, assignment, force=False):
     return release
 
 
-def _swap_in(built, release, parking):
+def _swap_in(built: Path, release: Path, parking: Path) -> None:
     """Put ``built`` at ``release``, moving an existing release aside first (renames only,
     within the course root)."""
     release.parent.mkdir(parents=True, exist_ok=True)
@@ -196,7 +198,7 @@ def _swap_in(built, release, parking):
         raise
 
 
-def add_cli(subparsers):
+def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "release", help="make the student version of an assignment (nbgrader "
                         "generate_assignment + .py solution stripping + leak check)")
@@ -210,7 +212,7 @@ def add_cli(subparsers):
     parser.set_defaults(func=_run)
 
 
-def _run(args, course):
+def _run(args: argparse.Namespace, course: Course) -> int:
     names = course.assignments() if args.all else args.assignment
     if not names:
         raise UserError("name an assignment to release (one of: "

@@ -17,6 +17,7 @@ becomes, at the indentation of its ``### BEGIN SOLUTION`` line,
         # YOUR CODE HERE
         raise NotImplementedError
 """
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ class SolutionBlock:
     indent: str
 
 
-def _marker(line):
+def _marker(line: str) -> str | None:
     stripped = line.strip()
     if stripped.startswith(BEGIN_SOLUTION):
         return BEGIN_SOLUTION
@@ -58,7 +59,7 @@ def _marker(line):
     return None
 
 
-def find_solution_blocks(lines, where="<text>"):
+def find_solution_blocks(lines: list[str], where: str = "<text>") -> list[SolutionBlock]:
     """Pair up the solution markers of ``lines``.
 
     Parameters
@@ -79,8 +80,8 @@ def find_solution_blocks(lines, where="<text>"):
         A BEGIN inside a block, an END outside one, or a BEGIN without END; the message
         gives ``where:line``.
     """
-    blocks = []
-    open_at = None
+    blocks: list[SolutionBlock] = []
+    open_at: int | None = None
     for index, line in enumerate(lines):
         marker = _marker(line)
         if marker == BEGIN_SOLUTION:
@@ -92,7 +93,7 @@ def find_solution_blocks(lines, where="<text>"):
             if open_at is None:
                 raise MarkerError(f"{where}:{index + 1}: '{END_SOLUTION}' without a "
                                   f"'{BEGIN_SOLUTION}' before it")
-            indent = re.match(r"[ \t]*", lines[open_at]).group(0)
+            indent = re.match(r"[ \t]*", lines[open_at]).group(0)  # type: ignore[union-attr]  # always matches
             blocks.append(SolutionBlock(open_at, index, indent))
             open_at = None
     if open_at is not None:
@@ -101,23 +102,23 @@ def find_solution_blocks(lines, where="<text>"):
     return blocks
 
 
-def solution_lines(text, where="<text>"):
+def solution_lines(text: str, where: str = "<text>") -> list[str]:
     """The lines strictly inside the solution blocks of ``text`` (list of str)."""
     lines = text.splitlines()
     return [line for block in find_solution_blocks(lines, where)
             for line in lines[block.begin + 1:block.end]]
 
 
-def public_lines(text, where="<text>"):
+def public_lines(text: str, where: str = "<text>") -> list[str]:
     """The lines of ``text`` outside every solution block, markers excluded (list of str)."""
     lines = text.splitlines()
-    hidden = set()
+    hidden: set[int] = set()
     for block in find_solution_blocks(lines, where):
         hidden.update(range(block.begin, block.end + 1))
     return [line for index, line in enumerate(lines) if index not in hidden]
 
 
-def strip_solutions(text, where="<text>"):
+def strip_solutions(text: str, where: str = "<text>") -> str:
     """Return ``text`` with every solution block replaced by the stub.
 
     Raises
@@ -130,7 +131,7 @@ def strip_solutions(text, where="<text>"):
     if not blocks:
         return text
     newline = "\r\n" if lines[blocks[0].begin].endswith("\r\n") else "\n"
-    out = []
+    out: list[str] = []
     position = 0
     for block in blocks:
         out.extend(lines[position:block.begin])
@@ -140,12 +141,12 @@ def strip_solutions(text, where="<text>"):
     return "".join(out)
 
 
-def check_markers(path):
+def check_markers(path: str | os.PathLike[str]) -> None:
     """Raise :class:`MarkerError` if the markers of the file ``path`` do not pair up."""
     find_solution_blocks(Path(path).read_text(encoding="utf-8").splitlines(), str(path))
 
 
-def strip_file(path, label=None):
+def strip_file(path: str | os.PathLike[str], label: str | None = None) -> bool:
     """Strip the solutions of one ``.py`` file in place.
 
     Parameters
@@ -182,7 +183,7 @@ def strip_file(path, label=None):
     return True
 
 
-def strip_tree(folder):
+def strip_tree(folder: str | os.PathLike[str]) -> list[Path]:
     """Strip the solutions of every ``.py`` file under ``folder``.
 
     Returns
@@ -191,7 +192,7 @@ def strip_tree(folder):
         The files that changed, relative to ``folder``.
     """
     folder = Path(folder)
-    changed = []
+    changed: list[Path] = []
     for path in sorted(folder.rglob("*.py")):
         if strip_file(path, str(path.relative_to(folder))):
             changed.append(path.relative_to(folder))

@@ -22,13 +22,13 @@ PLACEHOLDER = "<!-- student-setup -->"
 EXCHANGE_PLACEHOLDER = "EXCHANGE_FOLDER"
 
 
-def wheel_name(version=None):
+def wheel_name(version: str | None = None) -> str:
     """File name of the portable student wheel (``COURSE_LIB_NO_CYTHON=1 pip wheel``)."""
     return f"nnfs_course-{version or course_lib.__version__}-py3-none-any.whl"
 
 
-def student_sections(assignment, course_id=None, exchange=None, version=None,
-                     example_test="tests"):
+def student_sections(assignment: str, course_id: str | None = None, exchange: str | None = None,
+                     version: str | None = None, example_test: str = "tests") -> tuple[str, str]:
     """The Markdown for ``assignment``: ``(setup, finish)``, the set-up and fetch sections
     and the test and submit sections.
 
@@ -109,7 +109,7 @@ zip the whole `{assignment}` folder (notebooks and `nnfs/`).
 """)
 
 
-def complete_readme(folder, assignment, **options):
+def complete_readme(folder: str | os.PathLike[str], assignment: str, **options: str) -> Path:
     """Put the student sections into ``folder/README.md`` (created if missing).
 
     The set-up sections replace the line ``<!-- student-setup -->`` (without it they are

@@ -49,8 +49,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import zmq
+
+    from autograder.sandbox.confinement import Confinement
+    from autograder.sandbox.process import Limits
 
 KERNEL_DIR = "/opt/autograder-kernel"
 SOCKETS_INSIDE = "/run/autograder-kernel"
@@ -77,7 +85,7 @@ LIMIT_ENV = {"memory_mb": "AUTOGRADER_KERNEL_MEMORY_MB",
              "file_mb": "AUTOGRADER_KERNEL_FILE_MB"}
 
 
-def kernel_limits():
+def kernel_limits() -> "Limits":
     """The runner's :class:`~autograder.sandbox.process.Limits`, with a notebook's budget.
 
     Memory, processes and file size are the runner's; CPU time covers the whole notebook
@@ -87,7 +95,7 @@ def kernel_limits():
     """
     from autograder.sandbox.process import Limits
     limits = replace(Limits(), cpu_seconds=4 * 3600)
-    overrides = {}
+    overrides: dict[str, int] = {}
     for field, variable in LIMIT_ENV.items():
         value = os.environ.get(variable, "").strip()
         if value:
@@ -95,7 +103,7 @@ def kernel_limits():
     return replace(limits, **overrides)
 
 
-def dataset_folder():
+def dataset_folder() -> str | None:
     """The course's dataset folder, to bind read-only into the sandbox, or None.
 
     ``$COURSE_DATA_DIR``, else ``~/.cache/nnfs-course`` (as ``course_lib.datasets``), if it
@@ -117,17 +125,17 @@ def dataset_folder():
     return str(folder)
 
 
-def say(message):
+def say(message: str) -> None:
     print(f"autograder sandbox kernel: {message}", file=sys.stderr, flush=True)
 
 
-def _delimiter_index(frames):
+def _delimiter_index(frames: Sequence[Any]) -> int:
     """Index of the ``<IDS|MSG>`` frame (routing frames come before it), else 0."""
     return next((i for i, frame in enumerate(frames)
                  if len(frame) == len(DELIMITER) and frame.bytes == DELIMITER), 0)
 
 
-def _json_frame(frames, offset):
+def _json_frame(frames: Sequence[Any], offset: int) -> dict[str, Any]:
     """Part ``offset`` after the signature of a Jupyter message (0 header, 1 parent header,
     2 metadata, 3 content) as a dict; ``{}`` when absent, too large or not a JSON object."""
     index = _delimiter_index(frames)
@@ -160,22 +168,23 @@ class Relay:
         The kernel's uid: the socket files are handed to it (mode 0600).
     """
 
-    def __init__(self, info, socket_dir, owner=None):
+    def __init__(self, info: dict[str, Any], socket_dir: str | os.PathLike[str], owner: int | None = None) -> None:
         import zmq
         self.zmq = zmq
         self.context = zmq.Context()
-        self.pairs = {}
-        self.queues = collections.defaultdict(collections.deque)
-        self.back = {}
-        self.front = {}
-        self.names = {}
+        self.pairs: dict[zmq.Socket[bytes], zmq.Socket[bytes]] = {}
+        self.queues: collections.defaultdict[zmq.Socket[bytes], collections.deque[Any]] = \
+            collections.defaultdict(collections.deque)
+        self.back: dict[str, zmq.Socket[bytes]] = {}
+        self.front: dict[str, zmq.Socket[bytes]] = {}
+        self.names: dict[zmq.Socket[bytes], str] = {}
         self.info = info
-        self.session = None
-        self.executing = None        # header of the execute_request not yet answered by idle
-        self.interrupted_at = None   # when an interrupt of that execution was sent
-        self.executing_idents = []   # its routing frames (the client's identity)
+        self.session: Any = None
+        self.executing: dict[str, Any] | None = None        # header of the execute_request not yet answered by idle
+        self.interrupted_at: float | None = None   # when an interrupt of that execution was sent
+        self.executing_idents: list[bytes] = []   # its routing frames (the client's identity)
         self.kernel_spoke = False    # the current kernel sent something: it did start
-        self.shutdown_requested_at = None
+        self.shutdown_requested_at: float | None = None
         self.socket_dir = Path(socket_dir)
         self.owner = owner
         self.poller = zmq.Poller()
@@ -191,7 +200,7 @@ class Relay:
             self.poller.register(front, zmq.POLLIN)
             self._bind_kernel_side(channel)
 
-    def _bind_kernel_side(self, channel):
+    def _bind_kernel_side(self, channel: str) -> None:
         """A fresh socket for the kernel's end of ``channel``, bound at ``k-N``."""
         zmq = self.zmq
         back = self.context.socket(zmq.XSUB if channel == "iopub" else zmq.DEALER)
@@ -212,7 +221,7 @@ class Relay:
         self.names[back] = f"{channel} from kernel"
         self.poller.register(back, zmq.POLLIN)
 
-    def renew_kernel_side(self):
+    def renew_kernel_side(self) -> None:
         """Drop the kernel-side sockets (with whatever a dead kernel's connections still
         held or queued) and bind fresh ones for the next kernel at the same paths."""
         for channel in CHANNELS:
@@ -226,7 +235,7 @@ class Relay:
             self._bind_kernel_side(channel)
         self.kernel_spoke = False
 
-    def send(self, sock, frames):
+    def send(self, sock: "zmq.Socket[bytes]", frames: Sequence[Any]) -> None:
         """Send now if the peer can take it, else queue (a DEALER blocks without a peer)."""
         queue = self.queues[sock]
         if not queue:
@@ -238,7 +247,7 @@ class Relay:
         if len(queue) < MAX_QUEUED:
             queue.append(frames)
 
-    def flush(self):
+    def flush(self) -> bool:
         """Send what was queued; return True when something is still waiting."""
         waiting = False
         for sock, queue in self.queues.items():
@@ -251,7 +260,7 @@ class Relay:
                 queue.popleft()
         return waiting
 
-    def pump(self, timeout_ms, extra=()):
+    def pump(self, timeout_ms: int, extra: Iterable[int] = ()) -> list[Any]:
         """Forward what arrives within ``timeout_ms``; return the ready ``extra`` fds."""
         for fd in extra:
             self.poller.register(fd, self.zmq.POLLIN)
@@ -262,7 +271,7 @@ class Relay:
         finally:
             for fd in extra:
                 self.poller.unregister(fd)
-        ready = []
+        ready: list[Any] = []
         for sock, _ in events:
             if sock in self.pairs:
                 for _ in range(100):                # fair share between channels
@@ -279,7 +288,7 @@ class Relay:
         return ready
 
     # -- watching executions (only to replace a kernel that ignores interrupts or dies) --
-    def _observe(self, name, frames):
+    def _observe(self, name: str, frames: Sequence[Any]) -> None:
         if name.endswith("from kernel"):
             self.kernel_spoke = True
         if name not in ("shell from client", "control from client", "iopub from kernel"):
@@ -298,22 +307,22 @@ class Relay:
               and _json_frame(frames, 3).get("execution_state") == "idle"):
             self.executing, self.interrupted_at = None, None
 
-    def note_interrupt(self):
+    def note_interrupt(self) -> None:
         if self.executing is not None and self.interrupted_at is None:
             self.interrupted_at = time.monotonic()
 
-    def interrupt_ignored(self):
+    def interrupt_ignored(self) -> bool:
         """True when the running execution was interrupted and is still busy after the grace
         (and the client is not shutting the kernel down anyway)."""
         return (self.interrupted_at is not None and self.shutdown_requested_at is None
                 and time.monotonic() - self.interrupted_at > INTERRUPT_GRACE_SECONDS)
 
-    def shutdown_ignored(self):
+    def shutdown_ignored(self) -> bool:
         """True when the client asked for a shutdown and the grace has passed."""
         return (self.shutdown_requested_at is not None
                 and time.monotonic() - self.shutdown_requested_at > INTERRUPT_GRACE_SECONDS)
 
-    def _session(self):
+    def _session(self) -> Any:
         if self.session is None:
             from jupyter_client.session import Session
             self.session = Session(key=self.info.get("key", "").encode(),
@@ -322,13 +331,13 @@ class Relay:
                                                                   "hmac-sha256"))
         return self.session
 
-    def interrupt(self):
+    def interrupt(self) -> None:
         """Send the kernel a signed ``interrupt_request`` of the launcher's own."""
         message = self._session().msg("interrupt_request", content={})
         self.send(self.back["control"], self._session().serialize(message, ident=[b"launcher"]))
         self.note_interrupt()
 
-    def abandon_execution(self, note, reply=False):
+    def abandon_execution(self, note: str, reply: bool = False) -> None:
         """Tell the client the running execution is over, as the kernel would have: ``note``
         on its stderr, with ``reply`` an error ``execute_reply`` (after a timeout nbclient
         made its own), then ``idle``. Messages are signed with the connection's key."""
@@ -337,7 +346,7 @@ class Relay:
             return
         session = self._session()
 
-        def publish(msg_type, content):
+        def publish(msg_type: str, content: dict[str, Any]) -> None:
             message = session.msg(msg_type, content=content, parent=parent)
             self.send(self.front["iopub"], session.serialize(
                 message, ident=[f"kernel.autograder-launcher.{msg_type}".encode()]))
@@ -352,7 +361,7 @@ class Relay:
                       session.serialize(message, ident=self.executing_idents))
         publish("status", {"execution_state": "idle"})
 
-    def close(self):
+    def close(self) -> None:
         self.flush()
         for sock in self.pairs:
             sock.close(linger=500)
@@ -362,8 +371,9 @@ class Relay:
 class SandboxedKernel:
     """One kernel in its sandbox, and the relay in front of it."""
 
-    def __init__(self, connection_file, kernel_args=(), workdir=None, confinement=None,
-                 reaper=None):
+    def __init__(self, connection_file: str | os.PathLike[str], kernel_args: Iterable[str] = (),
+                 workdir: str | os.PathLike[str] | None = None, confinement: "Confinement | None" = None,
+                 reaper: int | None = None) -> None:
         self.connection_file = Path(connection_file)
         self.info = json.loads(self.connection_file.read_text())
         if self.info.get("transport", "tcp") != "tcp":
@@ -371,13 +381,15 @@ class SandboxedKernel:
                              "on the client side")
         self.kernel_args = list(kernel_args)
         self.source = Path(workdir or os.getcwd()).resolve()
-        self.confinement = confinement
-        self.process = None
-        self.relay = None
-        self.workspace = None
-        self.sockets = None
-        self.inside_sockets = None
-        self.run_dir = None
+        # Set by start() (the confinement, when none is given) and kept until stop(); the process
+        # is a Popen with stdout=PIPE, which its type cannot say.
+        self.confinement: Confinement = confinement  # type: ignore[assignment]
+        self.process: Any = None
+        self.relay: Relay = None  # type: ignore[assignment]
+        self.workspace: Path = None  # type: ignore[assignment]
+        self.sockets: Path = None  # type: ignore[assignment]
+        self.inside_sockets: str = None  # type: ignore[assignment]
+        self.run_dir: Path | None = None
         self.generation = 0
         self.stopping = False
         self.interrupt_requested = False
@@ -387,7 +399,7 @@ class SandboxedKernel:
         self._dropped = 0
 
     # -- setting up -------------------------------------------------------------------
-    def start(self):
+    def start(self) -> None:
         from autograder.sandbox.confinement import choose_confinement
         from autograder.sandbox.workdir import make_private_dir
         if self.confinement is None:
@@ -411,7 +423,7 @@ class SandboxedKernel:
         self._write_kernel_connection(self.sockets / "kernel.json", self.inside_sockets, uid)
         self._launch()
 
-    def _launch(self):
+    def _launch(self) -> None:
         """Start a kernel in a fresh sandbox, on a fresh copy of the notebook's folder."""
         from autograder.sandbox.workdir import prepare_workdir
         self.generation += 1
@@ -425,7 +437,7 @@ class SandboxedKernel:
         os.set_blocking(self.process.stdout.fileno(), False)
         self.run_dir = run_dir
 
-    def _end_kernel(self):
+    def _end_kernel(self) -> None:
         """End the running kernel's sandbox and discard its copy."""
         if self.process is not None:
             if self.process.poll() is None:
@@ -448,7 +460,7 @@ class SandboxedKernel:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
 
-    def _replace_kernel(self):
+    def _replace_kernel(self) -> None:
         """The kernel ignored an interrupt: replace it, so the notebook goes on (without
         the state the old kernel had) instead of hanging or failing as a whole."""
         note = ("\n[autograder] the kernel ignored the interrupt after the cell timed out; it "
@@ -461,13 +473,13 @@ class SandboxedKernel:
         self.relay.abandon_execution(note)
         self._launch()
 
-    def _may_revive(self):
+    def _may_revive(self) -> bool:
         """A kernel that died by itself (``os._exit``, a signal, the CPU limit, ``exit()``)
         after it had started, while nobody asked it to stop, is replaced (a few times)."""
         return (not self.stopping and self.relay.shutdown_requested_at is None
                 and self.relay.kernel_spoke and self.revivals < MAX_REVIVALS)
 
-    def _revive(self):
+    def _revive(self) -> None:
         """Replace a kernel that died: the cell it was running fails with a note, the rest
         of the notebook runs in a fresh kernel (as the grader's runner does for tests)."""
         self.revivals += 1
@@ -485,7 +497,7 @@ class SandboxedKernel:
         self.relay.abandon_execution(note, reply=True)
         self._launch()
 
-    def _protect_course(self):
+    def _protect_course(self) -> None:
         """``uid`` engine: hide the instructor's files of the course this notebook folder is
         in (nbgrader's ``autograded/<student>/<assignment>``) from other users, as the grader
         does. Outside a course checkout nothing is changed."""
@@ -496,7 +508,7 @@ class SandboxedKernel:
                 protect_instructor_files(Course(folder))
                 return
 
-    def _write_kernel_connection(self, path, inside_sockets, uid):
+    def _write_kernel_connection(self, path: Path, inside_sockets: str, uid: int | None) -> None:
         info = {"transport": "ipc", "ip": f"{inside_sockets}/k",
                 **{f"{channel}_port": number for channel, number in CHANNELS.items()},
                 "key": self.info.get("key", ""),
@@ -508,7 +520,7 @@ class SandboxedKernel:
         if uid is not None:
             os.chown(path, uid, uid)
 
-    def _command(self, workdir, sockets, inside_sockets):
+    def _command(self, workdir: Path, sockets: Path, inside_sockets: str) -> tuple[list[str], dict[str, Any]]:
         from autograder.sandbox.confinement import UID_BASE, runtime_paths
         from autograder.sandbox.interpreter import child_interpreter
         confinement = self.confinement
@@ -517,7 +529,7 @@ class SandboxedKernel:
         executable, site_dirs = child_interpreter(UID_BASE if own_uid else None,
                                                   UID_BASE if own_uid else None)
         bubblewrap = confinement.engine == "bubblewrap"
-        inside = confinement.workdir_inside if bubblewrap else str(workdir)
+        inside = confinement.workdir_inside or str(workdir)
         config = {
             "memory_bytes": limits.memory_mb * 2**20,
             "cpu_seconds": limits.cpu_seconds,
@@ -566,7 +578,7 @@ class SandboxedKernel:
         return wrapped, popen_kwargs
 
     # -- running ----------------------------------------------------------------------
-    def run(self):
+    def run(self) -> int | None:
         """Relay until the kernel exits or the launcher is told to stop; return the exit code."""
         parent = os.getppid()
         output = self.process.stdout.fileno()
@@ -597,7 +609,7 @@ class SandboxedKernel:
             self.relay.pump(20)
         return self.process.poll()
 
-    def _read_output(self):
+    def _read_output(self) -> bool:
         """Forward the kernel's own stdout/stderr (not the notebook's) up to a limit."""
         try:
             chunk = os.read(self.process.stdout.fileno(), 1 << 16)
@@ -619,25 +631,25 @@ class SandboxedKernel:
             self._dropped += len(chunk) - room
         return True
 
-    def request_stop(self, *_):
+    def request_stop(self, *_: object) -> None:
         self.stopping = True
 
-    def request_interrupt(self, *_):
+    def request_interrupt(self, *_: object) -> None:
         # Only a flag: a signal handler must not send on a socket the loop may be using.
         self.interrupt_requested = True
 
-    def stop(self):
+    def stop(self) -> None:
         """End the sandbox (killing the process the launcher started) and clean up."""
         self._end_kernel()
         if self.relay is not None:
             self.relay.close()
-            self.relay = None
+            self.relay = None  # type: ignore[assignment]
         if self.workspace is not None:
             shutil.rmtree(self.workspace, ignore_errors=True)
-            self.workspace = None
+            self.workspace = None  # type: ignore[assignment]
 
 
-def start_reaper():
+def start_reaper() -> int:
     """Fork a helper that cleans up after this launcher however it ends.
 
     jupyter_client ends a kernel that does not stop in time (and any ``shutdown_kernel(now=
@@ -664,14 +676,14 @@ def start_reaper():
     return write_end
 
 
-def tell_reaper(write_end, workspace, confinement):
+def tell_reaper(write_end: int, workspace: str | os.PathLike[str], confinement: "Confinement") -> None:
     """Tell the helper what to clean up (one JSON line; the last line counts)."""
     line = json.dumps({"workspace": str(workspace), "engine": confinement.engine,
                        "uid": confinement.uid}) + "\n"
     os.write(write_end, line.encode())
 
 
-def _reap(read_end):
+def _reap(read_end: int) -> None:
     data = b""
     while True:
         chunk = os.read(read_end, 4096)
@@ -692,7 +704,7 @@ def _reap(read_end):
         time.sleep(0.5)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m autograder.sandbox.kernel",
         description="Run an IPython kernel inside the autograder's sandbox.")
@@ -704,7 +716,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, kernel.request_stop)
     signal.signal(signal.SIGHUP, kernel.request_stop)
     signal.signal(signal.SIGINT, kernel.request_interrupt)
-    code = 1
+    code: int | None = 1
     try:
         kernel.start()
         code = kernel.run()
