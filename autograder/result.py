@@ -24,6 +24,7 @@ from autograder.files import write_atomically
 STATUSES = ("passed", "failed", "error", "timeout")
 VISIBILITIES = ("visible", "hidden")
 NOTEBOOK_STATUSES = ("ok", "missing", "invalid", "tampered")
+LATENESS_KEYS = ("submitted_at", "due", "late_by_seconds", "late_penalty")     # the summary's and sheet's columns too
 
 
 class TestOutcome(TypedDict):

@@ -17,10 +17,9 @@ import io
 from typing import TextIO
 
 from autograder.exporters.student_view import public_points
-from autograder.result import Result, ordered_test_names
+from autograder.result import LATENESS_KEYS, Result, ordered_test_names
 
-LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
-FIXED_COLUMNS = ("submission", "score", "max_score", "percent", *LATENESS_COLUMNS)
+FIXED_COLUMNS = ("submission", "score", "max_score", "percent", *LATENESS_KEYS)
 
 
 def _number(value: float | None) -> str:
@@ -45,7 +44,7 @@ def _cell(text: object) -> str:
 def _lateness_cells(result: Result) -> list[str]:
     """``submitted_at, due, late_by_seconds, late_penalty`` of a result ("" when unknown)."""
     cells = []
-    for column in LATENESS_COLUMNS:
+    for column in LATENESS_KEYS:
         value = result.get(column)
         if value is None:
             cells.append("")

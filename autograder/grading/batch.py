@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import write_atomically
-from autograder.result import (STATUSES, Result, failed, load_results, new_result, ordered_test_names,
+from autograder.result import (LATENESS_KEYS, STATUSES, Result, failed, load_results, new_result, ordered_test_names,
                                write_result)
 
 if TYPE_CHECKING:
@@ -485,9 +485,6 @@ def status_counts(result: Result) -> dict[str, int]:
     return counts
 
 
-SUMMARY_LATENESS_COLUMNS = ("submitted_at", "due", "late_by_seconds", "late_penalty")
-
-
 def write_summary_csv(path: str | Path, results: list[Result]) -> None:
     """``submission, score, max_score, passed, failed, error, timeout, grading_error,
     submitted_at, due, late_by_seconds, late_penalty`` and one score column per test (in the
@@ -496,7 +493,7 @@ def write_summary_csv(path: str | Path, results: list[Result]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["submission", "score", "max_score", *STATUSES, "grading_error",
-                     *SUMMARY_LATENESS_COLUMNS, *test_names])
+                     *LATENESS_KEYS, *test_names])
     for result in results:
         scores = {test["name"]: test["score"] for test in result.get("tests", [])}
         counts = status_counts(result)
@@ -504,7 +501,7 @@ def write_summary_csv(path: str | Path, results: list[Result]) -> None:
                          *(counts[s] for s in STATUSES),
                          (result.get("error") or "").splitlines()[0] if result.get("error") else "",
                          *("" if (value := result.get(column)) is None else value
-                           for column in SUMMARY_LATENESS_COLUMNS),
+                           for column in LATENESS_KEYS),
                          *(scores.get(name, "") for name in test_names)])
     write_atomically(path, buffer.getvalue())
 
