@@ -8,11 +8,18 @@ nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors`` only, so ``nbgra
 autograde`` runs every notebook in that kernel, while ``nbgrader validate`` (students) and
 the notebooks' own ``kernelspec`` metadata keep the ordinary ``python3`` kernel.
 """
+import argparse
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyter_client.kernelspec import KernelSpec
+
+    from autograder.course import Course
 
 KERNEL_NAME = "nnfs-sandbox"
 DISPLAY_NAME = "Python 3 (autograder sandbox)"
@@ -23,7 +30,7 @@ class SandboxKernelMissing(RuntimeError):
     """The sandbox kernel is not installed where Jupyter looks for kernels."""
 
 
-def kernel_json(executable=None):
+def kernel_json(executable: str | None = None) -> dict[str, Any]:
     """The kernelspec's ``kernel.json`` contents for ``executable`` (default this Python)."""
     return {
         "argv": [executable or sys.executable, "-m", LAUNCHER_MODULE, "-f", "{connection_file}"],
@@ -35,7 +42,7 @@ def kernel_json(executable=None):
     }
 
 
-def install(prefix=None, executable=None):
+def install(prefix: str | None = None, executable: str | None = None) -> str:
     """Install (or replace) the kernelspec under ``prefix`` (default ``sys.prefix``).
 
     Returns
@@ -51,7 +58,7 @@ def install(prefix=None, executable=None):
             folder, KERNEL_NAME, prefix=prefix or sys.prefix)
 
 
-def check_installed(name=KERNEL_NAME):
+def check_installed(name: str = KERNEL_NAME) -> "KernelSpec":
     """Raise :class:`SandboxKernelMissing` unless kernelspec ``name`` starts the launcher."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     try:
@@ -69,7 +76,7 @@ def check_installed(name=KERNEL_NAME):
     return spec
 
 
-def _sandboxed_execute_class():
+def _sandboxed_execute_class() -> type:
     from nbgrader.preprocessors import Execute
     from traitlets import Dict, Integer, Unicode
 
@@ -95,13 +102,13 @@ def _sandboxed_execute_class():
                      "passes only autograder.sandbox.kernel.PASSED_ENV inside).",
         ).tag(config=True)
 
-        def start_new_kernel(self, **kwargs):
+        def start_new_kernel(self, **kwargs: Any) -> Any:
             if self.kernel_env:
                 kwargs["env"] = {**os.environ, **kwargs.get("env", {}),
                                  **{str(k): str(v) for k, v in self.kernel_env.items()}}
             return super().start_new_kernel(**kwargs)
 
-        def preprocess(self, nb, resources=None, km=None):
+        def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> Any:
             check_installed(self.kernel_name)
             if self.kernel_env:
                 self.log.info("Sandbox kernel environment: %s", " ".join(
@@ -118,7 +125,7 @@ def _sandboxed_execute_class():
     return SandboxedExecute
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type:
     # nbgrader is imported only when nbgrader itself asks for the preprocessor.
     if name == "SandboxedExecute":
         cls = _sandboxed_execute_class()
@@ -128,7 +135,7 @@ def __getattr__(name):
 
 
 # -- CLI ---------------------------------------------------------------------------------
-def add_cli(subparsers):
+def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "kernel", help="install the sandbox Jupyter kernel that nbgrader autograde uses")
     actions = parser.add_subparsers(dest="kernel_action", metavar="ACTION")
@@ -142,7 +149,7 @@ def add_cli(subparsers):
     parser.set_defaults(func=run_cli)
 
 
-def run_cli(args, course):
+def run_cli(args: argparse.Namespace, course: "Course") -> int:
     if args.kernel_action == "install":
         folder = install(prefix=args.prefix)
         print(f"installed the kernel {KERNEL_NAME!r} ({DISPLAY_NAME}) in {folder}")

@@ -11,11 +11,15 @@ answers), the solution cells, and the locked code cells (setup code the rest rel
 """
 import json
 from collections import Counter, defaultdict
+import os
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
-from autograder.safe_files import NO_DEADLINE, TimeLimitExceeded, UnsafeFile, read_regular_file
+from autograder.course import Course
+from autograder.result import NotebookCheck
+from autograder.safe_files import NO_DEADLINE, Deadline, TimeLimitExceeded, UnsafeFile, read_regular_file
 
 FRESH_COPY = "fetch a fresh copy of the notebook and paste your answers in"
 _BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -26,13 +30,13 @@ MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_NOTEBOOK_CELLS = 2000
 
 
-def _nbgrader(cell):
+def _nbgrader(cell: object) -> dict[str, Any]:
     metadata = cell.get("metadata") if isinstance(cell, dict) else None
     meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
-def _is_tracked(cell):
+def _is_tracked(cell: dict[str, Any]) -> bool:
     meta = _nbgrader(cell)
     if not meta.get("grade_id"):
         return False
@@ -40,12 +44,12 @@ def _is_tracked(cell):
                 or (meta.get("locked") and cell.get("cell_type") == "code"))
 
 
-def _source(cell):
+def _source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
 
-def _strip_hidden_tests(source):
+def _strip_hidden_tests(source: str) -> str:
     """``source`` without its ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` blocks.
 
     Each BEGIN line (only spaces or tabs before the marker) pairs with the next END line
@@ -54,33 +58,33 @@ def _strip_hidden_tests(source):
     expression doing the same backtracks quadratically).
     """
     lines = source.split("\n")
-    next_end = [None] * (len(lines) + 1)
+    next_end: list[int | None] = [None] * (len(lines) + 1)
     for index in range(len(lines) - 1, -1, -1):
         is_end = lines[index].lstrip(" \t").startswith(_END_HIDDEN)
         next_end[index] = index if is_end else next_end[index + 1]
     kept, index = [], 0
     while index < len(lines):
         line = lines[index]
-        if line.lstrip(" \t").startswith(_BEGIN_HIDDEN) and next_end[index + 1] is not None:
-            index = next_end[index + 1] + 1
+        if line.lstrip(" \t").startswith(_BEGIN_HIDDEN) and (end := next_end[index + 1]) is not None:
+            index = end + 1
             continue
         kept.append(line)
         index += 1
     return "\n".join(kept)
 
 
-def _comparable(source):
+def _comparable(source: str) -> str:
     """What students receive of a test cell, whitespace-insensitive at line ends."""
     source = _strip_hidden_tests(source)
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
-def source_notebooks(course, assignment):
+def source_notebooks(course: Course, assignment: str) -> list[Path]:
     """The notebooks of ``assignment`` as nbgrader sees them (top level of the source)."""
     return sorted(course.source(assignment).glob("*.ipynb"))
 
 
-def tracked_cells(notebook_path):
+def tracked_cells(notebook_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The tracked cells of a source notebook, in order: a list of dicts with keys
     ``grade_id``, ``cell_type``, ``kind`` (``"test"``, ``"answer"``, ``"solution"`` or
     ``"setup"``) and ``source``."""
@@ -103,7 +107,7 @@ def tracked_cells(notebook_path):
     return cells
 
 
-def _structure(data):
+def _structure(data: dict[str, Any]) -> dict[str, Any]:
     """What of a notebook the schema check needs to see: the cells without their outputs
     and attachments, sources as one string. Validating outputs costs ~0.2 ms each (a
     notebook of many tiny outputs took minutes); they decide nothing here, and nbgrader
@@ -123,7 +127,7 @@ def _structure(data):
     return dict(data, cells=cells)
 
 
-def _load(raw):
+def _load(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """Parse and validate one submitted notebook's bytes; return (notebook dict, problem)."""
     try:
         text = raw.decode("utf-8")
@@ -153,7 +157,7 @@ def _load(raw):
     return data, None
 
 
-def _cell_problems(expected, by_grade_id):
+def _cell_problems(expected: dict[str, Any], by_grade_id: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Messages for one tracked cell of the source compared with the submission.
 
     ``by_grade_id`` maps each grade_id to the submitted cells that carry it.
@@ -177,7 +181,8 @@ def _cell_problems(expected, by_grade_id):
     return []
 
 
-def check_notebook(source_path, submitted_path, deadline=NO_DEADLINE):
+def check_notebook(source_path: str | os.PathLike[str], submitted_path: str | os.PathLike[str],
+                   deadline: Deadline = NO_DEADLINE) -> NotebookCheck:
     """Check one submitted notebook against its source; return the finding dict.
 
     The submitted notebook is read only if it is a regular file (not a symlink, FIFO or
@@ -201,7 +206,7 @@ def check_notebook(source_path, submitted_path, deadline=NO_DEADLINE):
         return {"notebook": name, "status": "invalid",
                 "message": f"{name} could not be read ({exc.strerror}); {FRESH_COPY}"}
     data, problem = _load(raw)
-    if problem:
+    if data is None:
         return {"notebook": name, "status": "invalid",
                 "message": f"{name} {problem}; if Jupyter cannot open it either, {FRESH_COPY}"}
     deadline.check()
@@ -223,7 +228,8 @@ def check_notebook(source_path, submitted_path, deadline=NO_DEADLINE):
             "message": f"{name}: all {checked} graded and read-only cells are in place"}
 
 
-def check_submission_notebooks(course, assignment, submission_dir, deadline=NO_DEADLINE):
+def check_submission_notebooks(course: Course, assignment: str, submission_dir: str | os.PathLike[str],
+                               deadline: Deadline = NO_DEADLINE) -> list[NotebookCheck]:
     """Check every notebook of ``assignment`` in a submission.
 
     Parameters

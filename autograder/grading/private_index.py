@@ -9,25 +9,31 @@ collecting the suite (no student code runs) and prints it, or writes it as JSON 
 ``--to``. Keep that file with the course staff: it is never written next to the results,
 and no exporter reads it.
 """
+import argparse
 import io
 import json
 import sys
 import tempfile
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from autograder.course import Course
 from autograder.errors import UserError
+
+if TYPE_CHECKING:
+    import pytest
 
 
 class _Collector:
-    def __init__(self):
-        self.items = []
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
 
-    def pytest_collection_finish(self, session):
+    def pytest_collection_finish(self, session: "pytest.Session") -> None:
         self.items = list(session.items)
 
 
-def hidden_test_index(course, assignment):
+def hidden_test_index(course: Course, assignment: str) -> list[dict[str, Any]]:
     """The hidden suite of ``assignment`` as a list of dicts, in number order.
 
     Each dict: ``name`` (``hidden test <n>``, as in results), ``test`` (``file::test[id]``
@@ -74,7 +80,7 @@ def hidden_test_index(course, assignment):
     return index
 
 
-def add_cli(subparsers):
+def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "hidden-tests",
         help="list which hidden test each 'hidden test N' is (for course staff only)",
@@ -86,7 +92,7 @@ def add_cli(subparsers):
     parser.set_defaults(func=run_cli)
 
 
-def run_cli(args, course):
+def run_cli(args: argparse.Namespace, course: Course) -> int:
     try:
         course.source(args.assignment)
     except ValueError as exc:
@@ -105,7 +111,7 @@ def run_cli(args, course):
     return 0
 
 
-def with_test_names(result, index):
+def with_test_names(result: dict[str, Any], index: list[dict[str, Any]]) -> dict[str, Any]:
     """A copy of ``result`` in which hidden tests carry their real names, for course staff.
 
     ``hidden test 7`` becomes ``hidden/<file>::<test>`` (as in ``index``, from
