@@ -30,7 +30,9 @@ import tempfile
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from autograder.gradescope.build import to_gradescope, unreadable_submission
 from autograder.files import is_junk, write_atomically
@@ -42,7 +44,7 @@ class SubmissionLayoutError(Exception):
     """The upload does not contain the assignment; the message tells the student what to upload."""
 
 
-def assignment_markers(source):
+def assignment_markers(source: Path) -> tuple[list[str], list[str]]:
     """The top-level names that identify an assignment folder.
 
     Parameters
@@ -62,7 +64,7 @@ def assignment_markers(source):
     return packages, notebooks
 
 
-def _folders_breadth_first(top, max_depth=MAX_SEARCH_DEPTH):
+def _folders_breadth_first(top: Path, max_depth: int = MAX_SEARCH_DEPTH) -> Iterator[Path]:
     queue = deque([(top, 0)])
     while queue:
         folder, depth = queue.popleft()
@@ -78,12 +80,13 @@ def _folders_breadth_first(top, max_depth=MAX_SEARCH_DEPTH):
         queue.extend((child, depth + 1) for child in children)
 
 
-def _find_assignment_folder(top, packages, notebooks):
+def _find_assignment_folder(top: Path, packages: list[str], notebooks: list[str]) -> Path | None:
     """The shallowest folder under ``top`` holding a student package, or None.
 
     Among folders at the same depth, the one with most of the expected notebooks wins.
     """
-    best, best_key = None, None
+    best: Path | None = None
+    best_key: tuple[int, int] | None = None
     for folder in _folders_breadth_first(top):
         if not any((folder / name / "__init__.py").is_file() for name in packages):
             continue
@@ -94,7 +97,7 @@ def _find_assignment_folder(top, packages, notebooks):
     return best
 
 
-def _unpack(archive, destination):
+def _unpack(archive: Path, destination: Path) -> None:
     """Unpack an uploaded zip with the grader's safe extractor (paths, links, size checked)."""
     from autograder.grading.submission import SubmissionError, extract_zip
 
@@ -104,7 +107,7 @@ def _unpack(archive, destination):
         raise SubmissionLayoutError(f"{archive.name}: {exc}") from exc
 
 
-def locate_submission(upload, source, scratch):
+def locate_submission(upload: Path, source: Path, scratch: str | os.PathLike[str]) -> Path:
     """Find the assignment folder in a Gradescope upload.
 
     Parameters
@@ -148,14 +151,15 @@ def locate_submission(upload, source, scratch):
         f"files of your assignment folder ({expected}) or a zip of that folder.")
 
 
-def write_results(results, path):
+def write_results(results: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``results`` as JSON to ``path`` atomically (replacing what is there)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(results, indent=2) + "\n", mode=0o644)
 
 
-def grade_upload(config, upload, results_path):
+def grade_upload(config: dict[str, Any], upload: str | os.PathLike[str],
+                 results_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Grade the upload in ``upload`` and write ``results_path``.
 
     Parameters
@@ -206,13 +210,13 @@ GRADER_FAILURE = ("The autograder could not grade this submission because of a p
                   "log and will regrade it; you do not need to resubmit.")
 
 
-def grader_failure(reason):
+def grader_failure(reason: str) -> dict[str, Any]:
     """Gradescope's ``results.json`` when grading failed as a whole (score 0, staff regrade)."""
     return {"score": 0.0, "output": GRADER_FAILURE.format(reason=reason), "visibility": "visible",
             "stdout_visibility": "hidden", "tests": []}
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m autograder.gradescope.run",
         description="Grade a Gradescope upload (called by run_autograder).")
