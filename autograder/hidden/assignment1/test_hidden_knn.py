@@ -162,17 +162,14 @@ def _loop_constructs_in(source, function_name):
     return found
 
 
-def _student_source(student, request, relative):
-    """The student's source file as text, read here in the grader, or None if unknown.
+def _student_source(student, relative):
+    """The student's source file as text, read here in the grader, or None if it is missing.
 
-    The folder is the ``student``'s ``root`` (a local run) or the submission the grading
-    plugin was given (``--autograder-submission``).
+    ``student.root`` is the assignment folder in a local run and, in grading, the submission
+    as handed in (not the child's working copy, which student code could rewrite).
     """
-    root = getattr(student, "root", None)
-    if root is None:
-        root = request.config.getoption("--autograder-submission", default=None)
-    path = Path(root) / relative if root is not None else None
-    return path.read_text() if path is not None and path.is_file() else None
+    path = Path(student.root) / relative
+    return path.read_text() if path.is_file() else None
 
 
 #: The vectorised distances must take at most this fraction of the time the REFERENCE
@@ -185,13 +182,13 @@ SPEED_FRACTION = 1 / 5
 
 
 @pytest.mark.points(2)
-def test_no_loop_distances_have_no_loops(student, reference, request):
+def test_no_loop_distances_have_no_loops(student, reference):
     """compute_distances_no_loops is vectorised: no loops, no np.linalg.norm, no scipy"""
     # Checked two ways: the source text (parsed here, never executed) when the submission's
     # files are visible to the grader, and always the speed against a trusted baseline:
     # the reference two-loop version, timed here. (Never against the student's own
     # two-loop version, which a student could slow down.)
-    source = _student_source(student, request, "nnfs/classifiers/k_nearest_neighbor.py")
+    source = _student_source(student, "nnfs/classifiers/k_nearest_neighbor.py")
     if source is not None:
         found = _loop_constructs_in(source, "compute_distances_no_loops")
         expect(not found, "compute_distances_no_loops uses " + " and ".join(sorted(found)) +
