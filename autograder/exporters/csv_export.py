@@ -61,7 +61,7 @@ def grade_rows(results: list[Result], public_only: bool = False) -> tuple[list[s
 
     Parameters
     ----------
-    results : list of dict
+    results : list of Result
         Checked results of one assignment, sorted by submission.
     public_only : bool
         A sheet students may see before the hidden tests are published: only the public

@@ -296,7 +296,7 @@ def export_to_gradebook(results: list[Result], assignment: str, db_url: str, cou
 
     Parameters
     ----------
-    results : list of dict
+    results : list of Result
         Checked results of ``assignment``; each ``submission`` is a student id.
     assignment : str
     db_url : str

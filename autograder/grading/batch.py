@@ -341,15 +341,15 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
 
     Returns
     -------
-    list of dict
+    list of Result
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
     from autograder.grading.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates,
                                      lateness_fields, read_submission_time)
-    from autograder.grading.submission import (SubmissionError, sandbox_interpreter,
-                                    submission_fingerprint, sweep_stale_scratch)
+    from autograder.grading.submission import (SubmissionError, grading_limits, sandbox_interpreter,
+                                               submission_fingerprint, sweep_stale_scratch)
     from autograder.result_signing import load_key
-    from autograder.sandbox import Limits, running_as_root
+    from autograder.sandbox import running_as_root
 
     try:
         course.source(assignment)
@@ -369,9 +369,7 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
     out.mkdir(parents=True, exist_ok=True)
     if running_as_root():
         os.chmod(out, 0o750)        # grades are private; the sandbox user cannot write here
-    defaults = Limits()
-    limits = Limits(timeout=float(timeout or defaults.timeout),
-                    memory_mb=int(memory_mb or defaults.memory_mb))
+    limits = grading_limits(timeout, memory_mb)
 
     key = load_key(create=True)
     results, todo, untrusted = {}, [], []
@@ -465,7 +463,7 @@ def results_in_out(out: str | Path, assignment: str, key: bytes | None = None) -
 
     Returns
     -------
-    results : list of dict
+    results : list of Result
         Sorted by submission name.
     problems : list of str
         One line per ``*.json`` file left out, naming it and why.
