@@ -646,7 +646,7 @@ def grade_submission(course: Course, assignment: str, submission_path: str | Pat
             result["grader_errors"] = problems[:5]
         if not result["tests"]:
             return failed(result, "no test ran; grader log:\n"
-                           + _neutral_log(log, course, assignment, private, grading_dir))
+                          + _neutral_log(log, course, assignment, private, grading_dir))
         if timed_out:
             result["error"] = stopped
     finally:
