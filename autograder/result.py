@@ -20,6 +20,8 @@ from typing import Any, Literal, TypedDict, cast
 
 from autograder.errors import UserError
 from autograder.files import write_atomically
+from autograder.result_signing import load_key, sign_result, verify_result
+from autograder.safe_files import UnsafeFile, read_regular_file
 
 STATUSES = ("passed", "failed", "error", "timeout")
 VISIBILITIES = ("visible", "hidden")
@@ -240,7 +242,6 @@ def read_result(path: str | Path) -> Result:
     MalformedResult
         If the file is not a readable regular file, not valid JSON or not a result.
     """
-    from autograder.safe_files import UnsafeFile, read_regular_file
     try:
         text = read_regular_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError, UnsafeFile) as exc:
@@ -289,7 +290,6 @@ def load_results(results_dir: str | Path, assignment: str, key: bytes | None = N
         If the folder does not exist or holds no result files at all, or there is no
         usable results key.
     """
-    from autograder.result_signing import load_key, verify_result
     results_dir = Path(results_dir)
     grade_hint = f"run `autograder grade {assignment} SUBMISSION... --out {results_dir}` first"
     if not results_dir.is_dir():
@@ -343,7 +343,6 @@ def write_json_atomically(path: str | Path, data: object) -> None:
 def write_result(path: str | Path, result: Result, key: bytes) -> Result:
     """Sign ``result`` with ``key`` (:mod:`autograder.result_signing`), write it to ``path``
     atomically and return the signed result."""
-    from autograder.result_signing import sign_result
     signed = cast(Result, sign_result(dict(result), key))
     write_json_atomically(path, signed)
     return signed
