@@ -43,8 +43,12 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import write_atomically
+from autograder.grading.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates, format_duration,
+                                         lateness_fields, read_submission_time)
 from autograder.result import (LATENESS_KEYS, STATUSES, Result, failed, load_results, new_result, ordered_test_names,
                                write_result)
+from autograder.result_signing import load_key, verify_result
+from autograder.safe_files import UnsafeFile, read_regular_file
 
 if TYPE_CHECKING:
     from autograder.grading.submission import Interpreter
@@ -102,8 +106,6 @@ def plan_submissions(assignment: str, paths: Sequence[str | Path]) -> list[tuple
 def load_result(path: str | Path, key: bytes | None = None) -> Result | None:
     """A stored result, or None when it is missing, unreadable or (with ``key``) not signed
     by the grader; then it is regraded. Reads a regular file only, at most 64 MiB."""
-    from autograder.result_signing import verify_result
-    from autograder.safe_files import UnsafeFile, read_regular_file
     try:
         result = json.loads(read_regular_file(path).decode("utf-8"))
     except (OSError, UnsafeFile, ValueError, RecursionError):
@@ -127,7 +129,6 @@ def reusable(stored: Result | None, fingerprint: str | None, key: bytes,
         cases (nothing stored, or the submission/tests/grader changed) and words for the TA
         when the stored file is not trusted (not signed by this grader).
     """
-    from autograder.result_signing import verify_result
     if stored is None:
         return False, None
     if not verify_result(stored, key):
@@ -344,11 +345,8 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
     list of Result
         One result per submission (schema of docs/ARCHITECTURE.md).
     """
-    from autograder.grading.lateness import (PENALTY_METHODS, apply_lateness, course_due_dates,
-                                     lateness_fields, read_submission_time)
     from autograder.grading.submission import (SubmissionError, grading_limits, sandbox_interpreter,
                                                submission_fingerprint, sweep_stale_scratch)
-    from autograder.result_signing import load_key
     from autograder.sandbox import running_as_root
 
     try:
@@ -506,7 +504,6 @@ def write_summary_csv(path: str | Path, results: list[Result]) -> None:
 
 def format_grade_table(results: list[Result]) -> str:
     """The results as an aligned text table (one row per submission)."""
-    from autograder.grading.lateness import format_duration
     rows: list[tuple[str, ...]] = [("submission", "score", "passed", "failed", "error", "timeout", "late", "note")]
     for result in results:
         counts = status_counts(result)
