@@ -108,11 +108,3 @@ def write_notebook(notebook: nbformat.NotebookNode, path: str | Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(notebook)
     write_atomically(path, text if text.endswith("\n") else text + "\n", mode=0o644)
-
-
-def write_autograder_notebook(result: Result, grade_cells: dict[str, tuple[str, float]],
-                              path: str | Path) -> nbformat.NotebookNode:
-    """Write :func:`autograder_notebook` of ``result`` to ``path``; return the notebook."""
-    notebook = autograder_notebook(result, grade_cells)
-    write_notebook(notebook, path)
-    return notebook
