@@ -267,12 +267,12 @@ def autograder_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def student(request, autograder_sandbox):
+def student(request: pytest.FixtureRequest, autograder_sandbox: Sandbox) -> SandboxedStudent:
     """The student's code, behind the sandbox (see :class:`SandboxedStudent`)."""
     return _sandboxed_student(request)
 
 
-def _sandboxed_student(request):
+def _sandboxed_student(request: pytest.FixtureRequest) -> SandboxedStudent:
     """The ``student`` of one test; also what the public suite's ``course_lib.testing``
     fixture hands over to while grading (``STUDENT_FACTORY``), since a conftest's fixture of
     the same name would otherwise shadow the one above."""
