@@ -7,6 +7,10 @@ matrix fits a scratch buffer that is reused from call to call:
     backward  dW         += dout[chunk] @ im2col(x[chunk]).T
               dx[chunk]   = col2im(W.T @ dout[chunk])
 
+Layers with small filters instead run fused (see ``FUSED_MAX_ROWS``): one compiled call
+per pass, each thread taking one image at a time through im2col, its GEMMs and col2im
+while its columns are in cache; the cache tuple then has None where kept columns go.
+
 The cache does not hold the column matrix (HH*WW/stride**2 times larger than x): the
 backward pass recomputes it, except for the chunk the forward pass left in the scratch
 buffer when no other layer has overwritten it since (always the case for one batch that
@@ -71,6 +75,22 @@ STACKED_CHUNK_THREADS_MIN_BYTES = 1024 * 1024
 WHOLE_BATCH_COLUMNS_BYTES = 32 * 1024 * 1024
 # Scratch buffers up to this size are kept between calls (see _flat_buffer).
 WORKSPACE_KEEP_BYTES = 64 * 1024 * 1024
+# The rule for the fused path (see _fused): a layer runs fused when its filters have at
+# most this many taps (C*HH*WW rows of columns), the compiled kernels are in use and a BLAS
+# for them was found (course_lib.im2col.fused_conv_available). Fused means one compiled call
+# per pass in which each thread takes one image at a time, unrolls it into columns that
+# stay in its cache, and runs that image's products (forward; dW, dcols and col2im
+# backward) on them at once, with BLAS at one thread (the float32 forward product: the
+# extension's AVX2 kernel where the CPU has it); no Python per chunk, no column matrix of
+# the batch streamed through memory. With few rows the chunked path's GEMMs are skinny and
+# bound by that streaming. Measured on benchmarks.bench_conv's layers, alternated with the
+# chunked path in one process: the 3x3/2 layer (27 rows) ran faster fused in float32 at 1
+# and 2 threads (64-81% of the GEMM rate against 46-51% at 2 threads, 75-78% against 63-71%
+# at 1), in float64 as fast or faster in three of four comparisons and slower once (8.6 ms
+# against 7.6 ms at 2 threads under load). The 7x7 layer (147 rows) ran about as fast
+# either way and the deep 3x3 layer (576 rows) somewhat faster fused in a few runs, too few
+# to move them: they stay on the chunked path.
+FUSED_MAX_ROWS = 64
 
 _T = TypeVar("_T")
 # (first image, count) of one chunk
@@ -358,6 +378,36 @@ class _ConvChunks:
         return _run_chunk_workers([functools.partial(work, k, queue) for k in range(self.threads)])
 
 
+def _fused(w_shape: tuple[int, ...]) -> bool:
+    """Whether a conv layer with filters of ``w_shape`` runs fused (see FUSED_MAX_ROWS)."""
+    global _blas
+    if math.prod(w_shape[1:]) > FUSED_MAX_ROWS or _im2col.BACKEND != "cython":
+        return False
+    first_look = _im2col._fused_gemm is None
+    available = _im2col.fused_conv_available()
+    if first_look and available:
+        _blas = None  # the BLAS found may be a library loaded just now (SciPy's): look again
+    return available
+
+
+def _run_with_one_blas_thread(work: Callable[[], _T]) -> _T:
+    """``work()`` with BLAS held at one thread: the fused kernels call it from every thread.
+
+    As in :func:`_run_chunk_workers`, calls from several threads take turns, so that none
+    restores a count another one set.
+    """
+    with _split_lock:
+        saved = [(blas, blas.num_threads) for blas in _blas_controllers() or ()
+                 if blas.num_threads != 1]
+        for blas, _ in saved:
+            blas.set_num_threads(1)
+        try:
+            return work()
+        finally:
+            for blas, threads in saved:
+                blas.set_num_threads(threads)
+
+
 def conv_forward_fast(x: ArrayLike, w: ArrayLike, b: ArrayLike,
                       conv_param: Mapping[str, Any]) -> tuple[NDArray[np.floating], ConvCache]:
     """Convolution layer forward pass (cross-correlation, like CS231n's conv_forward_naive).
@@ -387,6 +437,9 @@ def conv_forward_fast(x: ArrayLike, w: ArrayLike, b: ArrayLike,
         ``(H + 2*pad - HH)`` or ``(W + 2*pad - WW)`` is not a multiple of ``stride``.
     """
     xa, wa, ba, stride, pad = _conv_inputs(x, w, b, conv_param)
+    if _fused(wa.shape):
+        return _conv_forward_fused(xa, wa, ba, stride, pad), \
+            (xa, wa, ba, {"stride": stride, "pad": pad}, None)
     layer = _ConvChunks(xa, wa, pad, stride, ba)
     out = np.empty(layer.out_shape, xa.dtype)
 
@@ -430,6 +483,9 @@ def conv_backward_fast(dout: ArrayLike, cache: ConvCache, input_grad: bool = Tru
         All in the forward pass's compute dtype.
     """
     x, w, _, conv_param, kept_columns = cache
+    if _fused(w.shape):
+        return _conv_backward_fused(dout, x, w, conv_param["stride"], conv_param["pad"],
+                                    input_grad)
     # last chunk first, so that the columns the forward pass left behind can be reused
     layer = _ConvChunks(x, w, conv_param["pad"], conv_param["stride"], order=-1)
     if np.shape(dout) != layer.out_shape:
@@ -464,6 +520,38 @@ def conv_backward_fast(dout: ArrayLike, cache: ConvCache, input_grad: bool = Tru
         dw_rows += more_dw
         db += more_db
     return dx, dw_rows.reshape(w.shape), db
+
+
+def _conv_forward_fused(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int
+                        ) -> np.ndarray:
+    """The forward pass in one compiled call (see FUSED_MAX_ROWS); bias in the GEMMs."""
+    num_filters, _, filter_h, filter_w = w.shape
+    out_h, out_w = conv_output_shape(x.shape, filter_h, filter_w, pad, stride)
+    out = np.empty((x.shape[0], num_filters, out_h, out_w), x.dtype)
+    w_and_b = np.column_stack((w.reshape(num_filters, -1), b))
+    _run_with_one_blas_thread(functools.partial(
+        _im2col._im2col_cython.conv_forward_fused, x, w_and_b, out, filter_h, filter_w, pad,
+        stride))
+    return out
+
+
+def _conv_backward_fused(dout: ArrayLike, x: np.ndarray, w: np.ndarray, stride: int, pad: int,
+                         input_grad: bool) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """The backward pass in one compiled call (see FUSED_MAX_ROWS): dx, dw, db."""
+    num_filters, _, filter_h, filter_w = w.shape
+    out_shape = (x.shape[0], num_filters) + conv_output_shape(x.shape, filter_h, filter_w, pad,
+                                                             stride)
+    if np.shape(dout) != out_shape:
+        raise ValueError(f"conv_backward_fast: dout must have the forward output's shape "
+                         f"{out_shape}; got {np.shape(dout)}")
+    grad_out = np.ascontiguousarray(dout, dtype=x.dtype)
+    w_rows = w.reshape(num_filters, -1)
+    dw_and_db = np.empty((num_filters, w_rows.shape[1] + 1), x.dtype)
+    dx = np.empty_like(x) if input_grad else None
+    _run_with_one_blas_thread(functools.partial(
+        _im2col._im2col_cython.conv_backward_fused, x, grad_out, w_rows, dw_and_db, dx,
+        filter_h, filter_w, pad, stride))
+    return dx, np.ascontiguousarray(dw_and_db[:, :-1]).reshape(w.shape), dw_and_db[:, -1].copy()
 
 
 def _conv_inputs(x: ArrayLike, w: ArrayLike, b: ArrayLike, conv_param: Mapping[str, Any]

@@ -20,10 +20,31 @@ def backend(request, monkeypatch):
 @pytest.fixture(params=["flat", "stacked", "stacked-whole-batch"])
 def layout(request, monkeypatch):
     """Run a conv test with each column layout of ``fast_layers._ConvChunks``."""
+    monkeypatch.setattr(fast_layers, "FUSED_MAX_ROWS", 0)  # the chunked path, never fused
     monkeypatch.setattr(fast_layers, "STACKED_MIN_PIXELS", 10**9 if request.param == "flat" else 1)
     monkeypatch.setattr(fast_layers, "WHOLE_BATCH_COLUMNS_BYTES",
                         1 << 40 if request.param == "stacked-whole-batch" else 0)
     return request.param
+
+
+fused_available = pytest.mark.skipif(
+    "cython" not in im2col.available_backends() or not im2col.fused_conv_available(),
+    reason="the fused conv needs the compiled kernels and a BLAS with Fortran GEMMs")
+
+
+@pytest.fixture(params=["avx2", "blas"])
+def fused(request, monkeypatch):
+    """Every conv layer runs fused (see fast_layers.FUSED_MAX_ROWS), on the compiled kernels,
+    with their AVX2 float32 product (where the CPU has it) or BLAS only."""
+    monkeypatch.setattr(im2col, "BACKEND", "cython")
+    monkeypatch.setattr(fast_layers, "FUSED_MAX_ROWS", 10**9)
+    assert fast_layers._fused((1, 1, 1, 1))
+    cython = im2col._im2col_cython
+    was = cython.simd_in_use()
+    if cython.use_simd(request.param == "avx2") != (request.param == "avx2"):
+        pytest.skip("this CPU or compiler has no AVX2 + FMA")
+    yield request.param
+    cython.use_simd(was)
 
 
 def set_chunk_bytes(monkeypatch, column_bytes):
@@ -308,6 +329,172 @@ def test_cython_and_numpy_layers_agree(monkeypatch):
                          max_pool_backward_fast(pooled, pool_cache))
     for cython_result, numpy_result in zip(results["cython"], results["numpy"]):
         np.testing.assert_allclose(cython_result, numpy_result, rtol=1e-12, atol=1e-12)
+
+
+# --- the fused path (course_lib._im2col_cython.conv_forward_fused / conv_backward_fused) --
+
+@fused_available
+@pytest.mark.parametrize("seed", range(25))
+def test_fused_conv_matches_naive(fused, seed):
+    x, w, b, conv_param, rng = random_conv_case(seed)
+    assert_conv_matches_naive(x, w, b, conv_param, rng)
+
+
+@fused_available
+@pytest.mark.parametrize("seed", range(6))
+def test_fused_conv_backward_without_input_gradient(fused, seed):
+    x, w, b, conv_param, rng = random_conv_case(200 + seed)
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape)
+    _, dw, db = conv_backward_fast(dout, cache)
+    dx, dw_only, db_only = conv_backward_fast(dout, cache, input_grad=False)
+    assert dx is None
+    assert rel_error(dw_only, dw) < 1e-12 and rel_error(db_only, db) < 1e-12
+
+
+@fused_available
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("stride, pad, shape", [(2, 1, (5, 3, 11, 10)), (1, 1, (4, 2, 7, 9)),
+                                                (3, 2, (3, 2, 8, 7)), (2, 0, (6, 1, 9, 6))])
+def test_fused_kernels_agree_with_the_chunked_path(fused, monkeypatch, dtype, threads, stride, pad,
+                                                   shape):
+    """Same numbers as the chunked path, in the input's dtype, whatever the thread count."""
+    rng = np.random.default_rng(stride * 10 + pad)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((4, shape[1], 3, 2)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    conv_param = {"stride": stride, "pad": pad}
+    cython = im2col._im2col_cython
+    for name in ("conv_forward_fused", "conv_backward_fused"):
+        kernel = getattr(cython, name)
+        monkeypatch.setattr(cython, name, lambda *args, kernel=kernel: kernel(*args, threads))
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    grads = conv_backward_fast(dout, cache)
+    monkeypatch.setattr(fast_layers, "FUSED_MAX_ROWS", 0)
+    expected_out, expected_cache = conv_forward_fast(x, w, b, conv_param)
+    expected = conv_backward_fast(dout, expected_cache)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    for got, want in zip((out, *grads), (expected_out, *expected)):
+        assert got.dtype == dtype and got.shape == want.shape and got.flags.c_contiguous
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+@fused_available
+def test_fused_conv_non_contiguous_and_integer_inputs(fused):
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((3, 2, 9, 7)).transpose(0, 1, 3, 2)  # (3, 2, 7, 9), strided
+    w = rng.standard_normal((3, 2, 3, 3))[:, :, ::-1]
+    b = rng.standard_normal(6)[::2]
+    conv_param = {"stride": 2, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    contiguous = [np.ascontiguousarray(a) for a in (x, w, b)]
+    expected, naive_cache = conv_forward_naive(*contiguous, conv_param)
+    assert rel_error(out, expected) < 1e-9
+    dout = rng.standard_normal(out.shape)[:, ::-1]
+    for got, want in zip(conv_backward_fast(dout, cache),
+                         conv_backward_naive(np.ascontiguousarray(dout), naive_cache)):
+        assert rel_error(got, want) < 1e-9
+    out, cache = conv_forward_fast(np.ones((2, 1, 5, 5), int), np.ones((1, 1, 3, 3), int), [0],
+                                   {"stride": 1, "pad": 1})
+    assert out.dtype == np.float64 and out[0, 0, 2, 2] == 9 and out[0, 0, 0, 0] == 4
+
+
+@fused_available
+def test_fused_conv_empty_batch_and_wrong_dout(fused):
+    out, cache = conv_forward_fast(np.zeros((0, 2, 5, 5), np.float32), np.ones((3, 2, 3, 3)),
+                                   np.zeros(3), {"stride": 1, "pad": 1})
+    assert out.shape == (0, 3, 5, 5) and out.dtype == np.float32
+    dx, dw, db = conv_backward_fast(out, cache)
+    assert dx.shape == (0, 2, 5, 5) and dw.shape == (3, 2, 3, 3) and not dw.any() and not db.any()
+    out, cache = conv_forward_fast(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), np.zeros(3),
+                                   {"stride": 1, "pad": 1})
+    with pytest.raises(ValueError, match="dout must have the forward output's shape"):
+        conv_backward_fast(np.ones((1, 3, 4, 5)), cache)
+
+
+@fused_available
+def test_fused_conv_holds_blas_at_one_thread_and_restores_it(fused):
+    """The fused kernels call BLAS from every thread; each call gets one BLAS thread."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rng = np.random.default_rng(22)
+    x, w, b = rng.standard_normal((4, 3, 9, 9)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+        seen = []
+        kernel = im2col._im2col_cython.conv_forward_fused
+        fast_layers._blas = None  # look the libraries up again, as in a fresh process
+
+        def spy(*args):
+            seen.extend(lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                        if lib["user_api"] == "blas")
+            return kernel(*args)
+        im2col._im2col_cython.conv_forward_fused, saved = spy, kernel
+        try:
+            conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+        finally:
+            im2col._im2col_cython.conv_forward_fused = saved
+        after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert after == before
+
+
+@fused_available
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_conv_on_scipys_blas(fused, monkeypatch, dtype):
+    """Without NumPy's Fortran GEMMs the fused kernels take SciPy's (32-bit integers)."""
+    pytest.importorskip("scipy")
+    in_use = im2col._numpy_gemm() or im2col._scipy_gemm()
+    scipys = im2col._scipy_gemm()
+    assert scipys is not None and scipys[2] is False
+    monkeypatch.setattr(im2col, "_numpy_gemm", lambda: None)
+    monkeypatch.setattr(im2col, "_fused_gemm", None)
+    try:
+        assert fast_layers._fused((2, 3, 3, 3))
+        rng = np.random.default_rng(23)
+        x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in ((4, 3, 9, 9), (5, 3, 3, 3), 5))
+        out, cache = conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+        expected, naive_cache = conv_forward_naive(x.astype(float), w.astype(float), b.astype(float),
+                                                   {"stride": 2, "pad": 1})
+        dout = rng.standard_normal(out.shape)
+        tolerance = 1e-5 if dtype == np.float32 else 1e-9
+        assert rel_error(out, expected) < tolerance
+        for got, want in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, naive_cache)):
+            assert rel_error(got, want) < tolerance
+    finally:
+        im2col._im2col_cython.use_gemm(*in_use)
+
+
+@pytest.mark.skipif("cython" not in im2col.available_backends(),
+                    reason="the fused path needs the compiled kernels")
+def test_without_a_blas_for_the_fused_kernels_conv_takes_the_chunked_path(monkeypatch):
+    monkeypatch.setattr(im2col, "BACKEND", "cython")
+    monkeypatch.setattr(im2col, "fused_conv_available", lambda: False)
+    monkeypatch.setattr(fast_layers, "FUSED_MAX_ROWS", 10**9)
+
+    def refuse(*args):
+        raise AssertionError("the fused kernel ran")
+    monkeypatch.setattr(im2col._im2col_cython, "conv_forward_fused", refuse)
+    monkeypatch.setattr(im2col._im2col_cython, "conv_backward_fused", refuse)
+    x, w, b, conv_param, rng = random_conv_case(300)
+    assert_conv_matches_naive(x, w, b, conv_param, rng)
+
+
+def test_numpy_backend_never_runs_fused(monkeypatch):
+    monkeypatch.setattr(im2col, "BACKEND", "numpy")
+    monkeypatch.setattr(fast_layers, "FUSED_MAX_ROWS", 10**9)
+    assert not fast_layers._fused((2, 3, 3, 3))
+    x, w, b, conv_param, rng = random_conv_case(301)
+    assert_conv_matches_naive(x, w, b, conv_param, rng)
+
+
+def test_small_filters_run_fused_by_default():
+    """The rule of FUSED_MAX_ROWS: the benchmark's 3x3/2 layer (27 rows) runs fused when it
+    can, its 7x7 (147 rows) and deep 3x3 (576 rows) layers never do."""
+    can_fuse = im2col.BACKEND == "cython" and im2col.fused_conv_available()
+    assert fast_layers._fused((25, 3, 3, 3)) == can_fuse
+    assert not fast_layers._fused((32, 3, 7, 7)) and not fast_layers._fused((64, 64, 3, 3))
 
 
 # --- clear errors --------------------------------------------------------------------------
