@@ -16,15 +16,17 @@ none). With ``zero`` a late submission's ``score`` is 0 and ``late_penalty`` hol
 taken; the tests keep their own scores.
 """
 import datetime
-import os
 import re
-import stat
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from autograder.errors import UserError
 from autograder.course import Course
 from autograder.result import Result, total_points
+from autograder.safe_files import UnsafeFile, read_regular_file
+
+if TYPE_CHECKING:
+    from autograder.exporters.gradebook import NbgraderSettings
 
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_MAX_BYTES = 256
@@ -89,9 +91,7 @@ def parse_time(text: str) -> datetime.datetime:
 
 def iso(moment: datetime.datetime | None) -> str | None:
     """``moment`` as ISO 8601 in UTC (seconds), or None."""
-    if moment is None:
-        return None
-    return moment.astimezone(_UTC).isoformat(timespec="seconds")
+    return None if moment is None else moment.astimezone(_UTC).isoformat(timespec="seconds")
 
 
 def read_submission_time(path: str | Path) -> datetime.datetime | None:
@@ -105,23 +105,8 @@ def read_submission_time(path: str | Path) -> datetime.datetime | None:
     if not folder.is_dir():
         return None
     try:
-        fd = os.open(folder / TIMESTAMP_FILE,
-                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        data = os.read(fd, TIMESTAMP_MAX_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) > TIMESTAMP_MAX_BYTES:
-        return None
-    try:
-        return parse_time(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return parse_time(read_regular_file(folder / TIMESTAMP_FILE, TIMESTAMP_MAX_BYTES).decode("utf-8"))
+    except (OSError, UnsafeFile, ValueError):       # ValueError: not UTF-8, or not a time
         return None
 
 
@@ -202,14 +187,8 @@ class DueDates:
     """Due dates of one assignment: a fixed ``--due``, or the gradebook's (per student, with
     extensions), or none.
 
-    Parameters
-    ----------
-    assignment : str
-    due : datetime or None
-        Overrides the gradebook for every student.
-    db_url : str or None
-        nbgrader's gradebook; a SQLite file that does not exist is not created (no due date).
-    course_id : str
+    ``due`` overrides the gradebook for every student; ``db_url`` is nbgrader's gradebook (a
+    SQLite file that does not exist is not created: no due date).
     """
 
     def __init__(self, assignment: str, due: datetime.datetime | None = None, db_url: str | None = None,
@@ -218,7 +197,6 @@ class DueDates:
         self.fixed = due
         self.default = None
         self.per_student: dict[str, datetime.datetime] = {}
-        self.source = "--due" if due is not None else None
         from autograder.exporters.manual_grades import gradebook_exists
         if due is None and db_url and gradebook_exists(db_url):
             self._read_gradebook(db_url, course_id)
@@ -237,7 +215,6 @@ class DueDates:
                 if assignment.duedate is None:
                     return
                 self.default = assignment.duedate.replace(tzinfo=_UTC)
-                self.source = db_url
                 for submission in assignment.submissions:
                     if submission.extension:
                         self.per_student[submission.student_id] = \
@@ -263,20 +240,15 @@ def course_due_dates(course: Course, assignment: str, due: str | None = None, db
             raise UserError(f"--due {due!r} is not a time (use e.g. '2026-12-01 23:59:00 UTC' "
                             "or 2026-12-01T23:59:00+01:00)") from exc
     from autograder.exporters.manual_grades import gradebook_url
-    course_id = "default_course"
+    settings: "NbgraderSettings | None"
+    try:
+        from autograder.exporters.gradebook import gradebook_settings
+        settings = gradebook_settings(course)
+    except Exception:
+        settings = None
     if db_url is not None:
-        db_url = gradebook_url(db_url)
-    if db_url is None:
-        try:
-            from autograder.exporters.gradebook import gradebook_settings
-            settings = gradebook_settings(course)
-        except Exception:
-            return DueDates(assignment)
-        db_url, course_id = settings.db_url, settings.course_id
-    else:
-        try:
-            from autograder.exporters.gradebook import gradebook_settings
-            course_id = gradebook_settings(course).course_id
-        except Exception:
-            pass
-    return DueDates(assignment, db_url=db_url, course_id=course_id)
+        return DueDates(assignment, db_url=gradebook_url(db_url),
+                        course_id=settings.course_id if settings else "default_course")
+    if settings is None:
+        return DueDates(assignment)
+    return DueDates(assignment, db_url=settings.db_url, course_id=settings.course_id)
