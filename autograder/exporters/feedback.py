@@ -42,11 +42,9 @@ def _status(test: TestOutcome) -> str:
 
 
 def _table(tests: list[TestOutcome]) -> list[str]:
-    lines = ["| test | points | result |", "|---|---|---|"]
-    for test in tests:
-        lines.append(f"| {markdown_inline(test['name'])} | {test['score']:g} / "
-                     f"{test['max_score']:g} | {_status(test)} |")
-    return lines
+    return ["| test | points | result |", "|---|---|---|",
+            *(f"| {markdown_inline(test['name'])} | {test['score']:g} / {test['max_score']:g} | {_status(test)} |"
+              for test in tests)]
 
 
 def _points(value: float | None) -> str:
@@ -217,6 +215,14 @@ def page_stem(submission: str) -> str:
     return stem or "submission"
 
 
+def _write_pages(stem: Path, result: Result, published: bool, manual: list[ManualEntry] | None) -> list[Path]:
+    """Write ``<stem>.md`` and ``<stem>.html``; return both paths."""
+    markdown, page = stem.with_name(stem.name + ".md"), stem.with_name(stem.name + ".html")
+    write_atomically(markdown, render_markdown(result, published, manual))
+    write_atomically(page, render_html(result, published, manual))
+    return [markdown, page]
+
+
 def write_feedback(results: list[Result], out_dir: str | Path, published: bool = False,
                    manual_grades: dict[str, list[ManualEntry]] | None = None) -> list[Path]:
     """Write ``<submission>.md`` and ``<submission>.html`` for each result into ``out_dir``.
@@ -227,14 +233,8 @@ def write_feedback(results: list[Result], out_dir: str | Path, published: bool =
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manual_grades = manual_grades or {}
-    written = []
-    for result in results:
-        manual = manual_grades.get(result["submission"])
-        stem = out_dir / page_stem(result["submission"])
-        write_atomically(stem.with_name(stem.name + ".md"), render_markdown(result, published, manual))
-        write_atomically(stem.with_name(stem.name + ".html"), render_html(result, published, manual))
-        written.append(stem.with_name(stem.name + ".md"))
-    return written
+    return [_write_pages(out_dir / page_stem(result["submission"]), result, published,
+                         manual_grades.get(result["submission"]))[0] for result in results]
 
 
 #: nbgrader student ids the pages may be filed under (a folder name, never a path).
@@ -270,10 +270,8 @@ def write_nbgrader_feedback(results: list[Result], feedback_root: str | Path, pu
         manual = manual_grades.get(student)
         folder = feedback_root / student / result["assignment"]
         folder.mkdir(parents=True, exist_ok=True)
-        own = folder / f"{NBGRADER_PAGE}.html"
-        write_atomically(folder / f"{NBGRADER_PAGE}.md", render_markdown(result, published, manual))
-        write_atomically(own, render_html(result, published, manual))
-        written += [folder / f"{NBGRADER_PAGE}.md", own]
+        markdown, own = _write_pages(folder / NBGRADER_PAGE, result, published, manual)
+        written += [markdown, own]
         section = render_section(result, published, manual, heading="h2")
         pages = [page for page in sorted(folder.glob("*.html"))
                  if page != own and not page.is_symlink() and page.is_file()]

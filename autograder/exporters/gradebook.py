@@ -65,10 +65,10 @@ from typing import Any
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
+from autograder.exporters.manual_grades import AUTOGRADER_NOTEBOOK, gradebook_exists
 from autograder.files import make_alembic_findable, write_atomically
 from autograder.result import Result, ordered_test_names
 
-AUTOGRADER_NOTEBOOK = "autograder_tests"
 #: Folder of the nbgrader course root where the export keeps what it wrote, so that the
 #: scores survive a later ``nbgrader autograde`` (:class:`RestoreAutograderScores`).
 SCORES_DIRECTORY = "autograder_scores"
@@ -234,11 +234,9 @@ def _sync_grade_cells(gradebook: Any, assignment: str, points: dict[str, float])
         notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
     except MissingEntry:
         notebook = gradebook.add_notebook(AUTOGRADER_NOTEBOOK, assignment)
-    cells = {}
-    for test, max_score in points.items():
-        cells[test] = gradebook.update_or_create_grade_cell(
-            cell_name(test), AUTOGRADER_NOTEBOOK, assignment,
-            max_score=float(max_score), cell_type="code")
+    cells = {test: gradebook.update_or_create_grade_cell(cell_name(test), AUTOGRADER_NOTEBOOK, assignment,
+                                                         max_score=float(max_score), cell_type="code")
+             for test, max_score in points.items()}
     wanted = {cell.id for cell in cells.values()}
     removed = []
     for cell in list(notebook.grade_cells):
@@ -278,15 +276,27 @@ def _submitted_autograder_notebook(gradebook: Any, assignment: str, student: str
     return submitted
 
 
+def _write_auto_scores(gradebook: Any, assignment: str, student: str, scores: dict[int, float]) -> None:
+    """Set ``auto_score`` of the student's grades of the autograder notebook: ``{cell id: score}``."""
+    from nbgrader.api import Grade
+
+    submitted = _submitted_autograder_notebook(gradebook, assignment, student)
+    grades = {grade.cell_id: grade for grade in submitted.grades}
+    for cell_id, score in scores.items():
+        grade = grades.get(cell_id)
+        if grade is None:
+            grade = Grade(cell_id=cell_id, notebook=submitted)
+            gradebook.db.add(grade)
+        grade.auto_score = float(score)
+        grade.needs_manual_grade = False
+
+
 def _require_existing_sqlite(db_url: str, assignment: str) -> None:
     """Refuse a SQLite gradebook file that does not exist instead of creating an empty one."""
-    prefix = "sqlite:///"
-    if db_url.startswith(prefix) and db_url != "sqlite:///:memory:":
-        path = Path(db_url[len(prefix):])
-        if not path.is_file():
-            raise UserError(f"there is no gradebook at {path}: run `autograder release "
-                            f"{assignment}` (nbgrader generate_assignment) first, which creates "
-                            "it, or give the right one with --db")
+    if db_url != "sqlite:///:memory:" and not gradebook_exists(db_url):
+        raise UserError(f"there is no gradebook at {Path(db_url.removeprefix('sqlite:///'))}: run `autograder "
+                        f"release {assignment}` (nbgrader generate_assignment) first, which creates "
+                        "it, or give the right one with --db")
 
 
 def export_to_gradebook(results: list[Result], assignment: str, db_url: str, course_id: str = DEFAULT_COURSE_ID,
@@ -324,7 +334,7 @@ def export_to_gradebook(results: list[Result], assignment: str, db_url: str, cou
     removed : list of str
         Grade cells of tests that are no longer exported and were removed.
     """
-    from nbgrader.api import Grade, Gradebook
+    from nbgrader.api import Gradebook
 
     results = usable_student_ids(results)
     points = points_per_test(results)
@@ -336,17 +346,10 @@ def export_to_gradebook(results: list[Result], assignment: str, db_url: str, cou
         for result in results:
             student = result["submission"]
             gradebook.update_or_create_student(student)
-            submitted = _submitted_autograder_notebook(gradebook, assignment, student)
-            grades = {grade.cell_id: grade for grade in submitted.grades}
             scores = {test["name"]: test["score"] for test in result["tests"]}
-            for test, cell in cells.items():
-                grade = grades.get(cell.id)
-                if grade is None:
-                    grade = Grade(cell_id=cell.id, notebook=submitted)
-                    gradebook.db.add(grade)
-                # A test missing from this result was not run for it: it earns nothing.
-                grade.auto_score = float(scores.get(test, 0.0))
-                grade.needs_manual_grade = False
+            # A test missing from this result was not run for it: it earns nothing.
+            _write_auto_scores(gradebook, assignment, student,
+                               {cell.id: scores.get(test, 0.0) for test, cell in cells.items()})
         gradebook.db.commit()
         grade_cells = {test: (cell.name, float(cell.max_score)) for test, cell in cells.items()}
     waiting = []
@@ -361,11 +364,10 @@ def export_to_gradebook(results: list[Result], assignment: str, db_url: str, cou
             else:
                 waiting.append(student)
         if scores_root is not None:
-            scores = {test: float(t["score"]) for t in result["tests"]
-                      for test in [t["name"]] if test in grade_cells}
+            scores = {test["name"]: float(test["score"]) for test in result["tests"]}
             _write_json(_stored_path(scores_root, assignment, student), {
                 "assignment": assignment, "student": student,
-                "scores": {grade_cells[test][0]: scores.get(test, 0.0) for test in grade_cells},
+                "scores": {cell: scores.get(test, 0.0) for test, (cell, _) in grade_cells.items()},
                 "notebook": notebook})
     if waiting:
         print(f"autograder export: {len(waiting)} submission(s) in submitted/ not autograded by "
@@ -401,7 +403,7 @@ def restore_autograder_scores(assignment: str, student: str, db_url: str, course
         How many test scores were written back (0 when nothing was exported for this
         student, or the autograder notebook is no longer in the gradebook).
     """
-    from nbgrader.api import Grade, Gradebook, MissingEntry
+    from nbgrader.api import Gradebook, MissingEntry
 
     path = _stored_path(scores_root, assignment, student)
     if not SAFE_STUDENT_ID.fullmatch(student) or not path.is_file():
@@ -417,15 +419,8 @@ def restore_autograder_scores(assignment: str, student: str, db_url: str, course
         scores = {name: score for name, score in stored["scores"].items() if name in cells}
         if not scores:
             return 0
-        submitted = _submitted_autograder_notebook(gradebook, assignment, student)
-        grades = {grade.cell_id: grade for grade in submitted.grades}
-        for name, score in scores.items():
-            grade = grades.get(cells[name].id)
-            if grade is None:
-                grade = Grade(cell_id=cells[name].id, notebook=submitted)
-                gradebook.db.add(grade)
-            grade.auto_score = float(score)
-            grade.needs_manual_grade = False
+        _write_auto_scores(gradebook, assignment, student,
+                           {cells[name].id: score for name, score in scores.items()})
         gradebook.db.commit()
     if autograded_dir is not None and stored.get("notebook"):
         import nbformat

@@ -24,16 +24,12 @@ ManualEntry = dict[str, Any]
 def gradebook_url(value: str | Path) -> str:
     """A database URL for ``--gradebook``: a URL as given, a file path as ``sqlite:///``."""
     value = str(value)
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
 def gradebook_exists(db_url: str) -> bool:
     """False for a SQLite URL whose file does not exist (opening it would create it)."""
-    if db_url.startswith("sqlite:///"):
-        return Path(db_url[len("sqlite:///"):]).is_file()
-    return True
+    return not db_url.startswith("sqlite:///") or Path(db_url.removeprefix("sqlite:///")).is_file()
 
 
 def read_manual_grades(db_url: str, course_id: str, assignment: str,
@@ -82,11 +78,9 @@ def read_manual_grades(db_url: str, course_id: str, assignment: str,
                     manual = grade.manual_score is not None
                     if grade.name not in answers and not manual:
                         continue            # an autograded test cell: nbgrader's page has it
-                    score = None
-                    if manual:
-                        score = grade.manual_score + (grade.extra_credit or 0.0)
-                    elif grade.auto_score is not None:      # e.g. an unanswered question: 0
-                        score = grade.auto_score + (grade.extra_credit or 0.0)
+                    # auto_score: e.g. an unanswered question's 0
+                    points = grade.manual_score if manual else grade.auto_score
+                    score = None if points is None else points + (grade.extra_credit or 0.0)
                     entries.append({"notebook": notebook.name, "cell": grade.name,
                                     "score": score, "max_score": grade.max_score,
                                     "graded": manual or not grade.needs_manual_grade,
