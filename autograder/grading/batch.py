@@ -25,6 +25,8 @@ not; Dask futures are cancelled. Results already written stay; the command exits
 """
 import argparse
 import concurrent.futures
+import contextlib
+from collections import Counter
 import csv
 import io
 import json
@@ -103,24 +105,21 @@ def plan_submissions(assignment: str, paths: Sequence[str | Path]) -> list[tuple
     return plan
 
 
-def load_result(path: str | Path, key: bytes | None = None) -> Result | None:
-    """A stored result, or None when it is missing, unreadable or (with ``key``) not signed
-    by the grader; then it is regraded. Reads a regular file only, at most 64 MiB."""
+def load_result(path: str | Path) -> Result | None:
+    """A stored result, or None when it is missing or unreadable; then it is regraded.
+    Reads a regular file only, at most 64 MiB. :func:`reusable` checks its signature."""
     try:
         result = json.loads(read_regular_file(path).decode("utf-8"))
     except (OSError, UnsafeFile, ValueError, RecursionError):
         return None
-    if not isinstance(result, dict) or (key is not None and not verify_result(result, key)):
-        return None
-    return cast(Result, result)
+    return cast(Result, result) if isinstance(result, dict) else None
 
 
-def reusable(stored: Result | None, fingerprint: str | None, key: bytes,
-             name: str | None = None) -> tuple[bool, str | None]:
+def reusable(stored: Result | None, fingerprint: str | None, key: bytes, name: str) -> tuple[bool, str | None]:
     """Whether a stored result may stand in for grading again, and if not, why.
 
-    ``name``, when given, must be the stored result's ``submission`` (a signed result
-    copied over another submission's file is not that submission's result).
+    ``name`` must be the stored result's ``submission`` (a signed result copied over
+    another submission's file is not that submission's result).
 
     Returns
     -------
@@ -135,7 +134,7 @@ def reusable(stored: Result | None, fingerprint: str | None, key: bytes,
         return False, "its signature is missing or wrong: the grader did not write it"
     if stored.get("fingerprint") != fingerprint or fingerprint is None:
         return False, None
-    if name is not None and stored.get("submission") != name:
+    if stored.get("submission") != name:
         return False, f"it is the result of {stored.get('submission')!r}, not of {name!r}"
     tests = stored.get("tests")
     if stored.get("error") or stored.get("grader_errors") or not isinstance(tests, list) \
@@ -370,7 +369,7 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
     limits = grading_limits(timeout, memory_mb)
 
     key = load_key(create=True)
-    results, todo, untrusted = {}, [], []
+    results, todo = {}, []
     for name, path in plan:
         if force:
             todo.append((name, path))
@@ -392,22 +391,18 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
         else:
             todo.append((name, path))
             if why:
-                untrusted.append(f"{out / (name + '.json')}: {why}; regrading it")
-    for line in untrusted:
-        print(f"autograder grade: warning: {line}", file=sys.stderr)
+                print(f"autograder grade: warning: {out / (name + '.json')}: {why}; regrading it",
+                      file=sys.stderr)
 
-    bar = _progress_bar(len(plan), progress, initial=len(results))
-    if todo:
-        if scheduler:
+    from tqdm.auto import tqdm
+    with tqdm(total=len(plan), initial=len(results), disable=not progress, unit="submission",
+              desc="grading", dynamic_ncols=True) as bar:
+        if todo:
             # Dask workers may be other machines: each finds its own sandbox interpreter.
-            executor: _PoolExecutor | _DaskExecutor = _DaskExecutor(scheduler)
-            interpreter = None
-        else:
-            executor = _PoolExecutor(workers or os.cpu_count())
-            interpreter = sandbox_interpreter()
-        futures = {}
-        try:
-            with _StopOnSignals() as guard:
+            executor = _DaskExecutor(scheduler) if scheduler else _PoolExecutor(workers or os.cpu_count())
+            interpreter = None if scheduler else sandbox_interpreter()
+            futures = {}
+            with contextlib.closing(executor), _StopOnSignals() as guard:
                 try:
                     for name, path in todo:
                         futures[executor.submit(str(course.root), assignment, str(path), name, hidden,
@@ -428,11 +423,6 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
                           "grades the rest)", file=sys.stderr)
                     executor.abort(futures)
                     raise
-        finally:
-            executor.close()
-            bar.close()
-    else:
-        bar.close()
     ordered = [results[name] for name, _ in plan]
     everything, problems = results_in_out(out, assignment, key)
     for problem in problems:
@@ -443,12 +433,6 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
         print(f"graded {len(todo)}, kept {len(plan) - len(todo)} stored results of unchanged "
               "submissions (--force regrades them)")
     return ordered
-
-
-def _progress_bar(total: int, enabled: bool, initial: int = 0) -> Any:
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="submission",
-                desc="grading", dynamic_ncols=True)
 
 
 # -- summaries ----------------------------------------------------------------------------------
@@ -475,10 +459,8 @@ def results_in_out(out: str | Path, assignment: str, key: bytes | None = None) -
 
 def status_counts(result: Result) -> dict[str, int]:
     """How many tests of ``result`` passed, failed, errored and timed out."""
-    counts = dict.fromkeys(STATUSES, 0)
-    for test in result.get("tests", []):
-        counts[test["status"]] = counts.get(test["status"], 0) + 1
-    return counts
+    counts = Counter(test["status"] for test in result.get("tests", []))
+    return {**dict.fromkeys(STATUSES, 0), **counts}
 
 
 def write_summary_csv(path: str | Path, results: list[Result]) -> None:
@@ -533,18 +515,15 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
                         help="a student's assignment folder (e.g. submitted/alice/assignment0) "
                              "or a .zip of it")
     parser.add_argument("--hidden", action="store_true", help="also run the hidden tests")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="parallel grading processes (default: all cores)")
+    parser.add_argument("--workers", type=int, help="parallel grading processes (default: all cores)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="grade on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="results folder (default: grades/ASSIGNMENT)")
+    parser.add_argument("--out", type=Path, help="results folder (default: grades/ASSIGNMENT)")
     parser.add_argument("--force", action="store_true",
                         help="regrade submissions whose stored result is up to date")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help="seconds each call into student code may take (default 30)")
-    parser.add_argument("--memory-mb", type=int, default=None,
-                        help="memory limit of student code in MiB (default 2048)")
+    parser.add_argument("--memory-mb", type=int, help="memory limit of student code in MiB (default 2048)")
     parser.add_argument("--due", default=None, metavar="TIME",
                         help="due date of the assignment, e.g. '2026-12-01 23:59:00 UTC' "
                              "(default: the gradebook's, with students' extensions)")
