@@ -183,10 +183,7 @@ def _check_points(owner: str, record: Mapping[str, Any]) -> None:
 def check_result(result: object) -> Result:
     """``result`` itself, typed, unless it does not follow the result schema.
 
-    Parameters
-    ----------
-    result : object
-        What ``json.load`` returned for one result file.
+    ``result`` is what ``json.load`` returned for one result file.
 
     Raises
     ------
@@ -256,16 +253,6 @@ def read_result(path: str | Path) -> Result:
     return check_result(result)
 
 
-def result_files(results_dir: str | Path) -> list[Path]:
-    """The result files in ``results_dir``, sorted by name.
-
-    Files whose names start with ``.`` or ``_`` are bookkeeping (temporary files of an
-    atomic write, state files), not results.
-    """
-    return sorted(p for p in Path(results_dir).glob("*.json")
-                  if p.is_file() and not p.name.startswith((".", "_")))
-
-
 def load_results(results_dir: str | Path, assignment: str, key: bytes | None = None) -> ResultSet:
     """Read every result of ``assignment`` in ``results_dir``.
 
@@ -294,7 +281,9 @@ def load_results(results_dir: str | Path, assignment: str, key: bytes | None = N
     grade_hint = f"run `autograder grade {assignment} SUBMISSION... --out {results_dir}` first"
     if not results_dir.is_dir():
         raise UserError(f"results folder {results_dir} does not exist; {grade_hint}")
-    files = result_files(results_dir)
+    # names starting with . or _ are bookkeeping (an atomic write's temporary files, state files)
+    files = sorted(p for p in results_dir.glob("*.json")
+                   if p.is_file() and not p.name.startswith((".", "_")))
     if not files:
         raise UserError(f"results folder {results_dir} holds no <submission>.json files; "
                         f"{grade_hint}")
@@ -312,17 +301,15 @@ def load_results(results_dir: str | Path, assignment: str, key: bytes | None = N
                 f"{path}: not written by the grader (its signature is missing or wrong: edited, "
                 f"planted, or signed with another key); regrade it with `autograder grade "
                 f"{assignment} SUBMISSION --force --out {results_dir}`; skipped")
-            continue
-        if result["assignment"] != assignment:
+        elif result["assignment"] != assignment:
             loaded.problems.append(f"{path}: a result of {result['assignment']!r}, not of "
                                    f"{assignment!r}; skipped")
-            continue
-        if result["submission"] in seen:
+        elif result["submission"] in seen:
             loaded.problems.append(f"{path}: submission {result['submission']!r} was already "
                                    f"read from {seen[result['submission']]}; skipped")
-            continue
-        seen[result["submission"]] = path
-        loaded.results.append(result)
+        else:
+            seen[result["submission"]] = path
+            loaded.results.append(result)
     loaded.results.sort(key=lambda r: r["submission"])
     return loaded
 

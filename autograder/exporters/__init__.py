@@ -32,14 +32,8 @@ def _require_assignment(course: Course, assignment: str) -> Path:
 
 
 def _load(args: argparse.Namespace, course: Course) -> tuple[Path, ResultSet]:
-    """Read the results of ``args.assignment``; print the skipped files to stderr.
-
-    Returns
-    -------
-    source : Path
-        The instructor's folder of the assignment.
-    loaded : ResultSet
-    """
+    """The instructor's folder of ``args.assignment`` and its results; print the skipped
+    files to stderr."""
     source = _require_assignment(course, args.assignment)
     loaded = load_results(args.results, args.assignment)
     for problem in loaded.problems:
@@ -150,7 +144,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
                            default=DEFAULT_HIDDEN_VISIBILITY,
                            help="when students see hidden tests' results "
                                 f"(default: {DEFAULT_HIDDEN_VISIBILITY})")
-    gs_parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    gs_parser.add_argument("--timeout", type=float, metavar="SECONDS",
                            help="per-test time limit (default: the grader's)")
     gs_parser.add_argument("--to", type=Path, default=None, metavar="ZIP",
                            help="the zip to write (default: ASSIGNMENT-gradescope[-hidden].zip)")

@@ -14,7 +14,6 @@ spreadsheet would read as a formula is written with a leading ``'``.
 """
 import csv
 import io
-from typing import TextIO
 
 from autograder.exporters.student_view import public_points
 from autograder.result import LATENESS_KEYS, Result, ordered_test_names
@@ -41,36 +40,22 @@ def _cell(text: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _lateness_cells(result: Result) -> list[str]:
-    """``submitted_at, due, late_by_seconds, late_penalty`` of a result ("" when unknown)."""
-    cells = []
-    for column in LATENESS_KEYS:
-        value = result.get(column)
-        if value is None:
-            cells.append("")
-        elif column in ("late_by_seconds", "late_penalty") and not isinstance(value, bool) \
-                and isinstance(value, (int, float)):
-            cells.append(_number(value))
-        else:
-            cells.append(_cell(value))
-    return cells
+def _lateness_cell(column: str, value: object) -> str:
+    """A cell of ``submitted_at, due, late_by_seconds, late_penalty`` ("" when unknown)."""
+    if value is None:
+        return ""
+    if column in ("late_by_seconds", "late_penalty") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return _number(value)
+    return _cell(value)
 
 
 def grade_rows(results: list[Result], public_only: bool = False) -> tuple[list[str], list[list[str]]]:
     """The grade sheet as a header and rows of strings.
 
-    Parameters
-    ----------
-    results : list of Result
-        Checked results of one assignment, sorted by submission.
-    public_only : bool
-        A sheet students may see before the hidden tests are published: only the public
-        tests' columns, and score / max_score / percent over the public tests alone.
-
-    Returns
-    -------
-    header : list of str
-    rows : list of list of str
+    ``results``: checked results of one assignment, sorted by submission. ``public_only``:
+    a sheet students may see before the hidden tests are published: only the public tests'
+    columns, and score / max_score / percent over the public tests alone.
     """
     if public_only:
         results = [{**result, "tests": [t for t in result["tests"] if t["visibility"] != "hidden"]}
@@ -88,21 +73,14 @@ def grade_rows(results: list[Result], public_only: bool = False) -> tuple[list[s
             score, max_score = result["score"], result["max_score"]
         rows.append([_cell(result["submission"]), _number(score), _number(max_score),
                      _number(percent(score, max_score)),
-                     *_lateness_cells(result),
+                     *(_lateness_cell(column, result.get(column)) for column in LATENESS_KEYS),
                      *(_number(scores.get(name)) for name in tests)])
     return header, rows
 
 
-def write_csv(results: list[Result], stream: TextIO, public_only: bool = False) -> None:
-    """Write the grade sheet of ``results`` to the text stream ``stream``."""
-    header, rows = grade_rows(results, public_only)
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-
-
 def csv_text(results: list[Result], public_only: bool = False) -> str:
     """The grade sheet of ``results`` as a string."""
+    header, rows = grade_rows(results, public_only)
     buffer = io.StringIO()
-    write_csv(results, buffer, public_only)
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
     return buffer.getvalue()

@@ -65,8 +65,7 @@ def _test_cell(test: Mapping[str, Any], grade_id: str) -> nbformat.NotebookNode:
         "schema_version": NBGRADER_SCHEMA_VERSION, "grade": True, "solution": False,
         "locked": True, "grade_id": grade_id, "points": test["max_score"],
     }
-    cell.metadata["editable"] = False
-    cell.metadata["deletable"] = False
+    cell.metadata.update(editable=False, deletable=False)
     return cell
 
 
