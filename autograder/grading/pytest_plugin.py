@@ -20,6 +20,7 @@ Options are set by :mod:`autograder.grading.submission`; they are not meant to b
 """
 import ast
 import builtins
+import functools
 import importlib
 import importlib.util
 import json
@@ -56,12 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--autograder-results", help="JSON-lines file for per-test results")
     group.addoption("--autograder-public-dir", help="root of the public tests")
     group.addoption("--autograder-hidden-dir", help="root of the hidden tests")
-    group.addoption("--autograder-limits", default=None,
-                    help="JSON of the Limits of student code (default: Limits())")
-    group.addoption("--autograder-confinement", default=None,
+    group.addoption("--autograder-limits", help="JSON of the Limits of student code (default: Limits())")
+    group.addoption("--autograder-confinement",
                     help="JSON of the Confinement chosen for this submission (default: choose)")
-    group.addoption("--autograder-interpreter", default=None,
-                    help="JSON [python, [site dirs]] for the child (default: probe)")
+    group.addoption("--autograder-interpreter", help="JSON [python, [site dirs]] for the child (default: probe)")
 
 
 class GradingState:
@@ -74,11 +73,9 @@ class GradingState:
         self.original = Path(original).resolve() if original else self.workdir
         self.reference_dir = option("--autograder-reference")
         self.results_path = option("--autograder-results")
-        self.suites = {}
-        for visibility, flag in (("visible", "--autograder-public-dir"),
-                                 ("hidden", "--autograder-hidden-dir")):
-            if option(flag):
-                self.suites[visibility] = Path(option(flag)).resolve()
+        self.suites = {visibility: Path(option(flag)).resolve() for visibility, flag
+                       in (("visible", "--autograder-public-dir"), ("hidden", "--autograder-hidden-dir"))
+                       if option(flag)}
         limits = option("--autograder-limits")
         self.limits = Limits(**json.loads(limits)) if limits else Limits()
         interpreter = option("--autograder-interpreter")
@@ -117,11 +114,10 @@ class GradingState:
         path = Path(str(item.path)).resolve()
         return "hidden" if hidden is not None and path.is_relative_to(hidden) else "visible"
 
+    @functools.cached_property
     def known_names(self) -> frozenset[str]:
         """Names of the reference package (:func:`reference_names`), read once."""
-        if "_known_names" not in self.__dict__:
-            self._known_names = reference_names(self.reference_dir)
-        return self._known_names
+        return reference_names(self.reference_dir)
 
     def hidden_name(self, item: pytest.Item) -> str:
         """``hidden test <n>``; numbers come from the collection (``pytest_collection_finish``)."""
@@ -131,12 +127,9 @@ class GradingState:
         return hidden_test_name(numbers[item.nodeid])
 
 
-HIDDEN_TEST_NAME = "hidden test {}"
-
-
 def hidden_test_name(number: int) -> str:
     """The neutral name of the hidden test with the given number (``hidden test 7``)."""
-    return HIDDEN_TEST_NAME.format(number)
+    return f"hidden test {number}"
 
 
 def hidden_test_numbers(items: Iterable[pytest.Item], hidden_root: str | Path) -> dict[str, int]:
@@ -173,9 +166,7 @@ def _state(config: pytest.Config) -> GradingState:
 def points_of(item: pytest.Item) -> float:
     """The points a test is worth (``@pytest.mark.points(n)``, default 1)."""
     marker = item.get_closest_marker("points")
-    if marker is None or not marker.args:
-        return 1.0
-    return float(marker.args[0])
+    return float(marker.args[0]) if marker is not None and marker.args else 1.0
 
 
 class ResultRecorder:
@@ -370,12 +361,6 @@ _CODE_SUFFIXES = (".py", ".pyx", ".pyc", ".so", ".pyd", ".ipynb", ".json", ".npy
                   ".txt", ".csv")
 
 
-def _course_lib_root() -> str | None:
-    spec = importlib.util.find_spec("course_lib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    return locations[0] if locations else None
-
-
 def grader_path_prefixes(state: GradingState) -> list[tuple[str, str]]:
     """``[(absolute prefix, what students see instead), ...]``, longest first.
 
@@ -385,16 +370,15 @@ def grader_path_prefixes(state: GradingState) -> list[tuple[str, str]]:
     library and site-packages are named by what they are; the grading process's scratch
     folder and working directory disappear.
     """
+    from autograder.grading.submission import _course_lib_dir
     from autograder.sandbox.confinement import WORKDIR_MOUNT
-    pairs: list[tuple[str | Path, str]] = []
-    for visibility, root in state.suites.items():
-        pairs.append((root, "tests" if visibility == "visible" else "hidden-tests"))
-    for folder in (state.workdir, state.original):
-        pairs.append((folder, ""))
+    pairs: list[tuple[str | Path, str]] = [(root, "tests" if visibility == "visible" else "hidden-tests")
+                                           for visibility, root in state.suites.items()]
+    pairs += [(state.workdir, ""), (state.original, "")]
     if state.reference_dir:
         pairs.append((state.reference_dir, ""))
     pairs.append((WORKDIR_MOUNT, ""))
-    course_lib = _course_lib_root()
+    course_lib = _course_lib_dir()
     if course_lib:
         pairs.append((course_lib, "course_lib"))
     pairs.append((Path(__file__).resolve().parent, "autograder"))
@@ -484,7 +468,7 @@ def result_record(item: pytest.Item, state: GradingState, report: pytest.TestRep
         status = ("passed" if report.passed else "failed" if report.skipped
                   else "timeout" if isinstance(error, StudentTimeout)
                   else "error" if isinstance(error, SandboxError) or report.when == "setup" else "failed")
-        text = (hidden_feedback(item, report, error, state.limits, state.known_names()) if visibility == "hidden"
+        text = (hidden_feedback(item, report, error, state.limits, state.known_names) if visibility == "hidden"
                 else visible_feedback(report, excinfo, output, state.path_prefixes))
     return {"kind": "test", "name": name, "score": max_score if status == "passed" else 0.0,
             "max_score": max_score, "status": status, "visibility": visibility, "output": text}
@@ -495,20 +479,12 @@ def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
 
 
 def visible_feedback(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None, output: str,
-                     path_prefixes: list[tuple[str, str]] | None = None) -> str:
+                     path_prefixes: list[tuple[str, str]]) -> str:
     """For a public test: the failure (short traceback or sandbox message) and the output.
 
     Every path in it is relative to the assignment folder or neutral (:func:`neutral_paths`
     with ``path_prefixes``): never the instructor's checkout or the grader's scratch folder.
     """
-    text = _visible_feedback(report, excinfo, output)
-    if path_prefixes is None:
-        return text
-    return neutral_paths(text, path_prefixes)
-
-
-def _visible_feedback(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None,
-                      output: str) -> str:
     parts = []
     if report.skipped:
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
@@ -516,16 +492,15 @@ def _visible_feedback(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[B
     elif excinfo is not None and not report.passed:
         if isinstance(excinfo.value, SandboxError):
             parts.append(str(excinfo.value))
-        elif not isinstance(excinfo.value, AssertionError):
-            parts.append(f"the test could not use your result ({type(excinfo.value).__name__}); "
-                         "check the return type and shape against the docstring")
-            parts.append(_truncate(str(report.longrepr)))
         else:
+            if not isinstance(excinfo.value, AssertionError):
+                parts.append(f"the test could not use your result ({type(excinfo.value).__name__}); "
+                             "check the return type and shape against the docstring")
             # pytest's own report: traceback pruned to the test's frames, style --tb=short
             parts.append(_truncate(str(report.longrepr)))
     if output:
         parts.append("--- your code printed ---\n" + _truncate(output))
-    return "\n".join(parts)
+    return neutral_paths("\n".join(parts), path_prefixes)
 
 
 #: Exception names a hidden test's feedback may show: Python's own and NumPy's. The child
@@ -668,8 +643,7 @@ def hidden_feedback(item: pytest.Item, report: pytest.TestReport, error: BaseExc
     :func:`hidden_failure_reason`. Never the test code, the inputs, the expected values,
     raw assertion text, or anything the student's code wrote into an exception.
     """
-    obj = getattr(item, "obj", None)
-    doc = (getattr(obj, "__doc__", None) or "").strip()
+    doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
     what = doc.splitlines()[0] if doc else "a hidden test"
     if report.passed:
         return what

@@ -86,18 +86,16 @@ def _caches(folder: str, names: list[str]) -> set[str]:
 
 
 def _hash_tree(hasher: "hashlib._Hash", root: str | Path, label: str, ignore: Ignore = _caches,
-               deadline: Deadline | None = None, max_bytes: int | None = None,
-               suffixes: tuple[str, ...] | None = None) -> None:
+               max_bytes: int = INSTRUCTOR_MAX_BYTES, suffixes: tuple[str, ...] | None = None) -> None:
     """Feed every regular file under ``root`` (or ``root`` itself, a file) to ``hasher``.
 
     Paths, sizes and bytes are hashed in path order. Symlinks inside ``root`` are neither
     followed nor hashed (the copy leaves them out too); FIFOs, devices and sockets are
     hashed as a marker and never opened. ``root`` itself may be a symlink (the grader's
     own path to the submission). Raises :class:`autograder.safe_files.UnsafeFile` for a
-    file over ``max_bytes``, too many files or an expired ``deadline``.
+    file over ``max_bytes``, too many files or after FINGERPRINT_SECONDS.
     """
-    deadline = deadline or Deadline(FINGERPRINT_SECONDS, "computing the submission's fingerprint")
-    max_bytes = max_bytes or INSTRUCTOR_MAX_BYTES
+    deadline = Deadline(FINGERPRINT_SECONDS, "computing the submission's fingerprint")
     real = os.path.realpath(root)
     try:
         info = os.stat(real)
@@ -202,7 +200,7 @@ def submission_fingerprint(course: Course, assignment: str, submission: str | Pa
 
 
 # -- unpacking ------------------------------------------------------------------------------
-def extract_zip(archive_path: str | Path, dest: str | Path, deadline: Deadline | None = None) -> Path:
+def extract_zip(archive_path: str | Path, dest: str | Path) -> Path:
     """Extract a submission zip into ``dest`` safely and return the assignment folder in it.
 
     Only regular files are written (new files, never through a link); the archive itself
@@ -219,7 +217,7 @@ def extract_zip(archive_path: str | Path, dest: str | Path, deadline: Deadline |
         longer than UNPACK_SECONDS to unpack.
     """
     name = Path(archive_path).name
-    deadline = deadline or Deadline(UNPACK_SECONDS, f"unpacking {name}")
+    deadline = Deadline(UNPACK_SECONDS, f"unpacking {name}")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     try:
@@ -250,7 +248,7 @@ def extract_zip(archive_path: str | Path, dest: str | Path, deadline: Deadline |
             raise SubmissionError(_ENCRYPTED.format(name=name)) from None
         raise SubmissionError(_UNREADABLE.format(name=name, exc=exc)) from None
     except OSError as exc:
-        if isinstance(exc, (zipfile.BadZipFile,)) or exc.errno is None:
+        if exc.errno is None:
             raise SubmissionError(_UNREADABLE.format(name=name, exc=exc)) from None
         raise SubmissionError(f"could not unpack {name}: {exc.strerror or exc}; create the zip "
                               "again and resubmit") from None
@@ -409,11 +407,9 @@ def _pytest_command(course: Course, assignment: str, workdir: str | Path, origin
                "--autograder-interpreter", json.dumps(interpreter),
                "--autograder-confinement", json.dumps(dataclasses.asdict(confinement)),
                "--autograder-public-dir", str(public)]
-    suites = [public]
     if hidden:
         command += ["--autograder-hidden-dir", str(course.hidden_tests(assignment))]
-        suites.append(course.hidden_tests(assignment))
-    return command + [str(suite) for suite in suites]
+    return command + [str(public)] + ([str(course.hidden_tests(assignment))] if hidden else [])
 
 
 def _run_grading_process(command: list[str], cwd: Path, total_timeout: float) -> tuple[str, bool]:
@@ -431,17 +427,15 @@ def _run_grading_process(command: list[str], cwd: Path, total_timeout: float) ->
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        timed_out = False
         try:
             process.wait(timeout=total_timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:    # the time limit, or the worker is being stopped (SIGTERM/SIGINT)
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise                   # take the grading process along
             timed_out = True
-        except BaseException:   # the worker is being stopped (SIGTERM/SIGINT): take it along
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
         log.seek(0)
         return log.read()[-4000:], timed_out
 
@@ -505,7 +499,7 @@ def _process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass                # alive, another user's
     return True
 
 
@@ -561,13 +555,13 @@ def grading_limits(timeout: float | None = None, memory_mb: int | None = None) -
 
 def grade_submission(course: Course, assignment: str, submission_path: str | Path, *, hidden: bool = False,
                      timeout: float | None = None, memory_mb: int | None = None, name: str | None = None,
-                     total_timeout: float | None = None, interpreter: Interpreter | None = None) -> Result:
+                     interpreter: Interpreter | None = None) -> Result:
     """Grade one submission and return its result (``error`` when grading failed as a whole).
+
+    The whole grading may take ``120 + 20 * timeout`` seconds.
 
     Parameters
     ----------
-    course : autograder.course.Course
-    assignment : str
     submission_path : str or Path
         A folder (the student's copy of the assignment, as in nbgrader's
         ``submitted/<student>/<assignment>/``) or a ``.zip`` of it.
@@ -579,13 +573,11 @@ def grade_submission(course: Course, assignment: str, submission_path: str | Pat
         Memory limit of the student process (default ``Limits.memory_mb``).
     name : str, optional
         The submission's name in the result (default :func:`submission_name`).
-    total_timeout : float, optional
-        Limit for grading the whole submission (default ``120 + 20 * timeout`` s).
     interpreter : (str, list of str), optional
         The sandbox's Python and site folders (default: :func:`sandbox_interpreter`).
     """
     limits = grading_limits(timeout, memory_mb)
-    total_timeout = total_timeout or 120 + 20 * limits.timeout
+    total_timeout = 120 + 20 * limits.timeout
     submission_path = Path(submission_path)
     result = new_result(name or submission_name(submission_path, assignment), assignment)
     if not submission_path.exists():
@@ -637,8 +629,7 @@ def grade_submission(course: Course, assignment: str, submission_path: str | Pat
         stopped = (f"grading this submission took longer than {total_timeout:g} s in total "
                    "and was stopped" if timed_out else "the grading process stopped early")
         result["tests"] = _assemble_tests(records, stopped)
-        finished = next((r for r in records if r.get("kind") == "finished"), None)
-        result["isolation"] = finished.get("isolation") if finished else None
+        result["isolation"] = next((r.get("isolation") for r in records if r.get("kind") == "finished"), None)
         problems = [f"{r['path']}: {r['message']}" for r in records
                     if r.get("kind") == "collect_error"]
         problems += [r["message"] for r in records if r.get("kind") == "grader_error"]
