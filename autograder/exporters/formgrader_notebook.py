@@ -72,18 +72,9 @@ def _test_cell(test: Mapping[str, Any], grade_id: str) -> nbformat.NotebookNode:
 def autograder_notebook(result: Result, grade_cells: dict[str, tuple[str, float]]) -> nbformat.NotebookNode:
     """The formgrader notebook of one result.
 
-    Parameters
-    ----------
-    result : Result
-        A checked result.
-    grade_cells : dict
-        ``{test name: (grade_id, points)}`` for every exported test, in order. A test this
-        result lacks gets a cell saying it was not run.
-
-    Returns
-    -------
-    nbformat.NotebookNode
-        A valid nbformat 4 notebook.
+    ``result`` is a checked result; ``grade_cells`` is ``{test name: (grade_id, points)}``
+    for every exported test, in order. A test this result lacks gets a cell saying it was not
+    run. Returns a valid nbformat 4 notebook.
     """
     by_name = {test["name"]: test for test in result["tests"]}
     cells = [_summary_cell(result)]

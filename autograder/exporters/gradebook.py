@@ -67,7 +67,7 @@ from autograder.errors import UserError
 from autograder.exporters.formgrader_notebook import autograder_notebook, write_notebook
 from autograder.exporters.manual_grades import AUTOGRADER_NOTEBOOK, gradebook_exists
 from autograder.files import make_alembic_findable, write_atomically
-from autograder.result import Result, ordered_test_names
+from autograder.result import Result
 
 #: Folder of the nbgrader course root where the export keeps what it wrote, so that the
 #: scores survive a later ``nbgrader autograde`` (:class:`RestoreAutograderScores`).
@@ -110,9 +110,6 @@ def gradebook_settings(course: Course) -> NbgraderSettings:
     the course's ``assignments/``; ``sqlite:///<root>/gradebook.db``; ``default_course``;
     ``autograded``).
 
-    Returns
-    -------
-    NbgraderSettings
     """
     from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
@@ -135,18 +132,9 @@ def gradebook_settings(course: Course) -> NbgraderSettings:
 
 
 def cell_name(test_name: str) -> str:
-    """The grade-cell name of a test: the test's name, shortened with a hash if too long.
-
-    Parameters
-    ----------
-    test_name : str
-        e.g. ``"tests/test_warmup.py::test_softmax_loss_small"``.
-
-    Returns
-    -------
-    str
-        At most 128 characters (nbgrader's limit); distinct tests keep distinct names.
-    """
+    """The grade-cell name of a test (e.g. ``"tests/test_warmup.py::test_softmax_loss_small"``):
+    the test's name, shortened with a hash to at most 128 characters (nbgrader's limit);
+    distinct tests keep distinct names."""
     if len(test_name) <= _MAX_CELL_NAME:
         return test_name
     digest = hashlib.sha256(test_name.encode("utf-8")).hexdigest()[:12]
@@ -162,19 +150,16 @@ def points_per_test(results: list[Result]) -> dict[str, float]:
         If two results give the same test different points (graded by different versions
         of the tests: grade them again together).
     """
-    points: dict[str, float] = {}
-    first_seen: dict[str, str] = {}
+    first: dict[str, tuple[float, str]] = {}       # test name -> (points, the submission that gave them)
     for result in results:
         for test in result["tests"]:
-            name = test["name"]
-            if name in points and points[name] != test["max_score"]:
+            points, owner = first.setdefault(test["name"], (test["max_score"], result["submission"]))
+            if points != test["max_score"]:
                 raise UserError(
-                    f"test {name!r} is worth {points[name]:g} points in {first_seen[name]}'s "
+                    f"test {test['name']!r} is worth {points:g} points in {owner}'s "
                     f"result but {test['max_score']:g} in {result['submission']}'s; the results "
                     "come from different versions of the tests: grade these submissions again")
-            points.setdefault(name, test["max_score"])
-            first_seen.setdefault(name, result["submission"])
-    return {name: points[name] for name in ordered_test_names(results)}
+    return {name: points for name, (points, _) in first.items()}
 
 
 #: Student ids the exporter writes into the gradebook and uses as folder names: what
@@ -308,7 +293,6 @@ def export_to_gradebook(results: list[Result], assignment: str, db_url: str, cou
     ----------
     results : list of Result
         Checked results of ``assignment``; each ``submission`` is a student id.
-    assignment : str
     db_url : str
         SQLAlchemy URL of the gradebook, e.g. ``sqlite:////course/assignments/gradebook.db``.
     course_id : str

@@ -37,10 +37,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from autograder.course import Course
 from autograder.errors import UserError
@@ -69,11 +69,6 @@ class GradingInterrupted(KeyboardInterrupt):
 # -- planning -------------------------------------------------------------------------------
 def plan_submissions(assignment: str, paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """Pair every submission path with a unique result name.
-
-    Parameters
-    ----------
-    assignment : str
-    paths : sequence of str or Path
 
     Returns
     -------
@@ -184,8 +179,7 @@ def grade_job(course_root: str, assignment: str, path: str, name: str, hidden: b
         return grade_submission(Course(Path(course_root)), assignment, path, hidden=hidden,
                                 timeout=timeout, memory_mb=memory_mb, name=name,
                                 interpreter=interpreter)
-    except WorkerStopped as stopped:
-        _grading_now = False
+    except WorkerStopped as stopped:    # _stop_worker ignores further signals: nothing interrupts the exit
         os._exit(128 + stopped.args[0])
     except Exception:        # a grader bug must not stop the batch; the result says what broke
         return failed(new_result(name, assignment),
@@ -201,13 +195,10 @@ class _PoolExecutor:
     PRELOAD = ["autograder.grading.submission", "autograder.grading.notebooks"]
 
     def __init__(self, workers: int | None) -> None:
-        context: multiprocessing.context.BaseContext
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
+        self.forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if self.forkserver else "spawn")
+        if self.forkserver:
             context.set_forkserver_preload(self.PRELOAD)
-        else:
-            context = multiprocessing.get_context("spawn")
-        self.forkserver = context.get_start_method() == "forkserver"
         self.executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_pool_worker)
 
@@ -274,32 +265,28 @@ class _DaskExecutor:
             self.client.close()
 
 
-class _StopOnSignals:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise GradingInterrupted(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[Callable[[], None]]:
     """While active (main thread only), SIGTERM and SIGINT raise :class:`GradingInterrupted`
-    in the main thread; the previous handlers come back on exit."""
+    in the main thread; the previous handlers come back on exit. Gives ``hold()``, which
+    ignores further SIGTERM/SIGINT while stopping (until exit)."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGINT)}
 
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __enter__(self) -> "_StopOnSignals":
-        self.previous: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.SIGNALS:
-                self.previous[signum] = signal.signal(signum, self._raise)
-        return self
-
-    @staticmethod
-    def _raise(signum: int, frame: FrameType | None) -> None:
-        raise GradingInterrupted(signal.Signals(signum).name)
-
-    def hold(self) -> None:
-        """Ignore further SIGTERM/SIGINT while stopping (until exit)."""
-        for signum in self.previous:
+    def hold() -> None:
+        for signum in previous:
             signal.signal(signum, signal.SIG_IGN)
 
-    def __exit__(self, *exc_info: object) -> Literal[False]:
-        for signum, handler in self.previous.items():
+    try:
+        yield hold
+    finally:
+        for signum, handler in previous.items():
             signal.signal(signum, handler)
-        return False
 
 
 # -- grading many -------------------------------------------------------------------------------
@@ -312,8 +299,6 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
 
     Parameters
     ----------
-    course : autograder.course.Course
-    assignment : str
     submissions : sequence of str or Path
         Folders (nbgrader's ``submitted/<student>/<assignment>/``) or ``.zip`` files.
     hidden : bool
@@ -402,7 +387,7 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
             executor = _DaskExecutor(scheduler) if scheduler else _PoolExecutor(workers or os.cpu_count())
             interpreter = None if scheduler else sandbox_interpreter()
             futures = {}
-            with contextlib.closing(executor), _StopOnSignals() as guard:
+            with contextlib.closing(executor), _stop_on_signals() as hold:
                 try:
                     for name, path in todo:
                         futures[executor.submit(str(course.root), assignment, str(path), name, hidden,
@@ -416,7 +401,7 @@ def grade_submissions(course: Course, assignment: str, submissions: Sequence[str
                                             f"{result['max_score']:g}", refresh=False)
                         bar.update(1)
                 except GradingInterrupted as stop:
-                    guard.hold()
+                    hold()
                     bar.close()
                     print(f"autograder grade: stopped by {stop.args[0]}: stopping the workers; "
                           f"{len(results)} of {len(plan)} results are in {out} (a re-run "

@@ -194,8 +194,7 @@ class DueDates:
     def __init__(self, assignment: str, due: datetime.datetime | None = None, db_url: str | None = None,
                  course_id: str = "default_course") -> None:
         self.assignment = assignment
-        self.fixed = due
-        self.default = None
+        self.default = due                  # with ``due`` the gradebook is not read: no per-student dates
         self.per_student: dict[str, datetime.datetime] = {}
         from autograder.exporters.manual_grades import gradebook_exists
         if due is None and db_url and gradebook_exists(db_url):
@@ -225,8 +224,6 @@ class DueDates:
 
     def for_student(self, student: str) -> datetime.datetime | None:
         """The due date that applies to ``student`` (extension included), or None."""
-        if self.fixed is not None:
-            return self.fixed
         return self.per_student.get(student, self.default)
 
 
