@@ -47,16 +47,12 @@ def _table(tests: list[TestOutcome]) -> list[str]:
               for test in tests)]
 
 
-def _points(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
-
-
 def _manual_score(entry: ManualEntry) -> str:
     if entry["max_score"] is None:
         return "comment"
     if entry["score"] is None:
-        return f"not graded yet / {_points(entry['max_score'])}"
-    return f"{_points(entry['score'])} / {_points(entry['max_score'])}"
+        return f"not graded yet / {entry['max_score']:g}"
+    return f"{entry['score']:g} / {entry['max_score']:g}"
 
 
 def render_markdown(result: Result, published: bool = False, manual: list[ManualEntry] | None = None) -> str:
@@ -75,13 +71,11 @@ def render_markdown(result: Result, published: bool = False, manual: list[Manual
     lateness = describe_lateness(result)
     if lateness:
         lines += [f"*{markdown_inline(lateness[0].upper() + lateness[1:])}*", ""]
-    lines += [f"**Public tests: {score:g} / {max_score:g} points**", ""]
-    lines += _table(public)
+    lines += [f"**Public tests: {score:g} / {max_score:g} points**", "", *_table(public)]
     if hidden:
         score, max_score = hidden_points(result)
-        lines += ["", "## Hidden tests", "",
-                  f"**Hidden tests: {score:g} / {max_score:g} points**", ""]
-        lines += _table(hidden)
+        lines += ["", "## Hidden tests", "", f"**Hidden tests: {score:g} / {max_score:g} points**", "",
+                  *_table(hidden)]
         if published:
             lines += ["", f"**Total: {result['score']:g} / {result['max_score']:g} points**"]
     if manual:
@@ -99,9 +93,9 @@ def render_markdown(result: Result, published: bool = False, manual: list[Manual
                       markdown_code_block(test["output"]), ""]
     notebook_notes = [n for n in result.get("notebooks", []) if n.get("status") != "ok"]
     if notebook_notes:
-        lines += ["", "## Notebooks", ""]
-        lines += [f"- {markdown_inline(n.get('notebook', ''))}: {markdown_inline(n.get('message', ''))}"
-                  for n in notebook_notes]
+        lines += ["", "## Notebooks", "",
+                  *(f"- {markdown_inline(n.get('notebook', ''))}: {markdown_inline(n.get('message', ''))}"
+                    for n in notebook_notes)]
     return "\n".join(lines).rstrip() + "\n"
 
 

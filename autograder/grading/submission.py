@@ -476,11 +476,9 @@ def check_notebooks(course: Course, assignment: str, folder: str | Path) -> list
     deadline = Deadline(NOTEBOOK_CHECK_SECONDS, "checking the notebooks")
     try:
         return check_submission_notebooks(course, assignment, Path(folder), deadline)
-    except UnsafeFile as exc:
-        return [{"notebook": "*", "status": "invalid", "message": str(exc)}]
     except Exception as exc:    # a checker bug must not cost the student the code grade
-        return [{"notebook": "*", "status": "invalid",
-                 "message": f"the notebook check could not run: {exc}"}]
+        message = str(exc) if isinstance(exc, UnsafeFile) else f"the notebook check could not run: {exc}"
+        return [{"notebook": "*", "status": "invalid", "message": message}]
 
 
 def sandbox_interpreter() -> Interpreter:
