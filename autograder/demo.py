@@ -11,18 +11,20 @@ its own release, gradebook and submissions. For every assignment of the course:
 3. grade them with the hidden suites, in parallel, into ``OUT/grades/<assignment>/``;
 4. write feedback pages into ``OUT/feedback/<assignment>/`` and print the grade table.
 """
+import argparse
+import os
 import shutil
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.errors import UserError
 from autograder.files import ignore_junk
-from autograder.mutants import apply_mutant, load_mutants
+from autograder.mutants import Mutant, apply_mutant, load_mutants
 
 DEMO_STUDENTS = ("complete", "untouched", "buggy")
 
 
-def complete_submission(course, assignment, release_dir, dest):
+def complete_submission(course: Course, assignment: str, release_dir: Path, dest: Path) -> Path:
     """A release in which a student has written the reference code into every stub."""
     shutil.copytree(release_dir, dest)
     source = course.source(assignment)
@@ -33,7 +35,8 @@ def complete_submission(course, assignment, release_dir, dest):
     return dest
 
 
-def make_submissions(course, assignment, release_dir, root, mutants):
+def make_submissions(course: Course, assignment: str, release_dir: Path, root: Path,
+                     mutants: list[Mutant]) -> list[Path]:
     """Create the three demo submissions under ``root/<student>/<assignment>/`` (nbgrader's
     ``submitted`` layout) and return their paths."""
     for student in DEMO_STUDENTS:
@@ -48,11 +51,11 @@ def make_submissions(course, assignment, release_dir, root, mutants):
     return [complete, untouched, buggy]
 
 
-def _copy_ignore(folder, names):
+def _copy_ignore(folder: str, names: list[str]) -> set[str]:
     return ignore_junk(folder, names) | {name for name in names if name.endswith(".so")}
 
 
-def private_course(course, dest):
+def private_course(course: Course, dest: str | os.PathLike[str]) -> Course:
     """A copy of ``course`` at ``dest`` (replacing an earlier copy there) for the demo.
 
     It holds what a release and grading read: ``assignments/nbgrader_config.py``,
@@ -73,7 +76,7 @@ def private_course(course, dest):
     return Course(dest)
 
 
-def format_table(rows):
+def format_table(rows: list[tuple[str, str, float, float, int]]) -> str:
     """Rows of (assignment, submission, score, max_score, failing) as an aligned text table."""
     header = ("assignment", "submission", "score", "failed tests")
     lines = [header] + [(a, s, f"{score:g} / {max_score:g}", str(failing))
@@ -84,7 +87,8 @@ def format_table(rows):
     return "\n".join(text)
 
 
-def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
+def run_demo(course: Course, out_dir: str | os.PathLike[str], assignments: list[str] | None = None,
+             workers: int | None = None, progress: bool = True) -> list[tuple[str, str, float, float, int]]:
     """Run the demo; return the grade-table rows."""
     from autograder.grading.batch import grade_submissions
     from autograder.exporters.feedback import write_feedback
@@ -130,7 +134,7 @@ def run_demo(course, out_dir, assignments=None, workers=None, progress=True):
     return rows
 
 
-def add_cli(subparsers):
+def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "demo", help="release every assignment, grade three demo submissions with hidden "
                      "tests, print the grade table and write feedback (offline)")
