@@ -399,12 +399,11 @@ def restore_autograder_scores(assignment: str, student: str, db_url: str, course
             notebook = gradebook.find_notebook(AUTOGRADER_NOTEBOOK, assignment)
         except MissingEntry:
             return 0
-        cells = {cell.name: cell for cell in notebook.grade_cells}
-        scores = {name: score for name, score in stored["scores"].items() if name in cells}
+        cell_ids = {cell.name: cell.id for cell in notebook.grade_cells}
+        scores = {cell_ids[name]: score for name, score in stored["scores"].items() if name in cell_ids}
         if not scores:
             return 0
-        _write_auto_scores(gradebook, assignment, student,
-                           {cells[name].id: score for name, score in scores.items()})
+        _write_auto_scores(gradebook, assignment, student, scores)
         gradebook.db.commit()
     if autograded_dir is not None and stored.get("notebook"):
         import nbformat

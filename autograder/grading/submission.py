@@ -368,11 +368,10 @@ def _assignment_root(folder: str | Path) -> Path:
     folder = Path(folder)
     for _ in range(MAX_WALK_DEPTH):
         entries = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
-        if len(entries) == 1 and stat.S_ISDIR(os.lstat(entries[0]).st_mode) \
-                and not os.path.lexists(folder / "nnfs"):
-            folder = entries[0]
-        else:
+        if len(entries) != 1 or not stat.S_ISDIR(os.lstat(entries[0]).st_mode) \
+                or os.path.lexists(folder / "nnfs"):
             break
+        folder = entries[0]
     return folder
 
 
