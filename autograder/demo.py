@@ -122,13 +122,10 @@ def run_demo(course: Course, out_dir: str | os.PathLike[str], assignments: list[
             print(f"   buggy submission: {mutant.description}")
         print(f"== {assignment}: grade {len(submissions)} submissions with hidden tests", flush=True)
         results = grade_submissions(course, assignment, submissions, hidden=True, workers=workers,
-                                    scheduler=None, out=out_dir / "grades" / assignment,
-                                    force=True, progress=progress)
+                                    out=out_dir / "grades" / assignment, force=True, progress=progress)
         write_feedback(results, out_dir / "feedback" / assignment)
-        for result in results:
-            failing = sum(t["status"] != "passed" for t in result["tests"])
-            rows.append((assignment, result["submission"], result["score"],
-                         result["max_score"], failing))
+        rows += [(assignment, result["submission"], result["score"], result["max_score"],
+                  sum(t["status"] != "passed" for t in result["tests"])) for result in results]
     print("\n" + format_table(rows))
     print(f"\nresults: {out_dir / 'grades'}\nfeedback: {out_dir / 'feedback'}")
     return rows
@@ -143,7 +140,6 @@ def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -
                              "go (default: demo_output)")
     parser.add_argument("--assignment", action="append", dest="assignments",
                         help="limit to this assignment (repeatable; default: all)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="grading processes (default: all cores)")
+    parser.add_argument("--workers", type=int, help="grading processes (default: all cores)")
     parser.set_defaults(func=lambda args, course: run_demo(
         course, args.out, args.assignments, args.workers) and 0)
