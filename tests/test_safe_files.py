@@ -172,6 +172,7 @@ def test_fingerprint_never_opens_links_or_fifos_and_names_oversized_submissions(
 
 def test_fingerprint_covers_exactly_the_files_the_sandbox_copy_takes(course, tmp_path):
     from autograder.sandbox import prepare_workdir
+    from autograder.sandbox.workdir import COPY_IGNORE
     folder = copy_assignment(course, tmp_path / "alice" / ASSIGNMENT)
     extra = ["__MACOSX/nnfs/._warmup.py", "nnfs/__pycache__/warmup.cpython-311.pyc",
              "nnfs/old.pyc", ".git/config", ".ipynb_checkpoints/warmup-checkpoint.ipynb",
@@ -185,7 +186,7 @@ def test_fingerprint_covers_exactly_the_files_the_sandbox_copy_takes(course, tmp
     copy = prepare_workdir(folder, parent)
     copied = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file())
     hashed = [relative for relative, _ in
-              walk_regular_files(folder, ignore=grading._copied_names)]
+              walk_regular_files(folder, ignore=COPY_IGNORE)]
     assert hashed == copied
     assert "__MACOSX/nnfs/._warmup.py" in hashed, "what the child gets is in the fingerprint"
     before = grading.submission_fingerprint(course, ASSIGNMENT, folder, hidden=False)
