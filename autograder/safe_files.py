@@ -22,7 +22,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 64 * 2**20
@@ -105,6 +105,27 @@ def open_regular_file(path: str | os.PathLike[str]) -> tuple[int, os.stat_result
     return fd, info
 
 
+def _chunks(path: str | os.PathLike[str], max_bytes: int, deadline: Deadline) -> Iterator[bytes]:
+    """The bytes of a regular, non-symlink file, chunk by chunk, checking the deadline
+    before each read and refusing (:class:`UnsafeFile`) past ``max_bytes``."""
+    fd, info = open_regular_file(path)
+    try:
+        if info.st_size > max_bytes:
+            raise UnsafeFile(_too_large(path, max_bytes))
+        total = 0
+        while True:
+            deadline.check()
+            chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > max_bytes:                     # grew while we read it
+                raise UnsafeFile(_too_large(path, max_bytes))
+            yield chunk
+    finally:
+        os.close(fd)
+
+
 def read_regular_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
                       deadline: Deadline = NO_DEADLINE) -> bytes:
     """The bytes of a regular, non-symlink file of at most ``max_bytes``.
@@ -116,45 +137,17 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX
     OSError
         Missing or unreadable.
     """
-    fd, info = open_regular_file(path)
-    try:
-        if info.st_size > max_bytes:
-            raise UnsafeFile(_too_large(path, max_bytes))
-        chunks, total = [], 0
-        while True:
-            deadline.check()
-            chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > max_bytes:                     # grew while we read it
-                raise UnsafeFile(_too_large(path, max_bytes))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return b"".join(_chunks(path, max_bytes, deadline))
 
 
 def hash_regular_file(hasher: "hashlib._Hash", path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES,
                       deadline: Deadline = NO_DEADLINE) -> int:
     """Feed a regular file's size and bytes to ``hasher`` chunk by chunk; return its size."""
-    fd, info = open_regular_file(path)
-    try:
-        if info.st_size > max_bytes:
-            raise UnsafeFile(_too_large(path, max_bytes))
-        total = 0
-        while True:
-            deadline.check()
-            chunk = os.read(fd, CHUNK)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > max_bytes:
-                raise UnsafeFile(_too_large(path, max_bytes))
-            hasher.update(chunk)
-        return total
-    finally:
-        os.close(fd)
+    size = 0
+    for chunk in _chunks(path, max_bytes, deadline):
+        hasher.update(chunk)
+        size += len(chunk)
+    return size
 
 
 def _too_large(path: str | os.PathLike[str], max_bytes: int) -> str:
@@ -183,8 +176,7 @@ def walk_regular_files(root: str | os.PathLike[str], ignore: Callable[[str, list
         More entries or deeper nesting raise :class:`UnsafeFile`.
     """
     root = Path(root)
-    info = os.lstat(root)
-    if not stat.S_ISDIR(info.st_mode):
+    if not stat.S_ISDIR(os.lstat(root).st_mode):
         raise UnsafeFile(f"{root.name} is not a folder")
     found: list[tuple[str, Path | None]] = []
     seen = 0
@@ -205,8 +197,7 @@ def walk_regular_files(root: str | os.PathLike[str], ignore: Callable[[str, list
                     listed.append(entry)
         except PermissionError:
             continue
-        names = [entry.name for entry in listed]
-        skipped = set(ignore(str(folder), names)) if ignore else set()
+        skipped = set(ignore(str(folder), [entry.name for entry in listed])) if ignore else set()
         for entry in listed:
             if entry.name in skipped:
                 continue
@@ -220,5 +211,4 @@ def walk_regular_files(root: str | os.PathLike[str], ignore: Callable[[str, list
                 found.append((relative, Path(entry.path)))
             else:
                 found.append((relative, None))
-    found.sort(key=lambda item: item[0])
-    return found
+    return sorted(found, key=lambda item: item[0])
