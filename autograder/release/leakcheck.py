@@ -89,10 +89,6 @@ def _joined(source: object) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
 def notebook_parts(path: Path) -> tuple[list[str], list[str], list[str]]:
     """Split a source notebook into public lines, solution lines and output lines.
 
@@ -109,7 +105,7 @@ def notebook_parts(path: Path) -> tuple[list[str], list[str], list[str]]:
         if inside or BEGIN_SOLUTION in source:
             solutions.extend(inside)
             public.extend(public_lines(source, where))
-        elif _nbgrader(cell).get("solution"):
+        elif cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             solutions.extend(source.splitlines())
         else:
             public.extend(source.splitlines())
@@ -163,28 +159,27 @@ def collect_secrets(source_dir: str | os.PathLike[str], hidden_dir: str | os.Pat
     for path in _source_files(source_dir):
         relative = path.relative_to(source_dir).as_posix()
         if path.suffix == ".ipynb":
-            nb_public, nb_solutions, nb_outputs = notebook_parts(path)
-            public.update(map(normalize, nb_public))
-            candidates += [(line, "solution", f"solution in source/{relative}")
-                           for line in nb_solutions]
-            candidates += [(line, "reference output", f"output saved in source/{relative}")
-                           for line in nb_outputs]
+            file_public, solutions, outputs = notebook_parts(path)
         elif path.suffix in TEXT_SUFFIXES:
             text = path.read_text(encoding="utf-8", errors="replace")
-            public.update(map(normalize, public_lines(text, relative)))
-            candidates += [(line, "solution", f"solution in source/{relative}")
-                           for line in solution_lines(text, relative)]
+            file_public, outputs = public_lines(text, relative), []
+            solutions = solution_lines(text, relative)
+        else:
+            continue
+        public.update(map(normalize, file_public))
+        candidates += [(line, "solution", f"solution in source/{relative}") for line in solutions]
+        candidates += [(line, "reference output", f"output saved in source/{relative}")
+                       for line in outputs]
+    public_names = {p.name for p in _source_files(source_dir)}
     hidden_files, hidden_digests = {}, {}
     if hidden_dir.is_dir():
         for path in _source_files(hidden_dir):
             origin = f"hidden suite file {path.relative_to(hidden_dir.parent).as_posix()}"
-            hidden_files[path.name] = origin
+            if path.name not in public_names:
+                hidden_files[path.name] = origin
             hidden_digests[hashlib.sha256(path.read_bytes()).hexdigest()] = origin
             text = path.read_text(encoding="utf-8", errors="replace")
             candidates += [(line, "hidden test", origin) for line in text.splitlines()]
-    public_names = {p.name for p in _source_files(source_dir)}
-    hidden_files = {name: origin for name, origin in hidden_files.items()
-                    if name not in public_names}
     lines: dict[str, tuple[str, str]] = {}
     for line, kind, origin in candidates:
         key = normalize(line)

@@ -50,15 +50,6 @@ class SolutionBlock:
     indent: str
 
 
-def _marker(line: str) -> str | None:
-    stripped = line.strip()
-    if stripped.startswith(BEGIN_SOLUTION):
-        return BEGIN_SOLUTION
-    if stripped.startswith(END_SOLUTION):
-        return END_SOLUTION
-    return None
-
-
 def find_solution_blocks(lines: list[str], where: str = "<text>") -> list[SolutionBlock]:
     """Pair up the solution markers of ``lines``.
 
@@ -83,13 +74,13 @@ def find_solution_blocks(lines: list[str], where: str = "<text>") -> list[Soluti
     blocks: list[SolutionBlock] = []
     open_at: int | None = None
     for index, line in enumerate(lines):
-        marker = _marker(line)
-        if marker == BEGIN_SOLUTION:
+        stripped = line.strip()
+        if stripped.startswith(BEGIN_SOLUTION):
             if open_at is not None:
                 raise MarkerError(f"{where}:{index + 1}: '{BEGIN_SOLUTION}' inside the block "
                                   f"opened at line {open_at + 1}; close that block first")
             open_at = index
-        elif marker == END_SOLUTION:
+        elif stripped.startswith(END_SOLUTION):
             if open_at is None:
                 raise MarkerError(f"{where}:{index + 1}: '{END_SOLUTION}' without a "
                                   f"'{BEGIN_SOLUTION}' before it")
@@ -112,9 +103,8 @@ def solution_lines(text: str, where: str = "<text>") -> list[str]:
 def public_lines(text: str, where: str = "<text>") -> list[str]:
     """The lines of ``text`` outside every solution block, markers excluded (list of str)."""
     lines = text.splitlines()
-    hidden: set[int] = set()
-    for block in find_solution_blocks(lines, where):
-        hidden.update(range(block.begin, block.end + 1))
+    hidden = {index for block in find_solution_blocks(lines, where)
+              for index in range(block.begin, block.end + 1)}
     return [line for index, line in enumerate(lines) if index not in hidden]
 
 
