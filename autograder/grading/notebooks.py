@@ -10,7 +10,7 @@ The cells checked ("tracked") are the grade cells (autograded tests and manually
 answers), the solution cells, and the locked code cells (setup code the rest relies on).
 """
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ _END_HIDDEN = "### END HIDDEN TESTS"
 # so that the check takes bounded time (the notebooks of this course are well under 5 MB).
 MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_NOTEBOOK_CELLS = 2000
+# A tracked cell's kind by (is a grade cell, is a solution cell).
+_KINDS = {(True, False): "test", (True, True): "answer", (False, True): "solution",
+          (False, False): "setup"}
 
 
 def _nbgrader(cell: object) -> dict[str, Any]:
@@ -90,20 +93,11 @@ def tracked_cells(notebook_path: str | os.PathLike[str]) -> list[dict[str, Any]]
     ``"setup"``) and ``source``."""
     nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     cells = []
-    for cell in nb.get("cells", []):
-        if not _is_tracked(cell):
-            continue
+    for cell in filter(_is_tracked, nb.get("cells", [])):
         meta = _nbgrader(cell)
-        if meta.get("grade") and not meta.get("solution"):
-            kind = "test"
-        elif meta.get("grade"):
-            kind = "answer"
-        elif meta.get("solution"):
-            kind = "solution"
-        else:
-            kind = "setup"
         cells.append({"grade_id": meta["grade_id"], "cell_type": cell.get("cell_type"),
-                      "kind": kind, "source": _source(cell)})
+                      "kind": _KINDS[bool(meta.get("grade")), bool(meta.get("solution"))],
+                      "source": _source(cell)})
     return cells
 
 
@@ -216,16 +210,15 @@ def check_notebook(source_path: str | os.PathLike[str], submitted_path: str | os
         grade_id = _nbgrader(cell).get("grade_id")
         if isinstance(grade_id, str):
             by_grade_id[grade_id].append(cell)
-    counts = Counter({grade_id: len(cells) for grade_id, cells in by_grade_id.items()})
     problems = []
     for cell in expected:
         deadline.check()
         problems += _cell_problems(cell, by_grade_id)
     if problems:
         return {"notebook": name, "status": "tampered", "message": "; ".join(problems)}
-    checked = sum(1 for cell in expected if counts[cell["grade_id"]])
+    # no problems: every tracked cell was found exactly once
     return {"notebook": name, "status": "ok",
-            "message": f"{name}: all {checked} graded and read-only cells are in place"}
+            "message": f"{name}: all {len(expected)} graded and read-only cells are in place"}
 
 
 def check_submission_notebooks(course: Course, assignment: str, submission_dir: str | os.PathLike[str],
