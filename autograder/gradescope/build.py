@@ -34,6 +34,7 @@ GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_publish
 DEFAULT_HIDDEN_VISIBILITY = "after_published"
 
 TEMPLATE_DIR = PACKAGE_ROOT / "gradescope" / "template"
+HIDDEN_SUITES = PACKAGE_ROOT / "hidden"
 EXECUTABLE_SCRIPTS = ("setup.sh", "run_autograder")
 CONFIG_NAME = "gradescope_config.json"
 COURSE_DIR = "course"
@@ -165,13 +166,14 @@ def _shipped(path: Path) -> bool:
     return not (path.suffix == ".c" and path.with_suffix(".pyx").exists())
 
 
-def _tree(root: Path, skip: set[Path] | tuple[()] = ()) -> list[Path]:
-    """Files under ``root`` worth shipping, as sorted paths; ``skip`` lists folders to leave out."""
+def _tree(root: Path) -> list[Path]:
+    """Files under ``root`` worth shipping, as sorted paths; the hidden suites' folder
+    (``autograder/hidden``) is left out: an assignment's suite ships only when asked for."""
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames
-                             if _shipped(here / d) and (here / d) not in skip)
+                             if _shipped(here / d) and here / d != HIDDEN_SUITES)
         files.extend(here / name for name in sorted(filenames) if _shipped(here / name))
     return files
 
@@ -203,9 +205,9 @@ def autograder_zip_members(course: Course, assignment: str, hidden: bool = False
     root = course.root
     members: list[tuple[str, Path]] = []
 
-    def add_tree(folder: Path, skip: set[Path] | tuple[()] = ()) -> None:
-        members.extend((f"{COURSE_DIR}/{path.relative_to(root).as_posix()}", path)
-                       for path in _tree(folder, skip))
+    def add(paths: list[Path], base: Path = root) -> None:
+        members.extend((f"{COURSE_DIR}/{path.relative_to(base).as_posix()}", path)
+                       for path in paths)
 
     for name in ("setup.py", "pyproject.toml"):
         if not (root / name).is_file():
@@ -219,23 +221,19 @@ def autograder_zip_members(course: Course, assignment: str, hidden: bool = False
     members.append(("requirements.txt", requirements))
 
     # The packages come from the running autograder's checkout; only their sources ship.
-    code_root = PACKAGE_ROOT.parent
     for package in ("course_lib", "autograder"):
-        folder = code_root / package
-        skip = {folder / "hidden"} if package == "autograder" else set()
-        members.extend((f"{COURSE_DIR}/{path.relative_to(code_root).as_posix()}", path)
-                       for path in _tree(folder, skip))
+        add(_tree(PACKAGE_ROOT.parent / package), PACKAGE_ROOT.parent)
 
     config = course.nbgrader_root / "nbgrader_config.py"
     if config.is_file():
-        members.append((f"{COURSE_DIR}/{config.relative_to(root).as_posix()}", config))
-    add_tree(source)
+        add([config])
+    add(_tree(source))
     if hidden:
         suite = course.hidden_tests(assignment)
         if not suite.is_dir() or not any(suite.glob("test_*.py")):
             raise UserError(f"--hidden: {assignment} has no hidden suite ({suite} holds no "
                             "test_*.py files); leave out --hidden or write the hidden tests")
-        add_tree(suite)
+        add(_tree(suite))
     return members
 
 

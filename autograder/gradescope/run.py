@@ -85,16 +85,11 @@ def _find_assignment_folder(top: Path, packages: list[str], notebooks: list[str]
 
     Among folders at the same depth, the one with most of the expected notebooks wins.
     """
-    best: Path | None = None
-    best_key: tuple[int, int] | None = None
-    for folder in _folders_breadth_first(top):
-        if not any((folder / name / "__init__.py").is_file() for name in packages):
-            continue
-        depth = len(folder.relative_to(top).parts)
-        key = (depth, -sum((folder / name).is_file() for name in notebooks))
-        if best_key is None or key < best_key:
-            best, best_key = folder, key
-    return best
+    holders = [folder for folder in _folders_breadth_first(top)
+               if any((folder / name / "__init__.py").is_file() for name in packages)]
+    return min(holders, default=None,
+               key=lambda folder: (len(folder.relative_to(top).parts),
+                                   -sum((folder / name).is_file() for name in notebooks)))
 
 
 def _unpack(archive: Path, destination: Path) -> None:
@@ -212,8 +207,7 @@ GRADER_FAILURE = ("The autograder could not grade this submission because of a p
 
 def grader_failure(reason: str) -> dict[str, Any]:
     """Gradescope's ``results.json`` when grading failed as a whole (score 0, staff regrade)."""
-    return {"score": 0.0, "output": GRADER_FAILURE.format(reason=reason), "visibility": "visible",
-            "stdout_visibility": "hidden", "tests": []}
+    return unreadable_submission(GRADER_FAILURE.format(reason=reason))
 
 
 def main(argv: list[str] | None = None) -> int:
