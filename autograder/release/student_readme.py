@@ -22,28 +22,26 @@ PLACEHOLDER = "<!-- student-setup -->"
 EXCHANGE_PLACEHOLDER = "EXCHANGE_FOLDER"
 
 
-def wheel_name(version: str | None = None) -> str:
+def wheel_name() -> str:
     """File name of the portable student wheel (``COURSE_LIB_NO_CYTHON=1 pip wheel``)."""
-    return f"nnfs_course-{version or course_lib.__version__}-py3-none-any.whl"
+    return f"nnfs_course-{course_lib.__version__}-py3-none-any.whl"
 
 
-def student_sections(assignment: str, course_id: str | None = None, exchange: str | None = None,
-                     version: str | None = None, example_test: str = "tests") -> tuple[str, str]:
+def student_sections(assignment: str, example_test: str = "tests") -> tuple[str, str]:
     """The Markdown for ``assignment``: ``(setup, finish)``, the set-up and fetch sections
     and the test and submit sections.
 
     ``example_test`` is a public test file to show running on its own.
     """
-    course_id = course_id or os.environ.get("NBGRADER_COURSE_ID") or "nnfs"
-    exchange = exchange if exchange is not None else os.environ.get("NBGRADER_EXCHANGE")
-    wheel = wheel_name(version)
+    course_id = os.environ.get("NBGRADER_COURSE_ID") or "nnfs"
+    exchange = os.environ.get("NBGRADER_EXCHANGE")
+    wheel = wheel_name()
+    exchange_line = (f"nnfs-course student-setup --exchange {exchange or EXCHANGE_PLACEHOLDER} "
+                     f"--course {course_id}")
     if exchange:
-        exchange_line = f"nnfs-course student-setup --exchange {exchange} --course {course_id}"
         exchange_text = (f"`{exchange}` is the course's exchange folder: nbgrader\n"
                          "fetches assignments from it and submits them to it.")
     else:
-        exchange_line = (f"nnfs-course student-setup --exchange {EXCHANGE_PLACEHOLDER} "
-                         f"--course {course_id}")
         exchange_text = (f"Replace `{EXCHANGE_PLACEHOLDER}` with the exchange folder your\n"
                          "course staff give you (on a shared server often "
                          "`/srv/nbgrader/exchange`): nbgrader\nfetches assignments from it "
@@ -109,7 +107,7 @@ zip the whole `{assignment}` folder (notebooks and `nnfs/`).
 """)
 
 
-def complete_readme(folder: str | os.PathLike[str], assignment: str, **options: str) -> Path:
+def complete_readme(folder: str | os.PathLike[str], assignment: str) -> Path:
     """Put the student sections into ``folder/README.md`` (created if missing).
 
     The set-up sections replace the line ``<!-- student-setup -->`` (without it they are
@@ -118,16 +116,13 @@ def complete_readme(folder: str | os.PathLike[str], assignment: str, **options: 
     path = Path(folder) / "README.md"
     text = path.read_text(encoding="utf-8") if path.is_file() else f"# {assignment}\n"
     tests = sorted(Path(folder).glob("tests/test_*.py"))
-    if tests:
-        options.setdefault("example_test", tests[0].relative_to(folder).as_posix())
-    setup, finish = student_sections(assignment, **options)
+    setup, finish = student_sections(assignment, tests[0].relative_to(folder).as_posix()
+                                     if tests else "tests")
     lines = text.splitlines(keepends=True)
     marked = [i for i, line in enumerate(lines) if line.strip() == PLACEHOLDER]
-    if marked:
-        for index in reversed(marked[1:]):
-            del lines[index]
-        lines[marked[0]] = setup
-        text = "".join(lines)
+    if marked:  # the set-up goes at the first marker; any other marker line goes
+        text = "".join(setup if i == marked[0] else line
+                       for i, line in enumerate(lines) if i not in marked[1:])
     else:
         text = text.rstrip("\n") + "\n\n" + setup
     text = text.rstrip("\n") + "\n\n" + finish
