@@ -39,8 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         course = Course(args.course.resolve()) if args.course else find_course()
         return int(args.func(args, course) or 0)

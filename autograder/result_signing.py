@@ -131,9 +131,8 @@ def _digest(result: dict[str, Any], key: bytes) -> str:
 
 def sign_result(result: dict[str, Any], key: bytes) -> dict[str, Any]:
     """A copy of ``result`` with its ``signature`` (any old one replaced)."""
-    signed = {name: value for name, value in result.items() if name != SIGNATURE_FIELD}
-    signed[SIGNATURE_FIELD] = SCHEME + _digest(signed, key)
-    return signed
+    unsigned = {name: value for name, value in result.items() if name != SIGNATURE_FIELD}
+    return {**unsigned, SIGNATURE_FIELD: SCHEME + _digest(unsigned, key)}
 
 
 def verify_result(result: object, key: bytes) -> bool:

@@ -55,9 +55,6 @@ class Deadline:
         self.what = what
         self.expires = None if seconds is None else time.monotonic() + seconds
 
-    def remaining(self) -> float | None:
-        return None if self.expires is None else self.expires - time.monotonic()
-
     def check(self) -> None:
         if self.expires is not None and time.monotonic() > self.expires:
             raise TimeLimitExceeded(f"{self.what} took longer than {self.seconds:g} s and was "

@@ -30,10 +30,10 @@ class SandboxKernelMissing(RuntimeError):
     """The sandbox kernel is not installed where Jupyter looks for kernels."""
 
 
-def kernel_json(executable: str | None = None) -> dict[str, Any]:
-    """The kernelspec's ``kernel.json`` contents for ``executable`` (default this Python)."""
+def kernel_json() -> dict[str, Any]:
+    """The kernelspec's ``kernel.json`` contents: the launcher run by this Python."""
     return {
-        "argv": [executable or sys.executable, "-m", LAUNCHER_MODULE, "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", LAUNCHER_MODULE, "-f", "{connection_file}"],
         "display_name": DISPLAY_NAME,
         "language": "python",
         # Interrupts travel as messages: a signal to the launcher could not reach inside.
@@ -42,7 +42,7 @@ def kernel_json(executable: str | None = None) -> dict[str, Any]:
     }
 
 
-def install(prefix: str | None = None, executable: str | None = None) -> str:
+def install(prefix: str | None = None) -> str:
     """Install (or replace) the kernelspec under ``prefix`` (default ``sys.prefix``).
 
     Returns
@@ -52,8 +52,7 @@ def install(prefix: str | None = None, executable: str | None = None) -> str:
     """
     from jupyter_client.kernelspec import KernelSpecManager
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "kernel.json").write_text(json.dumps(kernel_json(executable), indent=1)
-                                                  + "\n")
+        (Path(folder) / "kernel.json").write_text(json.dumps(kernel_json(), indent=1) + "\n")
         return KernelSpecManager().install_kernel_spec(
             folder, KERNEL_NAME, prefix=prefix or sys.prefix)
 
@@ -127,11 +126,10 @@ def _sandboxed_execute_class() -> type:
 
 def __getattr__(name: str) -> type:
     # nbgrader is imported only when nbgrader itself asks for the preprocessor.
-    if name == "SandboxedExecute":
-        cls = _sandboxed_execute_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(name)
+    if name != "SandboxedExecute":
+        raise AttributeError(name)
+    globals()[name] = _sandboxed_execute_class()
+    return globals()[name]
 
 
 # -- CLI ---------------------------------------------------------------------------------

@@ -78,13 +78,7 @@ def _strip_hidden_tests(source: str) -> str:
 
 def _comparable(source: str) -> str:
     """What students receive of a test cell, whitespace-insensitive at line ends."""
-    source = _strip_hidden_tests(source)
-    return "\n".join(line.rstrip() for line in source.strip().splitlines())
-
-
-def source_notebooks(course: Course, assignment: str) -> list[Path]:
-    """The notebooks of ``assignment`` as nbgrader sees them (top level of the source)."""
-    return sorted(course.source(assignment).glob("*.ipynb"))
+    return "\n".join(line.rstrip() for line in _strip_hidden_tests(source).strip().splitlines())
 
 
 def tracked_cells(notebook_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -241,6 +235,6 @@ def check_submission_notebooks(course: Course, assignment: str, submission_dir: 
         "status": "ok" | "missing" | "invalid" | "tampered", "message": str}``; the message
         tells the student what to do.
     """
-    submission_dir = Path(submission_dir)
-    return [check_notebook(source, submission_dir / source.name, deadline)
-            for source in source_notebooks(course, assignment)]
+    # the notebooks as nbgrader sees them: the top level of the source
+    return [check_notebook(source, Path(submission_dir) / source.name, deadline)
+            for source in sorted(course.source(assignment).glob("*.ipynb"))]

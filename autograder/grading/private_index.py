@@ -118,8 +118,6 @@ def with_test_names(result: dict[str, Any], index: list[dict[str, Any]]) -> dict
     :func:`hidden_test_index`). Never hand such a copy to students or an exporter.
     """
     real = {entry["name"]: f"hidden/{entry['test']}" for entry in index}
-    copy = dict(result)
-    copy["tests"] = [dict(test, name=real.get(test["name"], test["name"]))
-                     if test.get("visibility") == "hidden" else test
-                     for test in result.get("tests", [])]
-    return copy
+    return dict(result, tests=[dict(test, name=real.get(test["name"], test["name"]))
+                               if test.get("visibility") == "hidden" else test
+                               for test in result.get("tests", [])])
