@@ -3,11 +3,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import UserError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 class CourseNotFound(Exception):
     """No course checkout could be found."""
+
+
+class UnknownAssignment(UserError, ValueError):
+    """No source folder for the assignment: a one-line error for the CLI, and a ValueError
+    for callers that catch that."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,13 @@ class Course:
                       if p.is_dir() and not p.name.startswith((".", "_")))
 
     def source(self, assignment: str) -> Path:
-        """The instructor's folder for ``assignment``; raises ValueError if it does not exist."""
+        """The instructor's folder for ``assignment``; raises :class:`UnknownAssignment` (a
+        ValueError) if it does not exist."""
         path = self.source_dir / assignment
         if not path.is_dir():
             known = ", ".join(self.assignments()) or "none"
-            raise ValueError(f"unknown assignment {assignment!r}: no folder {path} "
-                             f"(assignments in this course: {known})")
+            raise UnknownAssignment(f"unknown assignment {assignment!r}: no folder {path} "
+                                    f"(assignments in this course: {known})")
         return path
 
     def public_tests(self, assignment: str) -> Path:
@@ -81,10 +89,8 @@ def find_course(start: str | os.PathLike[str] | None = None) -> Course:
             raise CourseNotFound(f"COURSE_ROOT={env} has no assignments/source folder")
         return Course(root)
     here = Path(start or os.getcwd()).resolve()
-    for candidate in (here, *here.parents):
+    for candidate in (here, *here.parents, PACKAGE_ROOT.parent):
         if _looks_like_course(candidate):
             return Course(candidate)
-    if _looks_like_course(PACKAGE_ROOT.parent):
-        return Course(PACKAGE_ROOT.parent)
     raise CourseNotFound("no course found: run inside a course checkout (a folder with "
                          "assignments/source/) or set COURSE_ROOT")

@@ -198,10 +198,7 @@ def autograder_zip_members(course: Course, assignment: str, hidden: bool = False
         Unknown assignment, missing hidden suite, or a course checkout without the
         packaging files the zip needs.
     """
-    try:
-        source = course.source(assignment)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
+    source = course.source(assignment)
     root = course.root
     members: list[tuple[str, Path]] = []
 

@@ -41,10 +41,8 @@ def _nbgrader(cell: object) -> dict[str, Any]:
 
 def _is_tracked(cell: dict[str, Any]) -> bool:
     meta = _nbgrader(cell)
-    if not meta.get("grade_id"):
-        return False
-    return bool(meta.get("grade") or meta.get("solution")
-                or (meta.get("locked") and cell.get("cell_type") == "code"))
+    return bool(meta.get("grade_id")) and bool(meta.get("grade") or meta.get("solution") or (
+        meta.get("locked") and cell.get("cell_type") == "code"))
 
 
 def _source(cell: dict[str, Any]) -> str:

@@ -93,10 +93,7 @@ def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -
 
 
 def run_cli(args: argparse.Namespace, course: Course) -> int:
-    try:
-        course.source(args.assignment)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
+    course.source(args.assignment)  # an unknown assignment is a UserError
     index = hidden_test_index(course, args.assignment)
     if args.to is not None:
         args.to.parent.mkdir(parents=True, exist_ok=True)

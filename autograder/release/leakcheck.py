@@ -75,14 +75,12 @@ def _is_significant(line: str) -> bool:
 def _output_text(output: dict[str, Any]) -> str:
     """The human-readable text of one notebook output, as one string."""
     if output.get("output_type") == "stream":
-        text = output.get("text", "")
-    elif output.get("output_type") == "error":
-        text = output.get("evalue", "")
-    else:
-        data = output.get("data", {})
-        text = "\n".join(_joined(data.get(kind, ""))
-                         for kind in ("text/plain", "text/markdown", "text/latex", "text/html"))
-    return _joined(text)
+        return _joined(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return _joined(output.get("evalue", ""))
+    data = output.get("data", {})
+    return "\n".join(_joined(data.get(kind, ""))
+                     for kind in ("text/plain", "text/markdown", "text/latex", "text/html"))
 
 
 def _joined(source: object) -> str:

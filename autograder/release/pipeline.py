@@ -50,8 +50,8 @@ def nbgrader_environment() -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _nbgrader(course: Course, *args: str) -> str:
-    """Run an nbgrader command in the course root; return its combined output.
+def _nbgrader(course: Course, *args: str) -> None:
+    """Run an nbgrader command in the course root.
 
     Raises
     ------
@@ -62,11 +62,9 @@ def _nbgrader(course: Course, *args: str) -> str:
                f"--CourseDirectory.root={course.nbgrader_root}"]
     done = subprocess.run(command, cwd=course.nbgrader_root, capture_output=True, text=True,
                           env=nbgrader_environment())
-    log = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
-        tail = "\n".join(log.splitlines()[-30:])
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
         raise ReleaseError(f"nbgrader {args[0]} failed (exit {done.returncode}):\n{tail}")
-    return log
 
 
 def existing_submissions(course: Course, assignment: str) -> tuple[list[str], bool]:
