@@ -138,10 +138,9 @@ def to_gradescope(result: Result, hidden_visibility: str = DEFAULT_HIDDEN_VISIBI
         grader's log is for staff); all text is plain (``"text"``), never HTML or Markdown.
     """
     _check_visibility(hidden_visibility, "the hidden tests' visibility")
-    hidden_shown = hidden_visibility == "visible"
     converted: dict[str, Any] = {
         "score": float(result["score"]),
-        "output": _summary(result, hidden_shown),
+        "output": _summary(result, hidden_visibility == "visible"),
         "visibility": hidden_visibility if has_hidden(result) else "visible",
         "stdout_visibility": "hidden",
         "output_format": "text",

@@ -127,8 +127,7 @@ def locate_submission(upload: Path, source: Path, scratch: str | os.PathLike[str
     packages, notebooks = assignment_markers(source)
     if not packages:
         raise RuntimeError(f"{source} has no package folder (with __init__.py) to look for")
-    found = _find_assignment_folder(upload, packages, notebooks)
-    if found is not None:
+    if (found := _find_assignment_folder(upload, packages, notebooks)) is not None:
         return found
     archives = [p for folder in _folders_breadth_first(upload, max_depth=1)
                 for p in sorted(folder.glob("*.zip")) if p.is_file()]
@@ -136,8 +135,7 @@ def locate_submission(upload: Path, source: Path, scratch: str | os.PathLike[str
         unpacked = Path(scratch) / f"upload{index}"
         unpacked.mkdir(parents=True)
         _unpack(archive, unpacked)
-        found = _find_assignment_folder(unpacked, packages, notebooks)
-        if found is not None:
+        if (found := _find_assignment_folder(unpacked, packages, notebooks)) is not None:
             return found
     expected = ", ".join([f"{name}/" for name in packages] + notebooks)
     raise SubmissionLayoutError(

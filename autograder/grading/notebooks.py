@@ -58,20 +58,19 @@ def _strip_hidden_tests(source: str) -> str:
     One pass over the lines: a cell with thousands of markers costs linear time (a regular
     expression doing the same backtracks quadratically).
     """
-    lines = source.split("\n")
-    next_end: list[int | None] = [None] * (len(lines) + 1)
-    for index in range(len(lines) - 1, -1, -1):
-        is_end = lines[index].lstrip(" \t").startswith(_END_HIDDEN)
-        next_end[index] = index if is_end else next_end[index + 1]
-    kept, index = [], 0
-    while index < len(lines):
-        line = lines[index]
-        if line.lstrip(" \t").startswith(_BEGIN_HIDDEN) and (end := next_end[index + 1]) is not None:
-            index = end + 1
-            continue
-        kept.append(line)
-        index += 1
-    return "\n".join(kept)
+    kept: list[str] = []
+    block: list[str] | None = None      # the lines since a BEGIN no END has closed yet
+    for line in source.split("\n"):
+        marker = line.lstrip(" \t")
+        if block is None and marker.startswith(_BEGIN_HIDDEN):
+            block = [line]
+        elif block is None:
+            kept.append(line)
+        elif marker.startswith(_END_HIDDEN):
+            block = None
+        else:
+            block.append(line)
+    return "\n".join(kept + (block or []))
 
 
 def _comparable(source: str) -> str:
@@ -176,25 +175,25 @@ def check_notebook(source_path: str | os.PathLike[str], submitted_path: str | os
     Deadline`) bounds the time spent reading it.
     """
     name = Path(source_path).name
+
+    def finding(status: str, message: str) -> NotebookCheck:
+        return {"notebook": name, "status": status, "message": message}
+
     try:
         raw = read_regular_file(submitted_path, MAX_NOTEBOOK_BYTES, deadline)
     except (FileNotFoundError, NotADirectoryError):
-        return {"notebook": name, "status": "missing",
-                "message": f"{name} is missing from the submission; put it back in the "
-                           f"assignment folder (fetch a fresh copy if you lost it) and submit again"}
+        return finding("missing", f"{name} is missing from the submission; put it back in the "
+                                  "assignment folder (fetch a fresh copy if you lost it) and submit again")
     except TimeLimitExceeded:
         raise
     except UnsafeFile as exc:
-        return {"notebook": name, "status": "invalid",
-                "message": f"{name} was not read: {exc}; submit the notebook as an ordinary "
-                           f"file (or {FRESH_COPY})"}
+        return finding("invalid", f"{name} was not read: {exc}; submit the notebook as an "
+                                  f"ordinary file (or {FRESH_COPY})")
     except OSError as exc:
-        return {"notebook": name, "status": "invalid",
-                "message": f"{name} could not be read ({exc.strerror}); {FRESH_COPY}"}
+        return finding("invalid", f"{name} could not be read ({exc.strerror}); {FRESH_COPY}")
     data, problem = _load(raw)
     if data is None:
-        return {"notebook": name, "status": "invalid",
-                "message": f"{name} {problem}; if Jupyter cannot open it either, {FRESH_COPY}"}
+        return finding("invalid", f"{name} {problem}; if Jupyter cannot open it either, {FRESH_COPY}")
     deadline.check()
     expected = tracked_cells(source_path)
     by_grade_id = defaultdict(list)
@@ -207,10 +206,9 @@ def check_notebook(source_path: str | os.PathLike[str], submitted_path: str | os
         deadline.check()
         problems += _cell_problems(cell, by_grade_id)
     if problems:
-        return {"notebook": name, "status": "tampered", "message": "; ".join(problems)}
+        return finding("tampered", "; ".join(problems))
     # no problems: every tracked cell was found exactly once
-    return {"notebook": name, "status": "ok",
-            "message": f"{name}: all {len(expected)} graded and read-only cells are in place"}
+    return finding("ok", f"{name}: all {len(expected)} graded and read-only cells are in place")
 
 
 def check_submission_notebooks(course: Course, assignment: str, submission_dir: str | os.PathLike[str],
