@@ -53,8 +53,7 @@ def install(prefix: str | None = None) -> str:
     from jupyter_client.kernelspec import KernelSpecManager
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "kernel.json").write_text(json.dumps(kernel_json(), indent=1) + "\n")
-        return KernelSpecManager().install_kernel_spec(
-            folder, KERNEL_NAME, prefix=prefix or sys.prefix)
+        return KernelSpecManager().install_kernel_spec(folder, KERNEL_NAME, prefix=prefix or sys.prefix)
 
 
 def check_installed(name: str = KERNEL_NAME) -> "KernelSpec":

@@ -121,14 +121,9 @@ def strip_solutions(text: str, where: str = "<text>") -> str:
     if not blocks:
         return text
     newline = "\r\n" if lines[blocks[0].begin].endswith("\r\n") else "\n"
-    out: list[str] = []
-    position = 0
-    for block in blocks:
-        out.extend(lines[position:block.begin])
-        out.extend(f"{block.indent}{stub}{newline}" for stub in STUB_LINES)
-        position = block.end + 1
-    out.extend(lines[position:])
-    return "".join(out)
+    for block in reversed(blocks):      # from the end, so that earlier indices stay valid
+        lines[block.begin:block.end + 1] = [f"{block.indent}{stub}{newline}" for stub in STUB_LINES]
+    return "".join(lines)
 
 
 def check_markers(path: str | os.PathLike[str]) -> None:
