@@ -92,16 +92,6 @@ def _find_assignment_folder(top: Path, packages: list[str], notebooks: list[str]
                                    -sum((folder / name).is_file() for name in notebooks)))
 
 
-def _unpack(archive: Path, destination: Path) -> None:
-    """Unpack an uploaded zip with the grader's safe extractor (paths, links, size checked)."""
-    from autograder.grading.submission import SubmissionError, extract_zip
-
-    try:
-        extract_zip(archive, destination)
-    except SubmissionError as exc:
-        raise SubmissionLayoutError(f"{archive.name}: {exc}") from exc
-
-
 def locate_submission(upload: Path, source: Path, scratch: str | os.PathLike[str]) -> Path:
     """Find the assignment folder in a Gradescope upload.
 
@@ -129,12 +119,17 @@ def locate_submission(upload: Path, source: Path, scratch: str | os.PathLike[str
         raise RuntimeError(f"{source} has no package folder (with __init__.py) to look for")
     if (found := _find_assignment_folder(upload, packages, notebooks)) is not None:
         return found
+    from autograder.grading.submission import SubmissionError, extract_zip
+
     archives = [p for folder in _folders_breadth_first(upload, max_depth=1)
                 for p in sorted(folder.glob("*.zip")) if p.is_file()]
     for index, archive in enumerate(archives):
         unpacked = Path(scratch) / f"upload{index}"
         unpacked.mkdir(parents=True)
-        _unpack(archive, unpacked)
+        try:    # the grader's safe extractor: paths, links and sizes checked
+            extract_zip(archive, unpacked)
+        except SubmissionError as exc:
+            raise SubmissionLayoutError(f"{archive.name}: {exc}") from exc
         if (found := _find_assignment_folder(unpacked, packages, notebooks)) is not None:
             return found
     expected = ", ".join([f"{name}/" for name in packages] + notebooks)

@@ -130,8 +130,7 @@ def _load(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "is JSON but not a notebook (no list of cells)"
     if len(data["cells"]) > MAX_NOTEBOOK_CELLS:
-        return None, (f"has {len(data['cells'])} cells (at most {MAX_NOTEBOOK_CELLS} are "
-                      "checked)")
+        return None, f"has {len(data['cells'])} cells (at most {MAX_NOTEBOOK_CELLS} are checked)"
     if data.get("nbformat") != 4:
         return None, f"is not a valid notebook (nbformat {data.get('nbformat')!r}, expected 4)"
     try:

@@ -39,13 +39,11 @@ def student_sections(assignment: str, example_test: str = "tests") -> tuple[str,
     exchange_line = (f"nnfs-course student-setup --exchange {exchange or EXCHANGE_PLACEHOLDER} "
                      f"--course {course_id}")
     if exchange:
-        exchange_text = (f"`{exchange}` is the course's exchange folder: nbgrader\n"
-                         "fetches assignments from it and submits them to it.")
+        folder = f"`{exchange}` is the course's exchange folder"
     else:
-        exchange_text = (f"Replace `{EXCHANGE_PLACEHOLDER}` with the exchange folder your\n"
-                         "course staff give you (on a shared server often "
-                         "`/srv/nbgrader/exchange`): nbgrader\nfetches assignments from it "
-                         "and submits them to it.")
+        folder = (f"Replace `{EXCHANGE_PLACEHOLDER}` with the exchange folder your\ncourse staff "
+                  "give you (on a shared server often `/srv/nbgrader/exchange`)")
+    exchange_text = f"{folder}: nbgrader\nfetches assignments from it and submits them to it."
     return (f"""\
 ## Setting up your computer (once)
 
