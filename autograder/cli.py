@@ -31,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", type=Path, default=None,
                         help="course checkout (default: $COURSE_ROOT, the current directory "
                              "or its parents, else the checkout the autograder came from)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_cli(sub)
     return parser

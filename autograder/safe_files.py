@@ -200,12 +200,10 @@ def walk_regular_files(root: str | os.PathLike[str], ignore: Callable[[str, list
                 continue
             relative = prefix + entry.name
             mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISLNK(mode):
-                continue
             if stat.S_ISDIR(mode):
                 stack.append((Path(entry.path), relative + "/", depth + 1))
             elif stat.S_ISREG(mode):
                 found.append((relative, Path(entry.path)))
-            else:
+            elif not stat.S_ISLNK(mode):      # FIFOs, devices, sockets: listed, never read
                 found.append((relative, None))
     return sorted(found, key=lambda item: item[0])

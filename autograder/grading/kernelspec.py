@@ -135,8 +135,7 @@ def __getattr__(name: str) -> type:
 def add_cli(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "kernel", help="install the sandbox Jupyter kernel that nbgrader autograde uses")
-    actions = parser.add_subparsers(dest="kernel_action", metavar="ACTION")
-    actions.required = True
+    actions = parser.add_subparsers(dest="kernel_action", metavar="ACTION", required=True)
     install_parser = actions.add_parser(
         "install", help=f"install the kernelspec {KERNEL_NAME!r} into this environment")
     install_parser.add_argument("--prefix", default=None,

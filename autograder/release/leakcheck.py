@@ -170,14 +170,13 @@ def collect_secrets(source_dir: str | os.PathLike[str], hidden_dir: str | os.Pat
                        for line in outputs]
     public_names = {p.name for p in _source_files(source_dir)}
     hidden_files, hidden_digests = {}, {}
-    if hidden_dir.is_dir():
-        for path in _source_files(hidden_dir):
-            origin = f"hidden suite file {path.relative_to(hidden_dir.parent).as_posix()}"
-            if path.name not in public_names:
-                hidden_files[path.name] = origin
-            hidden_digests[hashlib.sha256(path.read_bytes()).hexdigest()] = origin
-            text = path.read_text(encoding="utf-8", errors="replace")
-            candidates += [(line, "hidden test", origin) for line in text.splitlines()]
+    for path in _source_files(hidden_dir):      # none when there is no hidden suite
+        origin = f"hidden suite file {path.relative_to(hidden_dir.parent).as_posix()}"
+        if path.name not in public_names:
+            hidden_files[path.name] = origin
+        hidden_digests[hashlib.sha256(path.read_bytes()).hexdigest()] = origin
+        text = path.read_text(encoding="utf-8", errors="replace")
+        candidates += [(line, "hidden test", origin) for line in text.splitlines()]
     lines: dict[str, tuple[str, str]] = {}
     for line, kind, origin in candidates:
         key = normalize(line)

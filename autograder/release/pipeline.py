@@ -149,11 +149,10 @@ def release_assignment(course: Course, assignment: str, force: bool = False) -> 
         Bad solution markers, a release or submissions exist (without ``force``), the
         gradebook holds the autograder's scores of an assignment with submissions, nbgrader
         failed, or the leak check found something. The live release is left as it was.
+    autograder.course.UnknownAssignment
+        No folder ``assignments/source/<assignment>`` (a UserError too).
     """
-    try:
-        source = course.source(assignment)
-    except ValueError as exc:
-        raise ReleaseError(str(exc)) from None
+    source = course.source(assignment)      # an unknown assignment is a UserError
     for path in sorted(source.rglob("*.py")):
         if "__pycache__" not in path.parts:
             check_markers(path)
