@@ -177,8 +177,5 @@ def strip_tree(folder: str | os.PathLike[str]) -> list[Path]:
         The files that changed, relative to ``folder``.
     """
     folder = Path(folder)
-    changed: list[Path] = []
-    for path in sorted(folder.rglob("*.py")):
-        if strip_file(path, str(path.relative_to(folder))):
-            changed.append(path.relative_to(folder))
-    return changed
+    relative = [path.relative_to(folder) for path in sorted(folder.rglob("*.py"))]
+    return [path for path in relative if strip_file(folder / path, str(path))]
