@@ -98,7 +98,7 @@ def test_a_graded_result_has_only_keys_the_schema_names(tmp_path):
     from autograder.course import Course
     from autograder.grading.batch import grade_submissions
     from autograder.result import NotebookCheck, Result, TestOutcome
-    from tests.test_grading import TOY_HIDDEN_TESTS, TOY_PUBLIC_TESTS, TOY_SOLUTION, make_toy_course
+    from tests.support.toy_course import TOY_HIDDEN_TESTS, TOY_PUBLIC_TESTS, TOY_SOLUTION, make_toy_course
 
     root, submission = make_toy_course(tmp_path, "toy", TOY_SOLUTION, TOY_PUBLIC_TESTS, TOY_HIDDEN_TESTS)
     (submission / "timestamp.txt").write_text("2026-12-02 10:00:00.000000 UTC")
